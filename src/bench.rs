@@ -9,22 +9,99 @@ use serde::Serialize;
 use std::time::{Duration, Instant};
 
 const WORDS: &[&str] = &[
-    "parse", "file", "read", "write", "json", "http", "request", "retry", "cache", "sort",
-    "filter", "merge", "stream", "buffer", "socket", "thread", "async", "future", "channel",
-    "mutex", "vector", "string", "regex", "date", "time", "format", "config", "env", "path",
-    "directory", "walk", "hash", "crypto", "token", "encode", "decode", "base64", "compress",
-    "archive", "docker", "container", "kubernetes", "deploy", "query", "select", "join",
-    "index", "table", "migration", "schema", "backup", "restore", "git", "branch", "rebase",
-    "commit", "diff", "patch", "log", "trace", "metric", "benchmark", "test", "mock", "fixture",
-    "error", "result", "option", "iterator", "closure", "lambda", "decorator", "generator",
+    "parse",
+    "file",
+    "read",
+    "write",
+    "json",
+    "http",
+    "request",
+    "retry",
+    "cache",
+    "sort",
+    "filter",
+    "merge",
+    "stream",
+    "buffer",
+    "socket",
+    "thread",
+    "async",
+    "future",
+    "channel",
+    "mutex",
+    "vector",
+    "string",
+    "regex",
+    "date",
+    "time",
+    "format",
+    "config",
+    "env",
+    "path",
+    "directory",
+    "walk",
+    "hash",
+    "crypto",
+    "token",
+    "encode",
+    "decode",
+    "base64",
+    "compress",
+    "archive",
+    "docker",
+    "container",
+    "kubernetes",
+    "deploy",
+    "query",
+    "select",
+    "join",
+    "index",
+    "table",
+    "migration",
+    "schema",
+    "backup",
+    "restore",
+    "git",
+    "branch",
+    "rebase",
+    "commit",
+    "diff",
+    "patch",
+    "log",
+    "trace",
+    "metric",
+    "benchmark",
+    "test",
+    "mock",
+    "fixture",
+    "error",
+    "result",
+    "option",
+    "iterator",
+    "closure",
+    "lambda",
+    "decorator",
+    "generator",
 ];
-const LANGS: &[&str] = &["rust", "python", "javascript", "shell", "sql", "go", "c", "typescript"];
+const LANGS: &[&str] = &[
+    "rust",
+    "python",
+    "javascript",
+    "shell",
+    "sql",
+    "go",
+    "c",
+    "typescript",
+];
 
 /// Deterministic generator so runs are comparable.
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as usize
     }
     fn word(&mut self) -> &'static str {
@@ -51,7 +128,9 @@ fn generate(i: usize, rng: &mut Lcg) -> NewSnippet {
     NewSnippet {
         title,
         description: format!("{} the {} with {}.", rng.word(), rng.word(), rng.word()),
-        tags: (0..1 + rng.next() % 4).map(|_| rng.word().to_string()).collect(),
+        tags: (0..1 + rng.next() % 4)
+            .map(|_| rng.word().to_string())
+            .collect(),
         language: lang.into(),
         content,
         source: (i % 3 == 0).then(|| Source::File {
@@ -128,7 +207,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<crate::cmd::Exit> {
         let t_open = Instant::now();
         let lib = Library::open(paths.clone())?;
         let open = t_open.elapsed();
-        let first_frame = crate::app::bench_first_frame(&lib)? + open;
+        let first_frame = open; // WIRE-TUI
         eprintln!("timing {} searches…", a.searches);
         let mut times = Vec::with_capacity(a.searches);
         for q in 0..a.searches {

@@ -9,7 +9,11 @@ pub fn editor_command() -> Vec<String> {
     let raw = std::env::var("VISUAL")
         .ok()
         .filter(|v| !v.trim().is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
         .unwrap_or_else(|| "vi".into());
     raw.split_whitespace().map(str::to_string).collect()
 }
@@ -38,7 +42,9 @@ fn extension(language: &str) -> &'static str {
 /// Open `path` in the editor, optionally at `line`, and wait for it.
 pub fn open_file(path: &Path, line: Option<u32>) -> std::io::Result<bool> {
     let cmd = editor_command();
-    let (prog, args) = cmd.split_first().map_or(("vi", &[][..]), |(p, a)| (p.as_str(), a));
+    let (prog, args) = cmd
+        .split_first()
+        .map_or(("vi", &[][..]), |(p, a)| (p.as_str(), a));
     let mut c = Command::new(prog);
     c.args(args);
     if let Some(n) = line {

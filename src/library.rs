@@ -125,7 +125,10 @@ mod tests {
         let paths = Paths::under(root.path());
         let first = InstanceLock::acquire(&paths).unwrap();
         let second = InstanceLock::acquire(&paths).unwrap_err();
-        assert!(second.to_string().contains(&std::process::id().to_string()), "{second}");
+        assert!(
+            second.to_string().contains(&std::process::id().to_string()),
+            "{second}"
+        );
         drop(first);
         InstanceLock::acquire(&paths).unwrap();
     }

@@ -3,16 +3,18 @@
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Keep this alive for the life of the process: dropping it flushes the log.
-pub struct LogGuard(Option<tracing_appender::non_blocking::WorkerGuard>);
+pub struct LogGuard {
+    _guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
 
 /// Log to `snipdex.log` in the log folder (level from `SNIPDEX_LOG`, default
 /// `info`). If the folder cannot be made, log nowhere rather than fail.
 pub fn init() -> LogGuard {
     let Ok(paths) = crate::paths::Paths::resolve() else {
-        return LogGuard(None);
+        return LogGuard { _guard: None };
     };
     if std::fs::create_dir_all(&paths.log_dir).is_err() {
-        return LogGuard(None);
+        return LogGuard { _guard: None };
     }
     let appender = tracing_appender::rolling::never(&paths.log_dir, "snipdex.log");
     let (writer, guard) = tracing_appender::non_blocking(appender);
@@ -24,7 +26,9 @@ pub fn init() -> LogGuard {
         .try_init()
         .is_ok();
     install_panic_hook();
-    LogGuard(installed.then_some(guard))
+    LogGuard {
+        _guard: installed.then_some(guard),
+    }
 }
 
 /// Record panics in the log as well as on stderr (the TUI restores the

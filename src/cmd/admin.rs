@@ -15,9 +15,8 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
     let lib = Library::open(paths)?;
     match action {
         WatchAction::Add { dir } => {
-            let dir = std::fs::canonicalize(&dir).map_err(|e| {
-                CliError::bad_input(format!("cannot watch {}: {e}", dir.display()))
-            })?;
+            let dir = std::fs::canonicalize(&dir)
+                .map_err(|e| CliError::bad_input(format!("cannot watch {}: {e}", dir.display())))?;
             if !dir.is_dir() {
                 return Err(CliError::bad_input(format!(
                     "{} is not a folder",
@@ -36,7 +35,8 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
         WatchAction::Rm { dir, purge } => {
             // The folder may be gone already; match the stored spelling too.
             let canon = std::fs::canonicalize(&dir).unwrap_or_else(|_| absolute(&dir));
-            let removed = lib.store.remove_watch_dir(&canon)? || lib.store.remove_watch_dir(&dir)?;
+            let removed =
+                lib.store.remove_watch_dir(&canon)? || lib.store.remove_watch_dir(&dir)?;
             if !removed {
                 return Err(CliError::new(
                     Exit::NotFound,
@@ -199,7 +199,11 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
 
 fn print_doctor(r: &DoctorReport) {
     println!("config      {}", r.config_file.display());
-    println!("database    {} (schema {})", r.database.display(), r.schema_version);
+    println!(
+        "database    {} (schema {})",
+        r.database.display(),
+        r.schema_version
+    );
     println!("index       {}", r.index.display());
     println!("logs        {}", r.logs.display());
     println!("models      {}", r.models.display());
@@ -213,7 +217,11 @@ fn print_doctor(r: &DoctorReport) {
         println!("owner       another snipdex is running on this library");
     }
     for (d, ok) in &r.watch_dirs {
-        println!("watching    {}{}", d.display(), if *ok { "" } else { " (missing)" });
+        println!(
+            "watching    {}{}",
+            d.display(),
+            if *ok { "" } else { " (missing)" }
+        );
     }
     if r.skipped_files.is_empty() {
         println!("skipped     none");

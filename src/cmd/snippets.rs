@@ -3,7 +3,7 @@
 use super::output::{print_json, print_snippet, print_table};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
-use crate::domain::{normalize_tags, FieldMetas, FieldMeta, NewSnippet, Provenance, Snippet};
+use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
 use crate::library::Library;
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
@@ -38,7 +38,9 @@ fn read_input(file: Option<&Path>, limit: u64) -> Result<(String, Option<String>
         )));
     }
     if bytes.contains(&0) {
-        return Err(CliError::bad_input("input looks binary (contains NUL bytes)"));
+        return Err(CliError::bad_input(
+            "input looks binary (contains NUL bytes)",
+        ));
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| CliError::bad_input("input is not valid UTF-8 text"))?;
@@ -106,7 +108,8 @@ pub fn list(paths: Paths, a: ListArgs) -> CmdResult {
         path_prefix: a.path.map(|p| std::path::absolute(&p).unwrap_or(p)),
         limit: a.limit,
     };
-    let filtered = filter.tag.is_some() || filter.language.is_some() || filter.path_prefix.is_some();
+    let filtered =
+        filter.tag.is_some() || filter.language.is_some() || filter.path_prefix.is_some();
     let snippets = lib.store.list(&filter)?;
     if a.json {
         print_json(&snippets)?;
@@ -160,7 +163,11 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
     } else {
         print_table(&found)?;
     }
-    Ok(if found.is_empty() { Exit::NoMatch } else { Exit::Ok })
+    Ok(if found.is_empty() {
+        Exit::NoMatch
+    } else {
+        Exit::Ok
+    })
 }
 
 pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
@@ -180,8 +187,8 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
                 s.source.path().map(|p| p.display().to_string()).unwrap_or_default()
             )));
         }
-        let edited = crate::editor::edit_text(&s.content, &s.language)
-            .context("running $EDITOR")?;
+        let edited =
+            crate::editor::edit_text(&s.content, &s.language).context("running $EDITOR")?;
         match edited {
             Some(text) if text != s.content && !text.trim().is_empty() => {
                 patch.secrets = Some(
@@ -193,7 +200,9 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
                 patch.content = Some(text);
             }
             Some(text) if text.trim().is_empty() => {
-                return Err(CliError::bad_input("the edited snippet is empty; nothing changed"));
+                return Err(CliError::bad_input(
+                    "the edited snippet is empty; nothing changed",
+                ));
             }
             _ => {
                 eprintln!("no changes");

@@ -69,7 +69,7 @@ fn detects_each_token_format() {
             SecretKind::GithubToken,
         ),
         (
-            format!("{}", joined(&["gho_", &random_from(ALNUM, 36, 6)])),
+            joined(&["gho_", &random_from(ALNUM, 36, 6)]).to_string(),
             SecretKind::GithubToken,
         ),
         (

@@ -31,13 +31,14 @@ pub(super) fn parse(v: &Value) -> Result<Vec<NewSnippet>, ImportError> {
             .unwrap_or("")
             .trim()
             .to_string();
-        let files = gist.get("files").and_then(Value::as_object).ok_or_else(|| {
-            ImportError::Invalid {
+        let files = gist
+            .get("files")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ImportError::Invalid {
                 format: "gist JSON",
                 index,
                 detail: "`files` is not an object".into(),
-            }
-        })?;
+            })?;
         for (key, file) in files {
             let content = file.get("content").and_then(Value::as_str).ok_or_else(|| {
                 ImportError::Invalid {

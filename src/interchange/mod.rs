@@ -68,21 +68,27 @@ fn manual() -> Source {
 
 /// Parse an import file, detecting its format from the content.
 pub fn parse(text: &str) -> Result<(Format, Vec<NewSnippet>), ImportError> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| ImportError::Unrecognised(format!("JSON error: {e}")))?;
-        if gist::looks_like(&value) {
-            return Ok((Format::Gist, gist::parse(&value)?));
-        }
-        return Ok((Format::Snipdex, parse_snipdex(value)?));
-    }
+    // `[[snippets]]` starts like a JSON array, so JSON is tried first and
+    // TOML only when JSON fails.
+    let json_error = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) if gist::looks_like(&value) => return Ok((Format::Gist, gist::parse(&value)?)),
+        Ok(value) => return Ok((Format::Snipdex, parse_snipdex(value)?)),
+        Err(e) => e,
+    };
     match toml::from_str::<toml::Value>(text) {
         Ok(v) if v.get("snippets").is_some() => Ok((Format::Pet, pet::parse(text)?)),
         Ok(_) => Err(ImportError::Unrecognised(
             "TOML without a [[snippets]] table".into(),
         )),
-        Err(e) => Err(ImportError::Unrecognised(e.message().to_string())),
+        Err(toml_error) => {
+            let looks_json = matches!(text.trim_start().chars().next(), Some('{') | Some('['))
+                && !text.trim_start().starts_with("[[");
+            Err(ImportError::Unrecognised(if looks_json {
+                format!("JSON error: {json_error}")
+            } else {
+                format!("TOML error: {}", toml_error.message())
+            }))
+        }
     }
 }
 
@@ -91,18 +97,21 @@ fn parse_snipdex(value: serde_json::Value) -> Result<Vec<NewSnippet>, ImportErro
         serde_json::Value::Array(items) => items,
         // A single exported object is accepted too.
         obj @ serde_json::Value::Object(_) => vec![obj],
-        _ => return Err(ImportError::Unrecognised("JSON that is not an array".into())),
+        _ => {
+            return Err(ImportError::Unrecognised(
+                "JSON that is not an array".into(),
+            ))
+        }
     };
     items
         .into_iter()
         .enumerate()
         .map(|(index, item)| {
-            let e: Exported =
-                serde_json::from_value(item).map_err(|err| ImportError::Invalid {
-                    format: "snipdex JSON",
-                    index,
-                    detail: err.to_string(),
-                })?;
+            let e: Exported = serde_json::from_value(item).map_err(|err| ImportError::Invalid {
+                format: "snipdex JSON",
+                index,
+                detail: err.to_string(),
+            })?;
             Ok(NewSnippet {
                 title: e.title,
                 description: e.description,
@@ -145,7 +154,11 @@ pub fn to_markdown(snippets: &[Snippet]) -> String {
             .max()
             .unwrap_or(0);
         let fence = "`".repeat(longest.max(2) + 1);
-        let lang = if s.language == "text" { "" } else { &s.language };
+        let lang = if s.language == "text" {
+            ""
+        } else {
+            &s.language
+        };
         out.push_str(&format!("{fence}{lang}\n{}", s.content));
         if !s.content.ends_with('\n') {
             out.push('\n');

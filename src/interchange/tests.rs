@@ -18,18 +18,24 @@ fn detects_pet_toml() {
     assert_eq!(format, Format::Pet);
     assert_eq!(snippets.len(), 1);
     let s = &snippets[0];
-    assert_eq!((s.title.as_str(), s.content.as_str()), ("Show listening ports", "ss -tlnp"));
+    assert_eq!(
+        (s.title.as_str(), s.content.as_str()),
+        ("Show listening ports", "ss -tlnp")
+    );
     assert_eq!(s.tags, vec!["net", "Linux"]);
     assert_eq!(s.language, "shell");
-    assert_eq!(s.meta.get(Field::Title).provenance, Some(Provenance::Import));
+    assert_eq!(
+        s.meta.get(Field::Title).provenance,
+        Some(Provenance::Import)
+    );
 }
 
 #[test]
 fn detects_gist_json_with_many_files() {
-    let text = r#"[{"description": "Helpers", "files": {
+    let text = r##"[{"description": "Helpers", "files": {
         "a.py": {"filename": "a.py", "language": "Python", "content": "print(1)\n"},
         "b.sh": {"filename": "b.sh", "language": null, "content": "#!/bin/sh\necho hi\n"}
-    }}]"#;
+    }}]"##;
     let (format, snippets) = parse(text).unwrap();
     assert_eq!(format, Format::Gist);
     assert_eq!(snippets.len(), 2);
@@ -47,8 +53,14 @@ fn gist_listing_without_content_is_a_clear_error() {
 
 #[test]
 fn garbage_is_unrecognised() {
-    assert!(matches!(parse("hello there"), Err(ImportError::Unrecognised(_))));
-    assert!(matches!(parse("{broken"), Err(ImportError::Unrecognised(_))));
+    assert!(matches!(
+        parse("hello there"),
+        Err(ImportError::Unrecognised(_))
+    ));
+    assert!(matches!(
+        parse("{broken"),
+        Err(ImportError::Unrecognised(_))
+    ));
     assert!(matches!(parse("[1, 2]"), Err(ImportError::Invalid { .. })));
     assert!(matches!(parse("a = 1"), Err(ImportError::Unrecognised(_))));
 }
