@@ -133,7 +133,7 @@ fn generate(i: usize, rng: &mut Lcg) -> NewSnippet {
             .collect(),
         language: lang.into(),
         content,
-        source: (i % 3 == 0).then(|| Source::File {
+        source: i.is_multiple_of(3).then(|| Source::File {
             path: format!("/home/user/notes/{}/{i}.md", rng.word()).into(),
             start_line: 1,
             end_line: 10,

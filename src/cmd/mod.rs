@@ -67,22 +67,33 @@ into_cli_error!(
     serde_json::Error
 );
 
+fn store_exit(e: &StoreError) -> Exit {
+    match e {
+        StoreError::NotFound(_) => Exit::NotFound,
+        StoreError::Corrupt { .. } | StoreError::TooNew { .. } => Exit::Unavailable,
+        _ => Exit::Failure,
+    }
+}
+
 /// Pick the exit status from the first error in the chain that tells.
+/// `#[error(transparent)]` wrappers hide their inner error from `chain()`,
+/// so those are unwrapped by hand.
 fn classify(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if let Some(e) = cause.downcast_ref::<StoreError>() {
-            return match e {
-                StoreError::NotFound(_) => Exit::NotFound,
-                StoreError::Corrupt { .. } | StoreError::TooNew { .. } => Exit::Unavailable,
-                _ => Exit::Failure,
-            };
+            return store_exit(e);
         }
         if let Some(e) = cause.downcast_ref::<LibraryError>() {
             match e {
                 LibraryError::AlreadyRunning { .. } => return Exit::Unavailable,
                 LibraryError::Config(_) => return Exit::BadInput,
-                _ => continue,
+                LibraryError::Store(s) => return store_exit(s),
+                LibraryError::Index(crate::index::IndexError::Store(s)) => return store_exit(s),
+                _ => {}
             }
+        }
+        if let Some(crate::index::IndexError::Store(s)) = cause.downcast_ref() {
+            return store_exit(s);
         }
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return Exit::BadInput;
