@@ -33,7 +33,7 @@ fn rejects_file_over_limit_before_reading() {
 #[test]
 fn accepts_file_exactly_at_limit() {
     let dir = TempDir::new().unwrap();
-    let path = write(&dir, "edge.txt", &vec![b'x'; 64]);
+    let path = write(&dir, "edge.txt", &[b'x'; 64]);
     assert_eq!(read_text(&path, 64).map(|s| s.len()), Ok(64));
     assert!(matches!(
         read_text(&path, 63),

@@ -61,6 +61,7 @@ pub const KNOWN_LANGUAGES: &[&str] = &[
     "awk",
     "diff",
     "regex",
+    "asm",
     TEXT,
 ];
 
@@ -207,6 +208,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("diff", "diff"),
     ("patch", "diff"),
     ("regex", "regex"),
+    ("asm", "asm"),
+    ("s", "asm"),
+    ("nasm", "asm"),
+    ("x86asm", "asm"),
     ("regexp", "regex"),
     ("text", TEXT),
     ("txt", TEXT),
