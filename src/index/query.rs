@@ -1,0 +1,261 @@
+//! The search language: free words (typo-tolerant, BM25-ranked), "quoted
+//! phrases", and filters `tag:x`, `lang:x`, `path:x`. A leading `-` on a
+//! filter excludes instead.
+
+use super::{Hit, Result, SearchIndex};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{TantivyDocument, Term};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedQuery {
+    pub words: Vec<String>,
+    pub phrases: Vec<String>,
+    pub tags: Vec<String>,
+    pub langs: Vec<String>,
+    pub paths: Vec<String>,
+    pub not_tags: Vec<String>,
+    pub not_langs: Vec<String>,
+}
+
+impl ParsedQuery {
+    pub fn is_empty(&self) -> bool {
+        *self == ParsedQuery::default()
+    }
+}
+
+/// Common spellings of language names, mapped to the ids ingest produces.
+pub fn canonical_language(raw: &str) -> String {
+    let l = raw.trim().to_lowercase();
+    let mapped = match l.as_str() {
+        "py" | "python3" => "python",
+        "rs" => "rust",
+        "js" | "node" | "nodejs" => "javascript",
+        "ts" => "typescript",
+        "sh" | "bash" | "zsh" => "shell",
+        "c++" | "cxx" | "cc" => "cpp",
+        "golang" => "go",
+        "md" => "markdown",
+        "yml" => "yaml",
+        "rb" => "ruby",
+        _ => return l,
+    };
+    mapped.to_string()
+}
+
+/// Split a query string into its parts. Never fails: anything odd is a word.
+pub fn parse_query(input: &str) -> ParsedQuery {
+    let mut q = ParsedQuery::default();
+    let mut rest = input.trim();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('"') {
+            let end = after.find('"').unwrap_or(after.len());
+            let phrase = after[..end].trim();
+            if !phrase.is_empty() {
+                q.phrases.push(phrase.to_string());
+            }
+            rest = after.get(end + 1..).unwrap_or("").trim_start();
+            continue;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let token = &rest[..end];
+        rest = rest[end..].trim_start();
+        let (neg, body) = match token.strip_prefix('-') {
+            Some(b) if b.contains(':') => (true, b),
+            _ => (false, token),
+        };
+        match body.split_once(':') {
+            Some(("tag", v)) if !v.is_empty() => {
+                if let Some(t) = crate::domain::normalize_tag(v) {
+                    if neg {
+                        q.not_tags.push(t)
+                    } else {
+                        q.tags.push(t)
+                    }
+                }
+            }
+            Some(("lang", v)) if !v.is_empty() => {
+                let l = canonical_language(v);
+                if neg {
+                    q.not_langs.push(l)
+                } else {
+                    q.langs.push(l)
+                }
+            }
+            Some(("path", v)) if !v.is_empty() => q.paths.push(v.to_string()),
+            _ => q.words.push(token.to_string()),
+        }
+    }
+    q
+}
+
+impl SearchIndex {
+    /// Search with the query language above; best hits first.
+    pub fn search(&self, input: &str, limit: usize) -> Result<Vec<Hit>> {
+        let parsed = parse_query(input);
+        let query = self.build_query(&parsed)?;
+        let (_, reader, fields) = self.parts();
+        let searcher = reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(fields.id).and_then(|v| v.as_i64()) {
+                hits.push(Hit { id, score });
+            }
+        }
+        Ok(hits)
+    }
+
+    fn tokens(&self, field: Field, text: &str) -> Result<Vec<String>> {
+        let (index, _, _) = self.parts();
+        let mut analyzer = index.tokenizer_for_field(field)?;
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(t) = stream.next() {
+            out.push(t.text.clone());
+        }
+        Ok(out)
+    }
+
+    fn build_query(&self, q: &ParsedQuery) -> Result<Box<dyn Query>> {
+        let (_, _, f) = self.parts();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text_fields = [
+            (f.title, 3.0f32),
+            (f.tags, 2.0),
+            (f.description, 1.5),
+            (f.body, 1.0),
+            (f.path, 0.5),
+        ];
+        let word_count = q.words.len();
+        for (i, word) in q.words.iter().enumerate() {
+            // The last word may still be being typed: match it as a prefix.
+            let is_last = i + 1 == word_count;
+            for token in self.tokens(f.body, word)? {
+                let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for (field, boost) in text_fields {
+                    let term = Term::from_field_text(field, &token);
+                    per_field.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                            boost * 2.0,
+                        )),
+                    ));
+                    let n = token.chars().count();
+                    let distance = if n >= 8 {
+                        2
+                    } else if n >= 4 {
+                        1
+                    } else {
+                        0
+                    };
+                    let fuzzy = if is_last && n >= 2 {
+                        Some(FuzzyTermQuery::new_prefix(term, distance, true))
+                    } else if distance > 0 {
+                        Some(FuzzyTermQuery::new(term, distance, true))
+                    } else {
+                        None
+                    };
+                    if let Some(fq) = fuzzy {
+                        per_field.push((
+                            Occur::Should,
+                            Box::new(BoostQuery::new(Box::new(fq), boost * 0.5)),
+                        ));
+                    }
+                }
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
+            }
+        }
+        for phrase in &q.phrases {
+            let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, boost) in text_fields {
+                let terms: Vec<Term> = self
+                    .tokens(field, phrase)?
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect();
+                let sub: Box<dyn Query> = match terms.len() {
+                    0 => continue,
+                    1 => Box::new(TermQuery::new(
+                        terms[0].clone(),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    _ => Box::new(PhraseQuery::new(terms)),
+                };
+                per_field.push((Occur::Should, Box::new(BoostQuery::new(sub, boost))));
+            }
+            if !per_field.is_empty() {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
+            }
+        }
+        let exact = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        for t in &q.tags {
+            clauses.push((Occur::Must, exact(f.tag, t)));
+        }
+        for t in &q.not_tags {
+            clauses.push((Occur::MustNot, exact(f.tag, t)));
+        }
+        if !q.langs.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = q
+                .langs
+                .iter()
+                .map(|l| (Occur::Should, exact(f.lang, l)))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        for l in &q.not_langs {
+            clauses.push((Occur::MustNot, exact(f.lang, l)));
+        }
+        for p in &q.paths {
+            for token in self.tokens(f.path, p)? {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.path, &token),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
+        // Filters alone (or only exclusions) select from everything.
+        if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_filters_phrases_and_words() {
+        let q = parse_query(r#"read file tag:IO lang:py path:src "exact words" -tag:old -lang:js"#);
+        assert_eq!(q.words, vec!["read", "file"]);
+        assert_eq!(q.tags, vec!["io"]);
+        assert_eq!(q.langs, vec!["python"]);
+        assert_eq!(q.paths, vec!["src"]);
+        assert_eq!(q.phrases, vec!["exact words"]);
+        assert_eq!(q.not_tags, vec!["old"]);
+        assert_eq!(q.not_langs, vec!["javascript"]);
+    }
+
+    #[test]
+    fn odd_input_becomes_words_not_errors() {
+        let q = parse_query("tag: \"unterminated -x foo:bar");
+        assert_eq!(q.words, vec!["tag:"]);
+        assert_eq!(q.phrases, vec!["unterminated -x foo:bar"]);
+        assert!(parse_query("   ").is_empty());
+    }
+}

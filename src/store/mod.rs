@@ -1,0 +1,223 @@
+//! SQLite, the source of truth.
+//!
+//! One file in the data folder, in WAL mode with a busy timeout so the TUI,
+//! the watcher, the enrichment worker and short CLI commands can share it.
+//! The schema only changes through the numbered migrations in
+//! [`migrations`]; before any of them runs on an existing library, a copy of
+//! the database is taken with SQLite's online backup.
+//!
+//! Every change to a snippet also lands in `index_outbox` (by triggers, in
+//! the same transaction), so the derived tantivy index can always catch up,
+//! even after a kill between the SQLite commit and the index commit.
+
+mod migrations;
+mod queue;
+mod snippets;
+mod watch;
+
+pub use queue::{IndexBatch, IndexChange, Job};
+pub use snippets::{GeneratedValue, ListFilter, SnippetPatch, TagCount};
+pub use watch::SkipCount;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the library database {path} is damaged or not a snipdex database ({detail}); backups are in {backups}")]
+    Corrupt {
+        path: PathBuf,
+        backups: PathBuf,
+        detail: String,
+    },
+    #[error("the library database {path} was written by a newer snipdex (schema {found}, this build knows {known}); upgrade snipdex")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot back up {path} before upgrading it: {detail}")]
+    Backup { path: PathBuf, detail: String },
+    #[error("cannot create folder {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no snippet with id {0}")]
+    NotFound(i64),
+    #[error("stored data for snippet {id} is unreadable: {detail}")]
+    BadRow { id: i64, detail: String },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A connection to the library database. Cheap to open; each thread that
+/// needs the store opens its own.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the database at `path`. Backups
+    /// taken before a migration go to `backups_dir`.
+    pub fn open(path: &Path, backups_dir: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let corrupt = |e: rusqlite::Error| classify(e, path, backups_dir);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(corrupt)?;
+        configure(&conn).map_err(corrupt)?;
+        // A cheap check that catches a garbage file before any write.
+        let check: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                backups: backups_dir.to_path_buf(),
+                detail: check,
+            });
+        }
+        migrations::migrate(&conn, path, backups_dir)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A private in-memory library, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrations::migrate(&conn, Path::new(":memory:"), Path::new(""))?;
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Full integrity check, for `snipdex doctor`.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    /// Run `f` in one transaction: all of it lands or none of it.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The original error matters more than a failed rollback.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// An atomic unit that nests: a SAVEPOINT works both on its own and
+    /// inside [`Store::transaction`], where BEGIN would fail.
+    pub(crate) fn savepoint(&self) -> Result<Savepoint<'_>> {
+        self.conn.execute_batch("SAVEPOINT snipdex_sp")?;
+        Ok(Savepoint {
+            conn: &self.conn,
+            done: false,
+        })
+    }
+}
+
+/// Rolls back on drop unless committed, so an early `?` undoes the work.
+pub(crate) struct Savepoint<'a> {
+    conn: &'a Connection,
+    done: bool,
+}
+
+impl Savepoint<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.conn.execute_batch("RELEASE snipdex_sp")?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO snipdex_sp; RELEASE snipdex_sp");
+        }
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // journal_mode answers with a row, so it cannot go through execute_batch.
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+fn classify(e: rusqlite::Error, path: &Path, backups: &Path) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            backups: backups.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => StoreError::Sql(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;
