@@ -61,6 +61,7 @@ pub const KNOWN_LANGUAGES: &[&str] = &[
     "awk",
     "diff",
     "regex",
+    "asm",
     TEXT,
 ];
 
@@ -207,6 +208,10 @@ const ALIASES: &[(&str, &str)] = &[
     ("diff", "diff"),
     ("patch", "diff"),
     ("regex", "regex"),
+    ("asm", "asm"),
+    ("s", "asm"),
+    ("nasm", "asm"),
+    ("x86asm", "asm"),
     ("regexp", "regex"),
     ("text", TEXT),
     ("txt", TEXT),
@@ -283,16 +288,20 @@ pub fn language_from_path(path: &Path) -> Option<&'static str> {
     if let Some(&(_, id)) = FILE_NAMES.iter().find(|(n, _)| *n == name) {
         return Some(id);
     }
-    // `Dockerfile.dev`, `Makefile.am`: the stem carries the meaning.
-    if let Some((stem, _)) = name.split_once('.') {
-        match stem {
-            "dockerfile" | "containerfile" => return Some("dockerfile"),
-            "makefile" => return Some("make"),
-            _ => {}
-        }
+    let by_extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(language_from_alias);
+    if by_extension.is_some_and(|id| id != TEXT) {
+        return by_extension;
     }
-    let ext = path.extension()?.to_str()?;
-    language_from_alias(ext)
+    // `Dockerfile.dev`, `Makefile.am`: when the extension says nothing, the
+    // stem carries the meaning.
+    match name.split_once('.').map(|(stem, _)| stem) {
+        Some("dockerfile" | "containerfile") => Some("dockerfile"),
+        Some("makefile") => Some("make"),
+        _ => by_extension,
+    }
 }
 
 fn has_extension_h(path: &Path) -> bool {

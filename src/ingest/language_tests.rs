@@ -28,6 +28,8 @@ fn file_names_and_extensions() {
         ("Dockerfile.dev", "dockerfile"),
         ("build.dockerfile", "dockerfile"),
         ("Makefile", "make"),
+        ("Makefile.am", "make"),
+        ("makefile.rs", "rust"),
         ("GNUmakefile", "make"),
         ("rules.mk", "make"),
         ("init.lua", "lua"),
@@ -86,6 +88,8 @@ fn shebangs() {
         ("#!/usr/bin/env fish\n", Some("fish")),
         ("#!/opt/weird/interp\n", None),
         ("echo no shebang\n", None),
+        // A Rust inner attribute is not a shebang.
+        ("#![allow(dead_code)]\n", None),
     ];
     for (content, want) in table {
         assert_eq!(language_from_shebang(content), want, "{content:?}");

@@ -27,7 +27,13 @@ pub(crate) fn extract_fences(text: &str) -> Vec<Extracted> {
     let mut fence: Option<OpenFence> = None;
     let mut fence_count: u32 = 0;
 
-    for (event, range) in Parser::new_ext(text, Options::empty()).into_offset_iter() {
+    // Front matter must not read as a setext heading, and table cells are
+    // not paragraphs to use as context.
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { .. } | Tag::Paragraph) => buffer.clear(),
             Event::End(TagEnd::Heading(_)) => {

@@ -151,3 +151,13 @@ fn info_string_variants() {
     assert_eq!(fence_language("", "fn main() { let mut x = 1; }"), "rust");
     assert_eq!(fence_language("output", "hello world"), "text");
 }
+
+#[test]
+fn front_matter_and_tables_are_not_context() {
+    let doc = "---\ntitle: Notes\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```sh\nls\n```\n";
+    let got = extract_fences(doc);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].heading, None);
+    assert_eq!(got[0].context, None);
+    assert_eq!(got[0].start_line, 10);
+}

@@ -239,16 +239,20 @@ fn looks_random(value: &str) -> bool {
 }
 
 /// Share of neighbouring alphanumeric pairs that change class (lowercase,
-/// uppercase, digit). Names, even camelCase ones with a version number, stay
-/// in one class for whole words (`argon2id_default` scores under 0.1); random
-/// strings switch all the time (base62 about 0.6, hex about 0.47, upper-case
-/// with digits about 0.4).
+/// uppercase, digit), not counting an upper-case letter followed by a
+/// lower-case one. Names stay in one class for whole words
+/// (`argon2id_default` and `ValidationTokenConfig` score about 0.1); random
+/// strings switch all the time (base62 about 0.45, hex about 0.47,
+/// upper-case with digits about 0.4).
 fn class_switch_ratio(value: &str) -> f64 {
+    const LOWER: u8 = 0;
+    const UPPER: u8 = 1;
+    const DIGIT: u8 = 2;
     fn class(b: u8) -> Option<u8> {
         match b {
-            b'a'..=b'z' => Some(0),
-            b'A'..=b'Z' => Some(1),
-            b'0'..=b'9' => Some(2),
+            b'a'..=b'z' => Some(LOWER),
+            b'A'..=b'Z' => Some(UPPER),
+            b'0'..=b'9' => Some(DIGIT),
             _ => None,
         }
     }
@@ -256,7 +260,8 @@ fn class_switch_ratio(value: &str) -> f64 {
     for w in value.as_bytes().windows(2) {
         if let (Some(a), Some(b)) = (class(w[0]), class(w[1])) {
             pairs += 1;
-            switches += u32::from(a != b);
+            // Upper to lower is the start of a camelCase word, not noise.
+            switches += u32::from(a != b && (a, b) != (UPPER, LOWER));
         }
     }
     if pairs == 0 {
