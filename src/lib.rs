@@ -16,3 +16,4 @@ pub mod domain;
 pub mod index;
 pub mod paths;
 pub mod store;
+pub mod watch;

@@ -1,0 +1,353 @@
+//! The watcher thread: owns a store connection and the backend, applies
+//! event batches, rescans, and watches for watched folders coming and going.
+
+use super::backend::Backend;
+use super::batch::{Batch, Outcome, Touched};
+use super::scan::Scan;
+use super::sync::{load_skips, Skips};
+use super::{Command, EventSink, WatchError, WatchEvent, WatcherState};
+use crate::config::WatchConfig;
+use crate::ingest::IngestOptions;
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Root {
+    path: PathBuf,
+    /// Whether the backend watches it; false while it is missing or its
+    /// watch failed, and then retried every poll interval.
+    watched: bool,
+}
+
+pub(crate) struct Worker {
+    store: Store,
+    cfg: WatchConfig,
+    ingest: IngestOptions,
+    force_polling: bool,
+    tx: Sender<Command>,
+    stop: Arc<AtomicBool>,
+    sink: Box<dyn EventSink>,
+    backend: Option<Backend>,
+    roots: Vec<Root>,
+    skips: Skips,
+    /// False once the sink refused an event.
+    listened: bool,
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        cfg: WatchConfig,
+        ingest: IngestOptions,
+        force_polling: bool,
+        tx: Sender<Command>,
+        stop: Arc<AtomicBool>,
+        sink: Box<dyn EventSink>,
+    ) -> Worker {
+        Worker {
+            store,
+            cfg,
+            ingest,
+            force_polling,
+            tx,
+            stop,
+            sink,
+            backend: None,
+            roots: Vec::new(),
+            skips: Skips::new(),
+            listened: true,
+        }
+    }
+
+    pub fn run(mut self, dirs: Vec<PathBuf>, rx: Receiver<Command>) {
+        match load_skips(&self.store) {
+            Ok(skips) => self.skips = skips,
+            Err(e) => self.report(&WatchError::from(e)),
+        }
+        self.start_backend();
+        for dir in dirs {
+            self.add_root(dir);
+        }
+        self.rescan_all();
+        let rescan_every = (self.cfg.rescan_secs > 0).then(|| secs(self.cfg.rescan_secs));
+        let mut next_rescan = rescan_every.map(|d| Instant::now() + d);
+        let mut next_check = Instant::now() + self.poll_interval();
+        while self.running() {
+            let deadline = next_rescan.map_or(next_check, |r| r.min(next_check));
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.handle(command),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let now = Instant::now();
+            if now >= next_check {
+                self.check_roots();
+                next_check = now + self.poll_interval();
+            }
+            if let (Some(at), Some(every)) = (next_rescan, rescan_every) {
+                if now >= at {
+                    self.rescan_all();
+                    next_rescan = Some(Instant::now() + every);
+                }
+            }
+        }
+        // Dropping the backend stops notify's threads before we report.
+        self.backend = None;
+        self.emit(WatchEvent::State(WatcherState::Stopped));
+    }
+
+    fn running(&self) -> bool {
+        self.listened && !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn poll_interval(&self) -> Duration {
+        secs(self.cfg.poll_secs.max(1))
+    }
+
+    fn emit(&mut self, event: WatchEvent) {
+        if self.listened && !self.sink.deliver(event) {
+            tracing::info!("nobody listens to the watcher any more; stopping");
+            self.listened = false;
+        }
+    }
+
+    fn report(&mut self, err: &WatchError) {
+        tracing::warn!(%err, "watcher");
+        self.emit(WatchEvent::Error(err.to_string()));
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Fs(Ok(events)) => self.apply_events(Touched::from_events(events)),
+            Command::Fs(Err(errors)) => {
+                for err in errors {
+                    self.backend_error(err);
+                }
+            }
+            Command::AddDir(dir) => {
+                if let Some(path) = self.add_root(dir) {
+                    self.rescan(&path);
+                }
+            }
+            Command::RemoveDir(dir) => self.remove_root(&dir),
+            Command::Rescan => self.rescan_all(),
+            Command::Stop => {}
+        }
+    }
+
+    fn start_backend(&mut self) {
+        let debounce = Duration::from_millis(self.cfg.debounce_ms);
+        if !self.force_polling {
+            match Backend::native(debounce, self.tx.clone()) {
+                Ok(b) => {
+                    let state = b.state();
+                    self.backend = Some(b);
+                    self.emit(WatchEvent::State(state));
+                    return;
+                }
+                Err(source) => self.report(&WatchError::Notify { path: None, source }),
+            }
+        }
+        self.start_polling();
+    }
+
+    fn start_polling(&mut self) {
+        let debounce = Duration::from_millis(self.cfg.debounce_ms);
+        match Backend::polling(debounce, self.poll_interval(), self.tx.clone()) {
+            Ok(b) => {
+                let state = b.state();
+                self.backend = Some(b);
+                self.emit(WatchEvent::State(state));
+            }
+            // Without a backend only the periodic rescans keep up.
+            Err(source) => {
+                self.backend = None;
+                self.report(&WatchError::Notify { path: None, source });
+            }
+        }
+    }
+
+    /// Native events stopped working (typically the inotify watch limit):
+    /// poll every folder instead.
+    fn fall_back_to_polling(&mut self) {
+        tracing::warn!("native file events unavailable; polling instead");
+        self.backend = None;
+        self.start_polling();
+        for i in 0..self.roots.len() {
+            self.roots[i].watched = false;
+            self.watch_root(i);
+        }
+    }
+
+    fn backend_error(&mut self, err: notify::Error) {
+        let native = matches!(self.backend, Some(Backend::Native(_)));
+        let path = err.paths.first().cloned();
+        let limit = matches!(err.kind, notify::ErrorKind::MaxFilesWatch);
+        self.report(&WatchError::Notify { path, source: err });
+        if native && limit {
+            self.fall_back_to_polling();
+        }
+    }
+
+    /// Add a root (not yet scanned); returns its absolute path if it is new.
+    fn add_root(&mut self, dir: PathBuf) -> Option<PathBuf> {
+        let path = match std::path::absolute(&dir) {
+            Ok(p) => p,
+            Err(source) => {
+                self.report(&WatchError::Io { path: dir, source });
+                return None;
+            }
+        };
+        if self.roots.iter().any(|r| r.path == path) {
+            return None;
+        }
+        self.roots.push(Root {
+            path: path.clone(),
+            watched: false,
+        });
+        self.watch_root(self.roots.len() - 1);
+        Some(path)
+    }
+
+    fn remove_root(&mut self, dir: &Path) {
+        let path = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let Some(i) = self.roots.iter().position(|r| r.path == path) else {
+            return;
+        };
+        let root = self.roots.remove(i);
+        if root.watched {
+            if let Some(b) = &mut self.backend {
+                if let Err(err) = b.unwatch(&root.path) {
+                    tracing::debug!(%err, path = %root.path.display(), "unwatch");
+                }
+            }
+        }
+    }
+
+    fn watch_root(&mut self, i: usize) {
+        let path = self.roots[i].path.clone();
+        if !path.is_dir() {
+            self.report(&WatchError::MissingDir(path));
+            return;
+        }
+        let Some(backend) = &mut self.backend else {
+            return;
+        };
+        match backend.watch(&path) {
+            Ok(()) => self.roots[i].watched = true,
+            Err(err) => {
+                let native = matches!(backend, Backend::Native(_));
+                // A recursive watch may have half succeeded.
+                let _ = backend.unwatch(&path);
+                let missing = matches!(err.kind, notify::ErrorKind::PathNotFound);
+                self.report(&WatchError::Notify {
+                    path: Some(path),
+                    source: err,
+                });
+                if native && !missing {
+                    self.fall_back_to_polling();
+                }
+            }
+        }
+    }
+
+    /// Notice watched folders that vanished or came (back).
+    fn check_roots(&mut self) {
+        for i in 0..self.roots.len() {
+            let exists = self.roots[i].path.is_dir();
+            let path = self.roots[i].path.clone();
+            if self.roots[i].watched && !exists {
+                self.roots[i].watched = false;
+                if let Some(b) = &mut self.backend {
+                    let _ = b.unwatch(&path);
+                }
+                self.report(&WatchError::MissingDir(path));
+            } else if !self.roots[i].watched && exists {
+                self.watch_root(i);
+                if self.roots[i].watched {
+                    self.rescan(&path);
+                }
+            }
+        }
+    }
+
+    fn root_paths(&self) -> Vec<PathBuf> {
+        self.roots.iter().map(|r| r.path.clone()).collect()
+    }
+
+    fn apply_events(&mut self, touched: Touched) {
+        let full_rescan = touched.rescan;
+        let roots = self.root_paths();
+        let result = Batch {
+            store: &mut self.store,
+            ingest: &self.ingest,
+            skips: &mut self.skips,
+            roots: &roots,
+        }
+        .apply(touched);
+        match result {
+            Ok(Outcome {
+                changes,
+                rescan,
+                missing,
+            }) => {
+                for (path, change) in changes {
+                    self.emit(WatchEvent::Changed { path, change });
+                }
+                for path in missing {
+                    self.report(&WatchError::MissingDir(path));
+                }
+                if !full_rescan {
+                    for root in rescan {
+                        self.rescan(&root);
+                    }
+                }
+            }
+            Err(err) => self.report(&err),
+        }
+        if full_rescan {
+            self.rescan_all();
+        }
+    }
+
+    fn rescan_all(&mut self) {
+        // A full rescan also resynchronises the cached skips.
+        if let Ok(skips) = load_skips(&self.store) {
+            self.skips = skips;
+        }
+        for root in self.root_paths() {
+            if !self.running() {
+                return;
+            }
+            self.rescan(&root);
+        }
+    }
+
+    fn rescan(&mut self, root: &Path) {
+        let roots = self.root_paths();
+        let nested: Vec<PathBuf> = roots
+            .into_iter()
+            .filter(|r| r != root && r.starts_with(root))
+            .collect();
+        let result = Scan {
+            store: &mut self.store,
+            ingest: &self.ingest,
+            skips: &mut self.skips,
+            cancel: Some(&self.stop),
+            nested: &nested,
+        }
+        .run(root);
+        match result {
+            Ok(report) => self.emit(WatchEvent::ScanDone(report)),
+            Err(WatchError::Stopped) => {}
+            Err(err) => self.report(&err),
+        }
+    }
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
