@@ -62,6 +62,9 @@ pub(crate) struct Outcome {
     pub rescan: BTreeSet<PathBuf>,
     /// Watched roots that are gone; their snippets were left alone.
     pub missing: BTreeSet<PathBuf>,
+    /// With [`Batch::keep_orphans`]: gone files whose snippets nobody
+    /// claimed and which were therefore kept for now.
+    pub orphaned: BTreeSet<PathBuf>,
 }
 
 /// Everything a batch needs from the watcher.
@@ -71,6 +74,9 @@ pub(crate) struct Batch<'a> {
     pub skips: &'a mut Skips,
     /// The watched folders.
     pub roots: &'a [PathBuf],
+    /// Keep the snippets of gone files that nothing claimed, rather than
+    /// deleting them, so that a later batch may still adopt them.
+    pub keep_orphans: bool,
 }
 
 impl Batch<'_> {
@@ -80,6 +86,7 @@ impl Batch<'_> {
             ingest,
             skips,
             roots,
+            keep_orphans,
         } = self;
         let mut out = Outcome::default();
         let Touched {
@@ -183,8 +190,12 @@ impl Batch<'_> {
             ops.extend(plan.ops);
         }
         for orphan in orphans.drain() {
-            out.changes.entry(orphan.path).or_default().removed += 1;
-            ops.push(Op::Delete(orphan.id));
+            if keep_orphans {
+                out.orphaned.insert(orphan.path);
+            } else {
+                out.changes.entry(orphan.path).or_default().removed += 1;
+                ops.push(Op::Delete(orphan.id));
+            }
         }
         if !ops.is_empty() {
             track_skips(skips, &ops);

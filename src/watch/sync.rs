@@ -93,7 +93,8 @@ impl Orphans {
 /// One write.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Op {
-    Insert(NewSnippet),
+    // Boxed: a scan buffers thousands of ops, mostly small ones.
+    Insert(Box<NewSnippet>),
     Update {
         id: SnippetId,
         content: String,
@@ -339,7 +340,7 @@ pub(crate) fn match_blocks(
         } else {
             plan.change.added += 1;
             plan.ops
-                .push(Op::Insert(new_snippet(block, source, secrets)));
+                .push(Op::Insert(Box::new(new_snippet(block, source, secrets))));
         }
     }
     for (j, s) in stored.into_iter().enumerate() {

@@ -376,6 +376,7 @@ fn a_batch_follows_renames_and_adopts_across_delete_and_create() {
         ingest: &opts(),
         skips: &mut skips,
         roots: &roots,
+        keep_orphans: false,
     }
     .apply(touched)
     .unwrap();
@@ -413,6 +414,7 @@ fn a_batch_ignores_what_the_scan_ignores() {
         ingest: &opts(),
         skips: &mut skips,
         roots: &roots,
+        keep_orphans: false,
     }
     .apply(touched)
     .unwrap();

@@ -9,6 +9,7 @@ use super::{Command, EventSink, WatchError, WatchEvent, WatcherState};
 use crate::config::WatchConfig;
 use crate::ingest::IngestOptions;
 use crate::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -33,6 +34,11 @@ pub(crate) struct Worker {
     backend: Option<Backend>,
     roots: Vec<Root>,
     skips: Skips,
+    /// Gone files whose snippets wait, until the deadline, for a new file
+    /// with their content to adopt them.
+    limbo: BTreeMap<PathBuf, Instant>,
+    /// Polling only: paths to look at once more, see [`Worker::recheck_later`].
+    recheck: BTreeMap<PathBuf, Instant>,
     /// False once the sink refused an event.
     listened: bool,
 }
@@ -58,6 +64,8 @@ impl Worker {
             backend: None,
             roots: Vec::new(),
             skips: Skips::new(),
+            limbo: BTreeMap::new(),
+            recheck: BTreeMap::new(),
             listened: true,
         }
     }
@@ -76,12 +84,20 @@ impl Worker {
         let mut next_rescan = rescan_every.map(|d| Instant::now() + d);
         let mut next_check = Instant::now() + self.poll_interval();
         while self.running() {
-            let deadline = next_rescan.map_or(next_check, |r| r.min(next_check));
+            let mut deadline = next_rescan.map_or(next_check, |r| r.min(next_check));
+            for at in [self.limbo.values().min(), self.recheck.values().min()]
+                .into_iter()
+                .flatten()
+            {
+                deadline = deadline.min(*at);
+            }
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            self.settle_limbo();
+            self.run_rechecks();
             let now = Instant::now();
             if now >= next_check {
                 self.check_roots();
@@ -121,7 +137,11 @@ impl Worker {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Fs(Ok(events)) => self.apply_events(Touched::from_events(events)),
+            Command::Fs(Ok(events)) => {
+                let touched = Touched::from_events(events);
+                self.recheck_later(&touched);
+                self.apply_events(touched, false);
+            }
             Command::Fs(Err(errors)) => {
                 for err in errors {
                     self.backend_error(err);
@@ -278,14 +298,83 @@ impl Worker {
         self.roots.iter().map(|r| r.path.clone()).collect()
     }
 
-    fn apply_events(&mut self, touched: Touched) {
+    /// How long snippets of a gone file wait to be adopted: the two halves
+    /// of a rename may land in consecutive batches.
+    fn grace(&self) -> Duration {
+        Duration::from_millis(self.cfg.debounce_ms.saturating_mul(2)) + Duration::from_millis(500)
+    }
+
+    /// The poll watcher compares modification times in whole seconds, so a
+    /// second write within the second it last saw goes unreported. Looking
+    /// once more at every path of a polled batch, after that second is
+    /// over, catches it; an unchanged file costs a read and no write.
+    fn recheck_later(&mut self, touched: &Touched) {
+        if !matches!(self.backend, Some(Backend::Polling(_))) {
+            return;
+        }
+        let at = Instant::now() + Duration::from_millis(1500);
+        let renamed = touched.renames.iter().map(|(_, to)| to);
+        for p in touched.paths.iter().chain(renamed) {
+            self.recheck.entry(p.clone()).or_insert(at);
+        }
+    }
+
+    fn run_rechecks(&mut self) {
+        let now = Instant::now();
+        let due: BTreeSet<PathBuf> = self
+            .recheck
+            .iter()
+            .filter(|(_, &at)| at <= now)
+            .map(|(p, _)| p.clone())
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        self.recheck.retain(|p, _| !due.contains(p));
+        let touched = Touched {
+            paths: due,
+            ..Touched::default()
+        };
+        self.apply_events(touched, false);
+    }
+
+    /// Delete the snippets whose wait in limbo is over.
+    fn settle_limbo(&mut self) {
+        let now = Instant::now();
+        let due: Vec<PathBuf> = self
+            .limbo
+            .iter()
+            .filter(|(_, &at)| at <= now)
+            .map(|(p, _)| p.clone())
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        for p in &due {
+            self.limbo.remove(p);
+        }
+        let touched = Touched {
+            paths: due.into_iter().collect(),
+            ..Touched::default()
+        };
+        self.apply_events(touched, true);
+    }
+
+    /// Apply a batch. Unless `settling`, snippets of files that are gone go
+    /// to limbo rather than being deleted at once.
+    fn apply_events(&mut self, mut touched: Touched, settling: bool) {
         let full_rescan = touched.rescan;
+        if !settling {
+            // Give waiting snippets their chance with this batch's files.
+            touched.paths.extend(self.limbo.keys().cloned());
+        }
         let roots = self.root_paths();
         let result = Batch {
             store: &mut self.store,
             ingest: &self.ingest,
             skips: &mut self.skips,
             roots: &roots,
+            keep_orphans: !settling,
         }
         .apply(touched);
         match result {
@@ -293,7 +382,21 @@ impl Worker {
                 changes,
                 rescan,
                 missing,
+                orphaned,
             }) => {
+                if !settling {
+                    // Every waiting path was part of this batch: what is
+                    // still unclaimed keeps its original deadline.
+                    let settle_at = Instant::now() + self.grace();
+                    let waiting = std::mem::take(&mut self.limbo);
+                    self.limbo = orphaned
+                        .into_iter()
+                        .map(|p| {
+                            let at = waiting.get(&p).copied().unwrap_or(settle_at);
+                            (p, at)
+                        })
+                        .collect();
+                }
                 for (path, change) in changes {
                     self.emit(WatchEvent::Changed { path, change });
                 }
