@@ -11,9 +11,17 @@
 //! SQLite ([`store`]) is the truth; the tantivy index ([`index`]) is derived
 //! from it through a transactional outbox and can always be rebuilt.
 
+pub mod bench;
+pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod domain;
+pub mod editor;
 pub mod index;
+pub mod ingest;
+pub mod interchange;
+pub mod library;
+pub mod logging;
 pub mod paths;
 pub mod store;
 pub mod watch;

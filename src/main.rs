@@ -1,1 +1,26 @@
-fn main() {}
+//! The `snipdex` binary: parse the command line, log to a file, map errors
+//! to exit codes. Everything else lives in the library.
+
+use clap::Parser;
+use snipdex::cli::Cli;
+use snipdex::cmd::{self, Exit};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { Exit::Usage as u8 } else { 0 });
+        }
+    };
+    let _log = snipdex::logging::init();
+    match cmd::run(cli) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            tracing::error!(error = ?e.error, "command failed");
+            eprintln!("snipdex: {:#}", e.error);
+            ExitCode::from(e.exit as u8)
+        }
+    }
+}

@@ -7,7 +7,7 @@
 
 mod query;
 
-pub use query::{parse_query, ParsedQuery};
+pub use query::{canonical_language, parse_query, ParsedQuery};
 
 use crate::domain::{Snippet, SnippetId};
 use crate::store::{IndexChange, Store, StoreError};

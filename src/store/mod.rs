@@ -152,6 +152,47 @@ impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
+
+    /// An atomic unit that nests: a SAVEPOINT works both on its own and
+    /// inside [`Store::transaction`], where BEGIN would fail.
+    pub(crate) fn savepoint(&self) -> Result<Savepoint<'_>> {
+        self.conn.execute_batch("SAVEPOINT snipdex_sp")?;
+        Ok(Savepoint {
+            conn: &self.conn,
+            done: false,
+        })
+    }
+}
+
+/// Rolls back on drop unless committed, so an early `?` undoes the work.
+pub(crate) struct Savepoint<'a> {
+    conn: &'a Connection,
+    done: bool,
+}
+
+impl Savepoint<'_> {
+    pub(crate) fn commit(mut self) -> Result<()> {
+        self.done = true;
+        self.conn.execute_batch("RELEASE snipdex_sp")?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO snipdex_sp; RELEASE snipdex_sp");
+        }
+    }
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -128,7 +128,7 @@ impl Store {
         } else {
             new.language.as_str()
         };
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.savepoint()?;
         tx.execute(
             "INSERT INTO snippets (title, description, links, language, content, content_hash,
                 source_path, source_start, source_end, source_block, meta, secrets,
@@ -228,7 +228,7 @@ impl Store {
     /// Apply a user edit; every field it touches becomes user-owned and locked.
     pub fn update(&self, id: SnippetId, patch: &SnippetPatch) -> Result<Snippet> {
         let mut s = self.get(id)?;
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.savepoint()?;
         let lock = |field: Field, meta: &mut FieldMetas| {
             let m = meta.get_mut(field);
             m.provenance = Some(Provenance::User);
@@ -295,7 +295,7 @@ impl Store {
             return Ok(false);
         }
         s.meta.get_mut(field).provenance = Some(provenance);
-        let tx = self.conn().unchecked_transaction()?;
+        let tx = self.savepoint()?;
         match (field, value) {
             (Field::Title, GeneratedValue::Text(t)) => s.title = t.clone(),
             (Field::Description, GeneratedValue::Text(t)) => s.description = t.clone(),

@@ -1,0 +1,119 @@
+//! Subcommand handlers: the edge where library errors become messages and
+//! exit codes.
+
+mod admin;
+mod live;
+mod output;
+mod snippets;
+mod transfer;
+
+use crate::cli::{Cli, Command};
+use crate::library::LibraryError;
+use crate::paths::Paths;
+use crate::store::StoreError;
+
+/// Process exit statuses, documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    NoMatch = 1,
+    Usage = 2,
+    NotFound = 3,
+    BadInput = 4,
+    Unavailable = 5,
+    Failure = 10,
+}
+
+/// An error with the exit status it should produce.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub error: anyhow::Error,
+}
+
+impl CliError {
+    pub fn new(exit: Exit, error: impl Into<anyhow::Error>) -> CliError {
+        CliError {
+            exit,
+            error: error.into(),
+        }
+    }
+    pub fn bad_input(msg: impl std::fmt::Display) -> CliError {
+        CliError::new(Exit::BadInput, anyhow::anyhow!("{msg}"))
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(error: anyhow::Error) -> CliError {
+        let exit = classify(&error);
+        CliError { exit, error }
+    }
+}
+
+macro_rules! into_cli_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for CliError {
+            fn from(e: $t) -> CliError { anyhow::Error::from(e).into() }
+        }
+    )*};
+}
+into_cli_error!(
+    LibraryError,
+    StoreError,
+    crate::index::IndexError,
+    crate::paths::PathsError,
+    crate::config::ConfigError,
+    std::io::Error,
+    serde_json::Error
+);
+
+/// Pick the exit status from the first error in the chain that tells.
+fn classify(error: &anyhow::Error) -> Exit {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return match e {
+                StoreError::NotFound(_) => Exit::NotFound,
+                StoreError::Corrupt { .. } | StoreError::TooNew { .. } => Exit::Unavailable,
+                _ => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<LibraryError>() {
+            match e {
+                LibraryError::AlreadyRunning { .. } => return Exit::Unavailable,
+                LibraryError::Config(_) => return Exit::BadInput,
+                _ => continue,
+            }
+        }
+        if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
+            return Exit::BadInput;
+        }
+    }
+    Exit::Failure
+}
+
+pub type CmdResult = Result<Exit, CliError>;
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    let paths = Paths::resolve()?;
+    match cli.command {
+        None => admin::tui(paths),
+        Some(cmd) => match cmd {
+            Command::Add(a) => snippets::add(paths, a),
+            Command::List(a) => snippets::list(paths, a),
+            Command::Show(a) => snippets::show(paths, a),
+            Command::Search(a) => snippets::search(paths, a),
+            Command::Edit(a) => snippets::edit(paths, a),
+            Command::Rm(a) => snippets::rm(paths, a),
+            Command::Tag(a) => snippets::tag(paths, a),
+            Command::Export(a) => transfer::export(paths, a),
+            Command::Import(a) => transfer::import(paths, a),
+            Command::Watch(a) => admin::watch(paths, a),
+            Command::Reindex => admin::reindex(paths),
+            Command::Doctor(a) => admin::doctor(paths, a),
+            Command::Pick(a) => admin::pick(paths, a),
+            Command::Completions { shell } => admin::completions(shell),
+            Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+        },
+    }
+}

@@ -1,0 +1,267 @@
+//! add, list, show, search, edit, rm, tag.
+
+use super::output::{print_json, print_snippet, print_table};
+use super::{CliError, CmdResult, Exit};
+use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
+use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
+use crate::library::Library;
+use crate::paths::Paths;
+use crate::store::{ListFilter, SnippetPatch};
+use anyhow::Context;
+use std::io::Read;
+use std::path::Path;
+
+/// Largest snippet `add` accepts; the same limit the watcher uses.
+fn read_input(file: Option<&Path>, limit: u64) -> Result<(String, Option<String>), CliError> {
+    let mut bytes = Vec::new();
+    let name = match file {
+        Some(p) if p != Path::new("-") => {
+            let f = std::fs::File::open(p)
+                .map_err(|e| CliError::bad_input(format!("cannot read {}: {e}", p.display())))?;
+            f.take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| CliError::bad_input(format!("cannot read {}: {e}", p.display())))?;
+            p.file_name().map(|n| n.to_string_lossy().into_owned())
+        }
+        _ => {
+            std::io::stdin()
+                .lock()
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| CliError::bad_input(format!("cannot read stdin: {e}")))?;
+            None
+        }
+    };
+    if bytes.len() as u64 > limit {
+        return Err(CliError::bad_input(format!(
+            "input is larger than the {limit}-byte limit (ingest.max_file_bytes)"
+        )));
+    }
+    if bytes.contains(&0) {
+        return Err(CliError::bad_input(
+            "input looks binary (contains NUL bytes)",
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::bad_input("input is not valid UTF-8 text"))?;
+    if text.trim().is_empty() {
+        return Err(CliError::bad_input("nothing to add: the input is empty"));
+    }
+    Ok((text, name))
+}
+
+pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
+    let mut lib = Library::open(paths)?;
+    let (content, name) = read_input(a.file.as_deref(), lib.config.ingest.max_file_bytes)?;
+    let language = match a.lang {
+        Some(l) => crate::index::canonical_language(&l),
+        None => crate::ingest::detect_language(name.as_deref().map(Path::new), &content),
+    };
+    let user = FieldMeta {
+        provenance: Some(Provenance::User),
+        locked: true,
+    };
+    let mut meta = FieldMetas::default();
+    if a.title.is_some() {
+        meta.title = user.clone();
+    }
+    if a.description.is_some() {
+        meta.description = user.clone();
+    }
+    if !a.tags.is_empty() {
+        meta.tags = user;
+    }
+    let secrets = crate::ingest::detect_secrets(&content)
+        .iter()
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>();
+    let s = lib.add(&NewSnippet {
+        title: a.title.unwrap_or_default(),
+        description: a.description.unwrap_or_default(),
+        tags: normalize_tags(&a.tags),
+        language,
+        content,
+        meta,
+        secrets,
+        ..Default::default()
+    })?;
+    if a.json {
+        print_json(std::slice::from_ref(&s))?;
+    } else {
+        println!("{}", s.id);
+        if s.has_secrets() {
+            eprintln!(
+                "warning: snippet {} looks like it contains secrets ({})",
+                s.id,
+                s.secrets.join(", ")
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn list(paths: Paths, a: ListArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let filter = ListFilter {
+        tag: a.tag,
+        language: a.lang.map(|l| crate::index::canonical_language(&l)),
+        path_prefix: a.path.map(|p| std::path::absolute(&p).unwrap_or(p)),
+        limit: a.limit,
+    };
+    let filtered =
+        filter.tag.is_some() || filter.language.is_some() || filter.path_prefix.is_some();
+    let snippets = lib.store.list(&filter)?;
+    if a.json {
+        print_json(&snippets)?;
+    } else {
+        print_table(&snippets)?;
+    }
+    Ok(if snippets.is_empty() && filtered {
+        Exit::NoMatch
+    } else {
+        Exit::Ok
+    })
+}
+
+pub fn show(paths: Paths, a: ShowArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let snippets = a
+        .ids
+        .iter()
+        .map(|id| lib.store.get(*id))
+        .collect::<Result<Vec<Snippet>, _>>()?;
+    if a.json {
+        print_json(&snippets)?;
+    } else if a.raw {
+        for s in &snippets {
+            print!("{}", s.content);
+        }
+    } else {
+        for (i, s) in snippets.iter().enumerate() {
+            if i > 0 {
+                println!();
+            }
+            print_snippet(s)?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let query = a.query.join(" ");
+    let hits = lib.index.search(&query, a.limit)?;
+    let mut found = Vec::with_capacity(hits.len());
+    for h in hits {
+        // The index can briefly lag the store; skip what no longer exists.
+        if let Some(s) = lib.store.find(h.id)? {
+            found.push(s);
+        }
+    }
+    if a.json {
+        print_json(&found)?;
+    } else {
+        print_table(&found)?;
+    }
+    Ok(if found.is_empty() {
+        Exit::NoMatch
+    } else {
+        Exit::Ok
+    })
+}
+
+pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let s = lib.store.get(a.id)?;
+    let mut patch = SnippetPatch {
+        title: a.title,
+        description: a.description,
+        language: a.lang.map(|l| crate::index::canonical_language(&l)),
+        ..Default::default()
+    };
+    if patch == SnippetPatch::default() {
+        if s.source.path().is_some() {
+            return Err(CliError::bad_input(format!(
+                "snippet {} comes from {}; edit that file (the watcher picks it up) or use --title/--description",
+                s.id,
+                s.source.path().map(|p| p.display().to_string()).unwrap_or_default()
+            )));
+        }
+        let edited =
+            crate::editor::edit_text(&s.content, &s.language).context("running $EDITOR")?;
+        match edited {
+            Some(text) if text != s.content && !text.trim().is_empty() => {
+                patch.secrets = Some(
+                    crate::ingest::detect_secrets(&text)
+                        .iter()
+                        .map(|k| k.to_string())
+                        .collect(),
+                );
+                patch.content = Some(text);
+            }
+            Some(text) if text.trim().is_empty() => {
+                return Err(CliError::bad_input(
+                    "the edited snippet is empty; nothing changed",
+                ));
+            }
+            _ => {
+                eprintln!("no changes");
+                return Ok(Exit::Ok);
+            }
+        }
+    }
+    lib.store.update(s.id, &patch)?;
+    lib.sync_index();
+    Ok(Exit::Ok)
+}
+
+pub fn rm(paths: Paths, a: RmArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let mut missing = Vec::new();
+    for id in &a.ids {
+        if !lib.store.delete(*id)? {
+            missing.push(id.to_string());
+        }
+    }
+    lib.sync_index();
+    if !missing.is_empty() {
+        return Err(CliError::new(
+            Exit::NotFound,
+            anyhow::anyhow!("no snippet with id {}", missing.join(", ")),
+        ));
+    }
+    Ok(Exit::Ok)
+}
+
+pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let s = lib.store.get(a.id)?;
+    let changing = !a.set.is_empty() || !a.add.is_empty() || !a.remove.is_empty();
+    let s = if changing {
+        let mut tags = if a.set.is_empty() {
+            s.tags.clone()
+        } else {
+            normalize_tags(&a.set)
+        };
+        tags.extend(normalize_tags(&a.add));
+        let remove = normalize_tags(&a.remove);
+        tags.retain(|t| !remove.contains(t));
+        let s = lib.store.update(
+            s.id,
+            &SnippetPatch {
+                tags: Some(normalize_tags(&tags)),
+                ..Default::default()
+            },
+        )?;
+        lib.sync_index();
+        s
+    } else {
+        s
+    };
+    if a.json {
+        println!("{}", serde_json::to_string(&s.tags)?);
+    } else {
+        println!("{}", s.tags.join(", "));
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,99 @@
+//! export and import.
+
+use super::{CliError, CmdResult, Exit};
+use crate::cli::{ExportArgs, ExportFormat, ImportArgs};
+use crate::domain::content_hash;
+use crate::library::Library;
+use crate::paths::Paths;
+use crate::store::ListFilter;
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let mut snippets = lib.store.list(&ListFilter::default())?;
+    // Oldest first reads naturally and keeps re-imports in the same order.
+    snippets.reverse();
+    let body = match a.format {
+        ExportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&snippets)?;
+            s.push('\n');
+            s
+        }
+        ExportFormat::Markdown => crate::interchange::to_markdown(&snippets),
+    };
+    match a.output {
+        None => std::io::stdout().lock().write_all(body.as_bytes())?,
+        Some(path) => write_atomically(&path, body.as_bytes())?,
+    }
+    eprintln!("exported {} snippets", snippets.len());
+    Ok(Exit::Ok)
+}
+
+/// Write through a temporary file in the same folder and rename it, so a
+/// kill mid-write never leaves a half-written export behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
+    let mut text = String::new();
+    let read = if a.file == Path::new("-") {
+        std::io::stdin().lock().read_to_string(&mut text)
+    } else {
+        std::fs::File::open(&a.file).and_then(|mut f| f.read_to_string(&mut text))
+    };
+    read.map_err(|e| CliError::bad_input(format!("cannot read {}: {e}", a.file.display())))?;
+    let (format, incoming) = crate::interchange::parse(&text)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", a.file.display())))?;
+    let mut lib = Library::open(paths)?;
+    // Importing the same file twice must not duplicate: skip snippets whose
+    // title and content already exist.
+    let mut existing: HashSet<(String, String)> = HashSet::new();
+    lib.store.for_each(|s| {
+        existing.insert((s.title.clone(), s.content_hash.clone()));
+        Ok(())
+    })?;
+    let mut added = Vec::new();
+    let mut skipped = 0usize;
+    lib.store.transaction(|store| {
+        for mut n in incoming {
+            let key = (n.title.trim().to_string(), content_hash(&n.content));
+            if !existing.insert(key) {
+                skipped += 1;
+                continue;
+            }
+            if n.language.trim().is_empty() {
+                n.language = crate::ingest::detect_language(None, &n.content);
+            }
+            if n.secrets.is_empty() {
+                n.secrets = crate::ingest::detect_secrets(&n.content)
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect();
+            }
+            added.push(store.insert(&n)?);
+        }
+        Ok(())
+    })?;
+    lib.sync_index();
+    if a.json {
+        super::output::print_json(&added)?;
+    }
+    eprintln!(
+        "imported {} snippets from {} ({} already present)",
+        added.len(),
+        format.name(),
+        skipped
+    );
+    Ok(Exit::Ok)
+}

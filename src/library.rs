@@ -1,0 +1,151 @@
+//! Opening the library as a whole: paths, config, store and index together,
+//! plus the lock that makes one running instance its owner.
+
+use crate::config::{Config, ConfigError};
+use crate::domain::{NewSnippet, Snippet};
+use crate::index::{IndexError, SearchIndex};
+use crate::paths::{Paths, PathsError};
+use crate::store::{Store, StoreError};
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error(transparent)]
+    Paths(#[from] PathsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("another snipdex{pid} already owns this library; close it first (CLI commands like `snipdex add` still work meanwhile)")]
+    AlreadyRunning { pid: String },
+    #[error("cannot use the lock file {path}: {source}")]
+    Lock {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Paths, config, store and index of one library.
+pub struct Library {
+    pub paths: Paths,
+    pub config: Config,
+    pub store: Store,
+    pub index: SearchIndex,
+}
+
+impl Library {
+    /// Open everything; the index is brought up to date (or rebuilt) when
+    /// this process can take its writer.
+    pub fn open(paths: Paths) -> Result<Library, LibraryError> {
+        paths.ensure()?;
+        let config = Config::load(&paths.config_file())?;
+        let store = Store::open(&paths.database(), &paths.backups_dir())?;
+        let index = SearchIndex::open_synced(&paths.index_dir(), &store)?;
+        Ok(Library {
+            paths,
+            config,
+            store,
+            index,
+        })
+    }
+
+    /// Add a snippet and make it searchable (now, if this process owns the
+    /// index; otherwise the owner picks it up from the outbox).
+    pub fn add(&mut self, new: &NewSnippet) -> Result<Snippet, LibraryError> {
+        let s = self.store.insert(new)?;
+        self.sync_index();
+        Ok(s)
+    }
+
+    /// Apply pending index changes; a failure here never loses data (the
+    /// outbox keeps them), so it is logged rather than returned.
+    pub fn sync_index(&self) {
+        if let Err(e) = self.index.sync(&self.store) {
+            tracing::warn!(error = %e, "search index update deferred");
+        }
+    }
+}
+
+/// Held while an instance owns the library (the TUI, `snipdex watch`).
+/// Released when dropped or when the process dies, so a crash never leaves
+/// a stale lock behind.
+#[derive(Debug)]
+pub struct InstanceLock {
+    _file: File,
+}
+
+impl InstanceLock {
+    pub fn acquire(paths: &Paths) -> Result<InstanceLock, LibraryError> {
+        let path = paths.lock_file();
+        let err = |source| LibraryError::Lock {
+            path: path.clone(),
+            source,
+        };
+        paths.ensure()?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(LibraryError::AlreadyRunning {
+                    pid: if pid.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {pid})")
+                    },
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+        file.set_len(0).map_err(err)?;
+        file.rewind().map_err(err)?;
+        write!(file, "{}", std::process::id()).map_err(err)?;
+        Ok(InstanceLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_instance_owns_the_library() {
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let first = InstanceLock::acquire(&paths).unwrap();
+        let second = InstanceLock::acquire(&paths).unwrap_err();
+        assert!(
+            second.to_string().contains(&std::process::id().to_string()),
+            "{second}"
+        );
+        drop(first);
+        InstanceLock::acquire(&paths).unwrap();
+    }
+
+    #[test]
+    fn add_makes_a_snippet_searchable() {
+        let root = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(Paths::under(root.path())).unwrap();
+        let s = lib
+            .add(&NewSnippet {
+                title: "Reverse a list".into(),
+                content: "xs[::-1]".into(),
+                language: "python".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let hits = lib.index.search("reverse", 5).unwrap();
+        assert_eq!(hits[0].id, s.id);
+    }
+}

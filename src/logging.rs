@@ -1,0 +1,42 @@
+//! Logging goes to a file, never to the terminal the TUI draws on.
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+/// Keep this alive for the life of the process: dropping it flushes the log.
+pub struct LogGuard {
+    _guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Log to `snipdex.log` in the log folder (level from `SNIPDEX_LOG`, default
+/// `info`). If the folder cannot be made, log nowhere rather than fail.
+pub fn init() -> LogGuard {
+    let Ok(paths) = crate::paths::Paths::resolve() else {
+        return LogGuard { _guard: None };
+    };
+    if std::fs::create_dir_all(&paths.log_dir).is_err() {
+        return LogGuard { _guard: None };
+    }
+    let appender = tracing_appender::rolling::never(&paths.log_dir, "snipdex.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_from_env("SNIPDEX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let installed = fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .is_ok();
+    install_panic_hook();
+    LogGuard {
+        _guard: installed.then_some(guard),
+    }
+}
+
+/// Record panics in the log as well as on stderr (the TUI restores the
+/// terminal in its own hook, chained before this one).
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(panic = %info, "snipdex panicked");
+        previous(info);
+    }));
+}
