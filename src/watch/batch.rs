@@ -11,8 +11,9 @@ use super::sync::{
 };
 use super::visible::{hidden_below, is_ignore_file, visible_files};
 use super::WatchError;
+use crate::domain::Snippet;
 use crate::ingest::IngestOptions;
-use crate::store::{ListFilter, Store};
+use crate::store::Store;
 use notify::event::{EventKind, ModifyKind, RenameMode};
 use notify_debouncer_full::DebouncedEvent;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -131,6 +132,7 @@ impl Batch<'_> {
         }
 
         let mut orphans = Orphans::default();
+        let mut stored = StoredPaths::default();
         let mut ops: Vec<Op> = Vec::new();
         let mut targets: BTreeMap<&Path, Vec<PathBuf>> = BTreeMap::new();
         for p in paths {
@@ -144,7 +146,7 @@ impl Batch<'_> {
                 continue;
             }
             if is_gone(&p)? {
-                orphans.add(stored_under(store, &p)?);
+                orphans.add(stored.under(store, &p)?);
             } else {
                 targets.entry(root).or_default().push(p);
             }
@@ -160,7 +162,7 @@ impl Batch<'_> {
                 }
                 // A folder, or a file that is ignored or hidden now: its
                 // stored snippets that the walk did not list must go.
-                for s in stored_under(store, t)? {
+                for s in stored.under(store, t)? {
                     let Some(path) = s.source.path().map(Path::to_path_buf) else {
                         continue;
                     };
@@ -215,10 +217,38 @@ pub(crate) fn root_of<'r>(roots: &'r [PathBuf], path: &Path) -> Option<&'r Path>
         .map(PathBuf::as_path)
 }
 
-/// Snippets of the file at `path` or of any file under the folder `path`.
-fn stored_under(store: &Store, path: &Path) -> Result<Vec<crate::domain::Snippet>, WatchError> {
-    Ok(store.list(&ListFilter {
-        path_prefix: Some(path.to_path_buf()),
-        ..ListFilter::default()
-    })?)
+/// Finds the stored snippets of a file or of everything under a folder.
+///
+/// A path known only from an event may have been either. The exact lookup
+/// uses an index; the folder case needs every stored path, which is read
+/// once per batch and only when some path turns out not to be a file with
+/// snippets.
+#[derive(Default)]
+struct StoredPaths {
+    sorted: Option<Vec<PathBuf>>,
+}
+
+impl StoredPaths {
+    fn under(&mut self, store: &Store, path: &Path) -> Result<Vec<Snippet>, WatchError> {
+        let exact = store.by_path(path)?;
+        if !exact.is_empty() {
+            return Ok(exact);
+        }
+        let sorted = match &mut self.sorted {
+            Some(sorted) => sorted,
+            empty => {
+                let mut all = store.source_paths()?;
+                // Path order is by component, so a folder's descendants
+                // follow it without a gap.
+                all.sort();
+                empty.insert(all)
+            }
+        };
+        let start = sorted.partition_point(|p| p.as_path() <= path);
+        let mut out = Vec::new();
+        for p in sorted[start..].iter().take_while(|p| p.starts_with(path)) {
+            out.extend(store.by_path(p)?);
+        }
+        Ok(out)
+    }
 }

@@ -5,6 +5,7 @@ use crate::domain::{Provenance, Snippet, Source};
 use crate::ingest::{ingest_text, language_from_alias, IngestOptions};
 use crate::store::SnippetPatch;
 use std::fs;
+use std::path::PathBuf;
 
 fn store() -> Store {
     Store::open_in_memory().unwrap()
@@ -459,4 +460,84 @@ fn a_scan_of_thousands_of_files_counts_right_and_rescans_cheaply() {
         per_dir as i64 + 1,
         "one outbox entry per real change"
     );
+}
+
+#[test]
+fn a_batch_handles_a_vanished_folder_and_can_defer_its_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    // `sub-x` sorts between `sub` and `sub/…` as a string but not as a path.
+    for p in ["sub/a.rs", "sub/deep/b.rs", "sub-x/c.rs", "keep.rs"] {
+        let path = root.join(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, format!("// {p}\nfn f() {{}}\n")).unwrap();
+    }
+    let mut store = store();
+    scan_dir(&mut store, &root, &opts()).unwrap();
+    fs::remove_dir_all(root.join("sub")).unwrap();
+    let roots = vec![root.clone()];
+    let mut skips = Default::default();
+    let touched = || Touched {
+        paths: [root.join("sub")].into_iter().collect(),
+        ..Touched::default()
+    };
+
+    let waiting = Batch {
+        store: &mut store,
+        ingest: &opts(),
+        skips: &mut skips,
+        roots: &roots,
+        keep_orphans: true,
+    }
+    .apply(touched())
+    .unwrap();
+    let expected: Vec<PathBuf> = vec![root.join("sub/a.rs"), root.join("sub/deep/b.rs")];
+    assert_eq!(waiting.orphaned.into_iter().collect::<Vec<_>>(), expected);
+    assert_eq!(store.count().unwrap(), 4, "kept while they may be adopted");
+
+    let done = Batch {
+        store: &mut store,
+        ingest: &opts(),
+        skips: &mut skips,
+        roots: &roots,
+        keep_orphans: false,
+    }
+    .apply(touched())
+    .unwrap();
+    assert_eq!(done.changes.keys().cloned().collect::<Vec<_>>(), expected);
+    assert_eq!(
+        store.source_paths().unwrap(),
+        vec![root.join("keep.rs"), root.join("sub-x/c.rs")]
+    );
+}
+
+/// The size a scan is built for; slow to set up, so opt-in:
+/// `cargo test --lib watch::tests::scans_a_hundred_thousand_files -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scans_a_hundred_thousand_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in 0..100 {
+        let sub = dir.path().join(format!("d{d:03}"));
+        fs::create_dir(&sub).unwrap();
+        for f in 0..1000 {
+            fs::write(
+                sub.join(format!("f{f:04}.rs")),
+                format!("fn f{d}_{f}() {{}}\n"),
+            )
+            .unwrap();
+        }
+    }
+    let db = dir.path().join("lib.db");
+    let mut store = Store::open(&db, &dir.path().join("backups")).unwrap();
+    let t = std::time::Instant::now();
+    let first = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    let first_time = t.elapsed();
+    assert_eq!(first.change.added, 100_000);
+    let t = std::time::Instant::now();
+    let outbox = store.pending_index_count().unwrap();
+    let again = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    eprintln!("first scan {first_time:?}, rescan {:?}", t.elapsed());
+    assert_eq!(again.change.unchanged, 100_000);
+    assert_eq!(store.pending_index_count().unwrap(), outbox);
 }

@@ -7,6 +7,7 @@
 //! the ancestors of the named paths, so both always agree.
 
 use ignore::WalkBuilder;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,16 +17,26 @@ const IGNORE_FILE_NAME: &str = ".snipdexignore";
 /// The files under `root` that a full scan would ingest and that are one of
 /// `targets` or lie under one of them (a target may be a folder).
 pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
-    let targets: Vec<PathBuf> = targets
+    let wanted: HashSet<PathBuf> = targets
         .iter()
         .filter(|t| t.starts_with(root) && !hidden_below(root, t))
         .cloned()
         .collect();
-    if targets.is_empty() {
+    if wanted.is_empty() {
         return Vec::new();
     }
-    let targets = Arc::new(targets);
-    let keep = Arc::clone(&targets);
+    // Folders that must be entered to reach a target.
+    let mut on_the_way: HashSet<PathBuf> = HashSet::new();
+    for t in &wanted {
+        for a in t.ancestors().skip(1) {
+            if !a.starts_with(root) || !on_the_way.insert(a.to_path_buf()) {
+                break;
+            }
+        }
+    }
+    // Sets, not lists: a checkout can name thousands of paths at once.
+    let wanted = Arc::new(wanted);
+    let keep = Arc::clone(&wanted);
     // Keep this builder in step with `ingest::walk`.
     WalkBuilder::new(root)
         .hidden(true)
@@ -39,7 +50,7 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
         .add_custom_ignore_filename(IGNORE_FILE_NAME)
         .filter_entry(move |entry| {
             let p = entry.path();
-            keep.iter().any(|t| t.starts_with(p) || p.starts_with(t))
+            on_the_way.contains(p) || within(&keep, p)
         })
         .build()
         .filter_map(|entry| match entry {
@@ -54,8 +65,13 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
                 None
             }
         })
-        .filter(|p| targets.iter().any(|t| p.starts_with(t)))
+        .filter(|p| within(&wanted, p))
         .collect()
+}
+
+/// Whether `p` is one of `set` or lies under one of them.
+fn within(set: &HashSet<PathBuf>, p: &Path) -> bool {
+    p.ancestors().any(|a| set.contains(a))
 }
 
 /// Whether a component of `path` below `root` is hidden: the walk skips
