@@ -15,6 +15,7 @@
 
 mod backend;
 mod batch;
+mod matching;
 mod scan;
 mod sync;
 mod visible;
@@ -292,5 +293,7 @@ impl Drop for WatchHandle {
     }
 }
 
+#[cfg(test)]
+mod scan_tests;
 #[cfg(test)]
 mod tests;
