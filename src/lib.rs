@@ -24,3 +24,4 @@ pub mod library;
 pub mod logging;
 pub mod paths;
 pub mod store;
+pub mod watch;

@@ -1,0 +1,171 @@
+//! Full scans: adoption, ignored and gone files, bad input, scale.
+
+use super::sync::load_skips;
+use super::tests::{by_content, md, opts, set_title, store};
+use super::*;
+use crate::store::Store;
+use std::fs;
+
+#[test]
+fn a_rescan_adopts_content_of_a_vanished_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.md");
+    fs::write(&old, md(&[("K", "kubectl get pods"), ("L", "ls -la")])).unwrap();
+    let mut store = store();
+    scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    let pods = by_content(&store.by_path(&old).unwrap(), "kubectl").clone();
+    set_title(&store, &pods, "List pods");
+
+    // Moved while nobody watched, and one fence edited on the way.
+    let new = dir.path().join("k8s").join("new.md");
+    fs::create_dir(new.parent().unwrap()).unwrap();
+    fs::write(&new, md(&[("K", "kubectl get pods"), ("L", "ls -lah")])).unwrap();
+    fs::remove_file(&old).unwrap();
+
+    let report = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    assert_eq!(report.change.moved, 1, "{report:?}");
+    assert_eq!((report.change.added, report.change.removed), (1, 1));
+    let adopted = store.get(pods.id).unwrap();
+    assert_eq!(adopted.title, "List pods");
+    assert_eq!(adopted.source.path(), Some(new.as_path()));
+    assert!(store.by_path(&old).unwrap().is_empty());
+    assert_eq!(store.count().unwrap(), 2);
+}
+
+#[test]
+fn a_rescan_drops_files_that_are_now_ignored_or_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir(root.join("build")).unwrap();
+    fs::write(root.join("build/gen.rs"), "fn generated() {}\n").unwrap();
+    fs::write(root.join("keep.rs"), "fn keep() {}\n").unwrap();
+    fs::write(root.join("secret.txt"), "hunter2 is not a password\n").unwrap();
+    let mut store = store();
+    let first = scan_dir(&mut store, root, &opts()).unwrap();
+    assert_eq!((first.files, first.change.added), (3, 3));
+
+    fs::write(root.join(".gitignore"), "build/\n").unwrap();
+    fs::rename(root.join("secret.txt"), root.join(".secret.txt")).unwrap();
+    let report = scan_dir(&mut store, root, &opts()).unwrap();
+    assert_eq!(report.change.removed, 2, "{report:?}");
+    assert_eq!(report.gone, 2);
+    let paths = store.source_paths().unwrap();
+    assert_eq!(paths, vec![root.join("keep.rs")]);
+}
+
+#[test]
+fn a_missing_folder_is_an_error_and_removes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("usb");
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("a.rs"), "fn a() {}\n").unwrap();
+    let mut store = store();
+    scan_dir(&mut store, &root, &opts()).unwrap();
+    fs::remove_dir_all(&root).unwrap();
+
+    let err = scan_dir(&mut store, &root, &opts()).unwrap_err();
+    assert!(
+        matches!(err, WatchError::MissingDir(ref p) if p == &root),
+        "{err}"
+    );
+    assert_eq!(store.count().unwrap(), 1);
+}
+
+#[test]
+fn symlink_loops_and_unreadable_files_are_recorded_not_fatal() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir(root.join("sub")).unwrap();
+    symlink(root, root.join("sub/loop")).unwrap();
+    fs::write(root.join("ok.rs"), "fn ok() {}\n").unwrap();
+    let locked = root.join("locked.rs");
+    fs::write(&locked, "fn locked() {}\n").unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    // Root ignores permissions; then the file is simply readable.
+    let readable = fs::read(&locked).is_ok();
+
+    let mut store = store();
+    let report = scan_dir(&mut store, root, &opts()).unwrap();
+    assert!(report.issues >= 1, "{report:?}");
+    let skips = load_skips(&store).unwrap();
+    assert_eq!(
+        skips.get(&root.join("sub/loop")).map(String::as_str),
+        Some("symlink_loop"),
+        "{skips:?}"
+    );
+    if !readable {
+        assert_eq!(skips.get(&locked).map(String::as_str), Some("unreadable"));
+    }
+    assert!(!store.by_path(&root.join("ok.rs")).unwrap().is_empty());
+}
+
+#[test]
+fn a_scan_of_thousands_of_files_counts_right_and_rescans_cheaply() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (dirs, per_dir) = (30, 100);
+    for d in 0..dirs {
+        let sub = root.join(format!("d{d:02}"));
+        fs::create_dir(&sub).unwrap();
+        for f in 0..per_dir {
+            let body = format!("fn f_{d}_{f}() -> u32 {{ {} }}\n", d * 1000 + f);
+            fs::write(sub.join(format!("f{f:03}.rs")), body).unwrap();
+        }
+    }
+    fs::write(root.join("d00/blob.bin"), [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let mut store = store();
+    let report = scan_dir(&mut store, root, &opts()).unwrap();
+    let total = dirs * per_dir;
+    assert_eq!(report.files, total + 1);
+    assert_eq!(report.skipped, 1);
+    assert_eq!(report.change.added, total);
+    assert_eq!(store.count().unwrap() as usize, total);
+
+    // Delete a folder and edit one file: only those show up.
+    fs::remove_dir_all(root.join("d07")).unwrap();
+    fs::write(root.join("d08/f000.rs"), "fn edited() {}\n").unwrap();
+    let outbox = store.pending_index_count().unwrap();
+    let again = scan_dir(&mut store, root, &opts()).unwrap();
+    assert_eq!(again.change.removed, per_dir);
+    assert_eq!(again.change.updated, 1);
+    assert_eq!(again.change.unchanged, total - per_dir - 1);
+    assert_eq!(again.gone, per_dir);
+    assert_eq!(store.count().unwrap() as usize, total - per_dir);
+    assert_eq!(
+        store.pending_index_count().unwrap() - outbox,
+        per_dir as i64 + 1,
+        "one outbox entry per real change"
+    );
+}
+
+/// The size a scan is built for; slow to set up, so opt-in:
+/// `cargo test --lib watch::scan_tests -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn scans_a_hundred_thousand_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in 0..100 {
+        let sub = dir.path().join(format!("d{d:03}"));
+        fs::create_dir(&sub).unwrap();
+        for f in 0..1000 {
+            fs::write(
+                sub.join(format!("f{f:04}.rs")),
+                format!("fn f{d}_{f}() {{}}\n"),
+            )
+            .unwrap();
+        }
+    }
+    let db = dir.path().join("lib.db");
+    let mut store = Store::open(&db, &dir.path().join("backups")).unwrap();
+    let t = std::time::Instant::now();
+    let first = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    let first_time = t.elapsed();
+    assert_eq!(first.change.added, 100_000);
+    let t = std::time::Instant::now();
+    let outbox = store.pending_index_count().unwrap();
+    let again = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    eprintln!("first scan {first_time:?}, rescan {:?}", t.elapsed());
+    assert_eq!(again.change.unchanged, 100_000);
+    assert_eq!(store.pending_index_count().unwrap(), outbox);
+}
