@@ -1,0 +1,9 @@
+use super::*;
+
+fn always(_: &str) -> bool {
+    true
+}
+
+#[test]
+fn placeholder
+() {}
