@@ -143,10 +143,7 @@ impl Prompts {
     /// The task invocation: the instruction, the end of the user turn and the
     /// opening of the assistant turn, whose answer the model then writes.
     pub fn suffix(&self, task: Task) -> String {
-        format!(
-            "{}{IM_END}\n{IM_START}assistant\n",
-            self.instruction(task)
-        )
+        format!("{}{IM_END}\n{IM_START}assistant\n", self.instruction(task))
     }
 }
 
@@ -233,11 +230,7 @@ fn neutralize_special_tokens(text: &str) -> Cow<'_, str> {
 /// A fence longer than any backtick run in the code, so Markdown inside a
 /// snippet cannot close it.
 fn fence_for(code: &str) -> String {
-    let longest_run = code
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = code.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest_run.max(2) + 1)
 }
 

@@ -35,7 +35,9 @@ pub fn clean_description(raw: &str, code: &str) -> Result<String, Rejected> {
         return Err(Rejected::new("description is empty"));
     }
     if mostly_non_letters(sentence) {
-        return Err(Rejected::new(format!("description is not text: {sentence:?}")));
+        return Err(Rejected::new(format!(
+            "description is not text: {sentence:?}"
+        )));
     }
     let words = sentence.split_whitespace().count();
     if !(MIN_DESCRIPTION_WORDS..=MAX_DESCRIPTION_WORDS).contains(&words) {
@@ -125,7 +127,8 @@ fn is_code_like(sentence: &str) -> bool {
 mod tests {
     use super::*;
 
-    const CODE: &str = "import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n";
+    const CODE: &str =
+        "import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n";
 
     #[test]
     fn good_descriptions_are_kept_and_tidied() {

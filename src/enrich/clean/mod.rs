@@ -16,7 +16,9 @@ use std::borrow::Cow;
 
 pub use description::{clean_description, MAX_DESCRIPTION_WORDS, MIN_DESCRIPTION_WORDS};
 pub use names::{clean_link_names, MAX_NAMES};
-pub use tags::{clean_tags, clean_tags_with_language, normalize_tag, MAX_TAGS, MAX_TAG_CHARS, MIN_TAGS};
+pub use tags::{
+    clean_tags, clean_tags_with_language, normalize_tag, MAX_TAGS, MAX_TAG_CHARS, MIN_TAGS,
+};
 pub use title::{clean_title, MAX_TITLE_WORDS};
 
 use super::task::Task;
@@ -77,7 +79,9 @@ mod tests {
         );
         assert_eq!(
             clean(Task::Description, "prints a greeting to stdout", code),
-            Ok(Cleaned::Description("Prints a greeting to stdout.".to_owned()))
+            Ok(Cleaned::Description(
+                "Prints a greeting to stdout.".to_owned()
+            ))
         );
         assert_eq!(
             clean(Task::Tags, "python, printing, hello-world", code),

@@ -50,7 +50,12 @@ fn clean_name(word: &str) -> Option<String> {
         return None;
     }
     let name = word
-        .trim_matches(|c| matches!(c, '"' | '\'' | '`' | '*' | '<' | '>' | '(' | ')' | '.' | ':'))
+        .trim_matches(|c| {
+            matches!(
+                c,
+                '"' | '\'' | '`' | '*' | '<' | '>' | '(' | ')' | '.' | ':'
+            )
+        })
         .trim_end_matches("()")
         .trim_start_matches("node:");
     let name = name.strip_suffix("!").unwrap_or(name);
@@ -69,15 +74,13 @@ fn clean_name(word: &str) -> Option<String> {
 /// a letter or `_`.
 fn is_identifier_path(name: &str) -> bool {
     let body = name.strip_prefix('@').unwrap_or(name);
-    body.replace("::", "/")
-        .split(['.', '/'])
-        .all(|segment| {
-            let mut chars = segment.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        })
+    body.replace("::", "/").split(['.', '/']).all(|segment| {
+        let mut chars = segment.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
 }
 
 #[cfg(test)]
@@ -87,11 +90,23 @@ mod tests {
     #[test]
     fn names_are_extracted_and_deduplicated() {
         let cases: [(&str, &[&str]); 5] = [
-            ("std::fs, std::io::Read, serde", &["std::fs", "std::io::Read", "serde"]),
-            ("- `os.path`\n- requests\n- json.loads()", &["os.path", "requests", "json.loads"]),
+            (
+                "std::fs, std::io::Read, serde",
+                &["std::fs", "std::io::Read", "serde"],
+            ),
+            (
+                "- `os.path`\n- requests\n- json.loads()",
+                &["os.path", "requests", "json.loads"],
+            ),
             ("fetch, localStorage, fetch", &["fetch", "localStorage"]),
-            ("uses net/http and encoding/json", &["net/http", "encoding/json"]),
-            ("<stdio.h>, node:fs, @tanstack/react-query", &["stdio.h", "fs", "@tanstack/react-query"]),
+            (
+                "uses net/http and encoding/json",
+                &["net/http", "encoding/json"],
+            ),
+            (
+                "<stdio.h>, node:fs, @tanstack/react-query",
+                &["stdio.h", "fs", "@tanstack/react-query"],
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(clean_link_names(raw).unwrap(), want, "{raw:?}");
@@ -100,12 +115,16 @@ mod tests {
 
     #[test]
     fn urls_and_junk_never_pass() {
-        let names = clean_link_names(
-            "https://docs.rs/serde, www.example.com/x, http://evil.test, serde",
-        )
-        .unwrap();
+        let names =
+            clean_link_names("https://docs.rs/serde, www.example.com/x, http://evil.test, serde")
+                .unwrap();
         assert_eq!(names, ["serde"]);
-        for raw in ["", "https://docs.python.org/3/", "123, $$$, ...", "<|im_end|>os"] {
+        for raw in [
+            "",
+            "https://docs.python.org/3/",
+            "123, $$$, ...",
+            "<|im_end|>os",
+        ] {
             assert!(clean_link_names(raw).is_err(), "{raw:?}");
         }
         assert!(clean_link_names("os\u{7}").is_err());

@@ -14,8 +14,27 @@ const MAX_TAG_WORDS: usize = 3;
 
 /// Tags that describe every snippet, and so none.
 const STOP_TAGS: [&str; 22] = [
-    "a", "an", "the", "and", "or", "of", "to", "in", "for", "with", "code", "snippet",
-    "snippets", "example", "function", "misc", "other", "general", "none", "etc", "tags",
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "code",
+    "snippet",
+    "snippets",
+    "example",
+    "function",
+    "misc",
+    "other",
+    "general",
+    "none",
+    "etc",
+    "tags",
     "programming",
 ];
 
@@ -35,7 +54,8 @@ pub fn normalize_tag(raw: &str) -> Option<String> {
             c if c.is_whitespace() || c == '_' || c == '/' => '-',
             c => c,
         };
-        let allowed = c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '#' | '.' | '-');
+        let allowed =
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '#' | '.' | '-');
         if !allowed || (c == '-' && tag.ends_with('-')) {
             continue;
         }
@@ -150,15 +170,21 @@ mod tests {
     #[test]
     fn answers_become_deduplicated_tag_lists() {
         let cases: [(&str, &[&str]); 6] = [
-            ("rust, cli, argument parsing", &["rust", "cli", "argument-parsing"]),
-            ("Tags: Rust, rust, CLI, #cli, clap", &["rust", "cli", "clap"]),
+            (
+                "rust, cli, argument parsing",
+                &["rust", "cli", "argument-parsing"],
+            ),
+            (
+                "Tags: Rust, rust, CLI, #cli, clap",
+                &["rust", "cli", "clap"],
+            ),
             ("#python #json #files", &["python", "json", "files"]),
             ("Tags: rust #cli #async-io", &["rust", "cli", "async-io"]),
-            ("- python\n- json\n- code\n- snippet\n- io", &["python", "json", "io"]),
             (
-                "a, b, c, d, e, f, g, h",
-                &["b", "c", "d", "e", "f", "g"],
+                "- python\n- json\n- code\n- snippet\n- io",
+                &["python", "json", "io"],
             ),
+            ("a, b, c, d, e, f, g, h", &["b", "c", "d", "e", "f", "g"]),
         ];
         for (raw, want) in cases {
             assert_eq!(clean_tags(raw).unwrap(), want, "{raw:?}");
@@ -167,7 +193,12 @@ mod tests {
 
     #[test]
     fn too_few_tags_are_rejected() {
-        for raw in ["", "rust", "rust, code, snippet, example", "<|im_end|>rust, cli, io"] {
+        for raw in [
+            "",
+            "rust",
+            "rust, code, snippet, example",
+            "<|im_end|>rust, cli, io",
+        ] {
             let err = clean_tags(raw).unwrap_err();
             assert!(err.reason().contains("tags"), "{raw:?}: {err}");
         }

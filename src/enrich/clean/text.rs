@@ -22,9 +22,30 @@ const LABELS: [&str; 10] = [
 
 /// How a code line starts in the languages snipdex knows; prose does not.
 const CODE_STARTS: [&str; 24] = [
-    "def ", "fn ", "pub fn", "func ", "function ", "class ", "import ", "from ", "use ", "let ",
-    "const ", "var ", "return ", "#include", "#!", "public ", "private ", "static ", "package ",
-    "SELECT ", "INSERT ", "CREATE ", "<?php", "$ ",
+    "def ",
+    "fn ",
+    "pub fn",
+    "func ",
+    "function ",
+    "class ",
+    "import ",
+    "from ",
+    "use ",
+    "let ",
+    "const ",
+    "var ",
+    "return ",
+    "#include",
+    "#!",
+    "public ",
+    "private ",
+    "static ",
+    "package ",
+    "SELECT ",
+    "INSERT ",
+    "CREATE ",
+    "<?php",
+    "$ ",
 ];
 
 /// Cuts the generation at the first special token.
@@ -41,7 +62,7 @@ pub(super) fn until_stop(raw: &str) -> &str {
 /// what a sampling accident or a byte-level tokenizer glitch looks like.
 pub(super) fn has_junk_chars(text: &str) -> bool {
     text.chars().any(|c| {
-        (c.is_control() && c != '\t')
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
             || c == '\u{fffd}'
             || ('\u{e000}'..='\u{f8ff}').contains(&c)
     })
@@ -58,9 +79,17 @@ pub(super) fn mostly_non_letters(text: &str) -> bool {
 /// the answer.
 pub(super) fn is_preamble(line: &str) -> bool {
     let lower = line.trim().to_lowercase();
-    let chatty = ["sure", "here is", "here's", "okay", "ok,", "certainly", "of course"]
-        .iter()
-        .any(|start| lower.starts_with(start));
+    let chatty = [
+        "sure",
+        "here is",
+        "here's",
+        "okay",
+        "ok,",
+        "certainly",
+        "of course",
+    ]
+    .iter()
+    .any(|start| lower.starts_with(start));
     chatty && (lower.ends_with(':') || lower.len() < 12)
 }
 
@@ -70,10 +99,7 @@ pub(super) fn strip_decorations(line: &str) -> String {
     let mut text = line.trim().replace("**", "");
     loop {
         let before = text.len();
-        let trimmed = text
-            .trim()
-            .trim_start_matches(['#', '>'])
-            .trim_start();
+        let trimmed = text.trim().trim_start_matches(['#', '>']).trim_start();
         let trimmed = strip_list_marker(trimmed);
         let trimmed = strip_label(trimmed);
         let trimmed = strip_wrapping(trimmed);
@@ -161,9 +187,9 @@ pub(super) fn looks_like_code(text: &str) -> bool {
     }
     // A call: an identifier directly followed by an opening parenthesis.
     let bytes = text.as_bytes();
-    bytes.windows(2).any(|pair| {
-        pair[1] == b'(' && (pair[0].is_ascii_alphanumeric() || pair[0] == b'_')
-    })
+    bytes
+        .windows(2)
+        .any(|pair| pair[1] == b'(' && (pair[0].is_ascii_alphanumeric() || pair[0] == b'_'))
 }
 
 /// Whether `text` is (nearly) a line of `code`: the same identifiers, or a
@@ -189,7 +215,12 @@ pub(super) fn echoes_code(text: &str, code: &str) -> bool {
 /// answering it.
 pub(super) fn echoes_prompt(text: &str) -> bool {
     let lower = text.to_lowercase();
-    let phrases = ["one sentence", "comma-separated", "reply with", "snippet library"];
+    let phrases = [
+        "one sentence",
+        "comma-separated",
+        "reply with",
+        "snippet library",
+    ];
     if phrases.iter().any(|phrase| lower.contains(phrase)) {
         return true;
     }
@@ -261,7 +292,8 @@ mod tests {
 
     #[test]
     fn echoes_are_detected() {
-        let code = "def read_config(path):\n    with open(path) as f:\n        return json.load(f)\n";
+        let code =
+            "def read_config(path):\n    with open(path) as f:\n        return json.load(f)\n";
         assert!(echoes_code("def read_config(path)", code));
         assert!(echoes_code("return json.load(f)", code));
         assert!(!echoes_code("Load a JSON config file", code));

@@ -67,10 +67,19 @@ mod tests {
         let cases = [
             ("Read a config file", "Read a config file"),
             ("Title: Read a config file.", "Read a config file"),
-            ("\"Read a config file\"\n\nThis function reads...", "Read a config file"),
-            ("Sure! Here is a title:\n**Read config from disk**", "Read config from disk"),
+            (
+                "\"Read a config file\"\n\nThis function reads...",
+                "Read a config file",
+            ),
+            (
+                "Sure! Here is a title:\n**Read config from disk**",
+                "Read config from disk",
+            ),
             ("  read config as UTF-8 text  ", "Read config as UTF-8 text"),
-            ("Read config (UTF-8) from disk", "Read config (UTF-8) from disk"),
+            (
+                "Read config (UTF-8) from disk",
+                "Read config (UTF-8) from disk",
+            ),
             ("std::fs file helper", "std::fs file helper"),
         ];
         for (raw, want) in cases {

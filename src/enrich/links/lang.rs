@@ -14,7 +14,9 @@ pub(super) enum Lang {
     Php,
     Shell,
     /// SQL; `sqlite` picks SQLite's docs over PostgreSQL's.
-    Sql { sqlite: bool },
+    Sql {
+        sqlite: bool,
+    },
 }
 
 impl Lang {
@@ -37,9 +39,7 @@ impl Lang {
             "sql" => Lang::Sql {
                 sqlite: looks_like_sqlite(code),
             },
-            "postgresql" | "postgres" | "psql" | "plpgsql" | "pgsql" => {
-                Lang::Sql { sqlite: false }
-            }
+            "postgresql" | "postgres" | "psql" | "plpgsql" | "pgsql" => Lang::Sql { sqlite: false },
             _ => return None,
         };
         Some(lang)
@@ -67,9 +67,15 @@ impl Lang {
 /// which document standard SQL most thoroughly.
 fn looks_like_sqlite(code: &str) -> bool {
     let upper = code.to_ascii_uppercase();
-    ["PRAGMA ", "AUTOINCREMENT", "WITHOUT ROWID", "SQLITE_", "GLOB '"]
-        .iter()
-        .any(|marker| upper.contains(marker))
+    [
+        "PRAGMA ",
+        "AUTOINCREMENT",
+        "WITHOUT ROWID",
+        "SQLITE_",
+        "GLOB '",
+    ]
+    .iter()
+    .any(|marker| upper.contains(marker))
 }
 
 #[cfg(test)]

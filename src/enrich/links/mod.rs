@@ -72,13 +72,11 @@ impl LinkTable {
         let in_code = |word: &str| contains_word(code, word);
         for name in model_names {
             let name = name.trim().trim_start_matches("node:");
-            if !in_code(last_segment(name)) && !contains_word(code, name) {
+            let has_evidence = in_code(last_segment(name)) || in_code(name);
+            if name.contains("://") || !has_evidence {
                 continue;
             }
-            let candidate = Candidate {
-                ecosystems: lang.ecosystems(),
-                name: name.to_owned(),
-            };
+            let candidate = Candidate::new(lang.ecosystems(), name);
             push(self.lookup_candidate(&candidate, &in_code));
         }
         links.truncate(max);
@@ -90,10 +88,11 @@ impl LinkTable {
         candidate: &Candidate,
         member_ok: &dyn Fn(&str) -> bool,
     ) -> Option<url::Url> {
-        candidate
-            .ecosystems
-            .iter()
-            .find_map(|eco| self.lookup(eco, &candidate.name, member_ok))
+        candidate.readings().find_map(|(ecosystems, name)| {
+            ecosystems
+                .iter()
+                .find_map(|eco| self.lookup(eco, name, member_ok))
+        })
     }
 }
 

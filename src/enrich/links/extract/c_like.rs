@@ -5,8 +5,7 @@ use std::sync::LazyLock;
 use super::{captures_of, compile, Candidate, Pattern};
 
 static GO_GROUP: Pattern = LazyLock::new(|| compile(r"(?s)\bimport\s*\(([^)]*)\)"));
-static GO_SINGLE: Pattern =
-    LazyLock::new(|| compile(r#"\bimport\s+(?:[\w.]+\s+)?"([^"\n]+)""#));
+static GO_SINGLE: Pattern = LazyLock::new(|| compile(r#"\bimport\s+(?:[\w.]+\s+)?"([^"\n]+)""#));
 static QUOTED: Pattern = LazyLock::new(|| compile(r#""([^"\n]+)""#));
 static INCLUDE: Pattern =
     LazyLock::new(|| compile(r#"(?m)^[ \t]*#[ \t]*include[ \t]*[<"]([^>"\n]+)[>"]"#));
@@ -104,7 +103,8 @@ mod tests {
 
     #[test]
     fn c_includes() {
-        let code = "#include <stdio.h>\n#  include \"my_header.h\"\n#include <vector>\nint main() {}\n";
+        let code =
+            "#include <stdio.h>\n#  include \"my_header.h\"\n#include <vector>\nint main() {}\n";
         assert_eq!(
             names(extract_includes(code, &["cpp", "c"])),
             ["stdio.h", "my_header.h", "vector"]
@@ -116,7 +116,12 @@ mod tests {
         let code = "import java.util.HashMap;\nimport java.util.*;\nimport static java.lang.Math.max;\nimport com.example.Thing;\n";
         assert_eq!(
             names(extract_java(code)),
-            ["java.util.HashMap", "java.util", "java.lang.Math.max", "com.example.Thing"]
+            [
+                "java.util.HashMap",
+                "java.util",
+                "java.lang.Math.max",
+                "com.example.Thing"
+            ]
         );
     }
 

@@ -14,13 +14,10 @@ const METHODS: &[&str] = &["web"];
 
 static FROM: Pattern =
     LazyLock::new(|| compile(r#"\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"\n]+)['"]"#));
-static BARE_IMPORT: Pattern =
-    LazyLock::new(|| compile(r#"\bimport\s*\(?\s*['"]([^'"\n]+)['"]"#));
-static REQUIRE: Pattern =
-    LazyLock::new(|| compile(r#"\brequire\s*\(\s*['"]([^'"\n]+)['"]\s*\)"#));
-static CHAIN: Pattern = LazyLock::new(|| {
-    compile(r"([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)")
-});
+static BARE_IMPORT: Pattern = LazyLock::new(|| compile(r#"\bimport\s*\(?\s*['"]([^'"\n]+)['"]"#));
+static REQUIRE: Pattern = LazyLock::new(|| compile(r#"\brequire\s*\(\s*['"]([^'"\n]+)['"]\s*\)"#));
+static CHAIN: Pattern =
+    LazyLock::new(|| compile(r"([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)"));
 
 /// Receivers that are the global object itself: `window.fetch` is `fetch`.
 const GLOBAL_OBJECTS: [&str; 3] = ["window.", "globalThis.", "self."];
@@ -62,9 +59,9 @@ fn api_candidates(code: &str) -> Vec<Candidate> {
         let is_call = after.starts_with('(');
         let chain: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
         let on_expression = before.ends_with('.') || before.ends_with("?.");
-        let constructed = before
-            .strip_suffix("new")
-            .is_some_and(|head| !head.ends_with(|c: char| c.is_alphanumeric() || "_$.".contains(c)));
+        let constructed = before.strip_suffix("new").is_some_and(|head| {
+            !head.ends_with(|c: char| c.is_alphanumeric() || "_$.".contains(c))
+        });
         let last = chain.rsplit('.').next().unwrap_or(&chain);
         if on_expression {
             // `foo().addEventListener(...)`: only the method name is known.
@@ -78,11 +75,10 @@ fn api_candidates(code: &str) -> Vec<Candidate> {
             .find_map(|global| chain.strip_prefix(global))
             .map_or(chain.clone(), str::to_owned);
         let dotted = chain.contains('.');
-        if dotted || is_call || constructed {
-            out.push(Candidate::new(GLOBALS, chain.clone()));
-        }
         if dotted && is_call {
-            out.push(Candidate::new(METHODS, format!(".{last}")));
+            out.push(Candidate::new(GLOBALS, chain.clone()).or(METHODS, format!(".{last}")));
+        } else if dotted || is_call || constructed {
+            out.push(Candidate::new(GLOBALS, chain.clone()));
         }
     }
     out
@@ -93,7 +89,11 @@ mod tests {
     use super::*;
 
     fn names(code: &str) -> Vec<String> {
-        extract(code).into_iter().map(|c| c.name).collect()
+        let found = extract(code);
+        found
+            .iter()
+            .flat_map(|c| c.readings().map(|(_, name)| name.to_owned()))
+            .collect()
     }
 
     #[test]

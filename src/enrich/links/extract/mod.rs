@@ -18,19 +18,38 @@ use regex::Regex;
 
 use super::lang::Lang;
 
-/// A name to look up, and the table ecosystems to look in, in order.
+/// A name to look up, and the table ecosystems to look in, in order; when
+/// none knows it, the alternatives are tried in turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Candidate {
     pub(super) ecosystems: &'static [&'static str],
     pub(super) name: String,
+    pub(super) alternatives: Vec<(&'static [&'static str], String)>,
 }
 
 impl Candidate {
-    fn new(ecosystems: &'static [&'static str], name: impl Into<String>) -> Self {
+    pub(super) fn new(ecosystems: &'static [&'static str], name: impl Into<String>) -> Self {
         Self {
             ecosystems,
             name: name.into(),
+            alternatives: Vec::new(),
         }
+    }
+
+    /// Adds a less specific reading, used only if this one finds nothing:
+    /// `document.querySelector` before `.querySelector` on any element.
+    fn or(mut self, ecosystems: &'static [&'static str], name: impl Into<String>) -> Self {
+        self.alternatives.push((ecosystems, name.into()));
+        self
+    }
+
+    /// Every (ecosystems, name) reading, most specific first.
+    pub(super) fn readings(&self) -> impl Iterator<Item = (&'static [&'static str], &str)> {
+        std::iter::once((self.ecosystems, self.name.as_str())).chain(
+            self.alternatives
+                .iter()
+                .map(|(ecosystems, name)| (*ecosystems, name.as_str())),
+        )
     }
 }
 

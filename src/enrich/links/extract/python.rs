@@ -11,7 +11,8 @@ static IMPORT: Pattern = LazyLock::new(|| compile(r"(?m)^[ \t]*import[ \t]+([^\n
 static FROM_IMPORT: Pattern = LazyLock::new(|| {
     compile(r"(?m)^[ \t]*from[ \t]+([A-Za-z_][\w.]*[ \t]+import[ \t]+(?:\([^)]*\)|[^\n#;]+))")
 });
-static DOTTED: Pattern = LazyLock::new(|| compile(r"(?:^|[^\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)"));
+static DOTTED: Pattern =
+    LazyLock::new(|| compile(r"(?:^|[^\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)"));
 
 pub(super) fn extract(code: &str) -> Vec<Candidate> {
     let mut imports: Vec<(usize, String)> = Vec::new();
@@ -79,9 +80,7 @@ pub(super) fn extract(code: &str) -> Vec<Candidate> {
 fn is_dotted_name(text: &str) -> bool {
     text.split('.').all(|part| {
         let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
             && chars.all(|c| c.is_alphanumeric() || c == '_')
     })
 }

@@ -105,7 +105,10 @@ mod tests {
             "",
             &mut out,
         );
-        assert_eq!(out, ["std::fs", "std::io", "std::io::Read", "std::collections"]);
+        assert_eq!(
+            out,
+            ["std::fs", "std::io", "std::io::Read", "std::collections"]
+        );
     }
 
     #[test]
@@ -114,7 +117,12 @@ mod tests {
         let found = names(code);
         assert_eq!(
             &found[..4],
-            ["serde", "std::collections::HashMap", "tokio::fs", "tokio::sync::mpsc"]
+            [
+                "serde",
+                "std::collections::HashMap",
+                "tokio::fs",
+                "tokio::sync::mpsc"
+            ]
         );
         assert!(found.contains(&"tokio::main".to_owned()));
         assert!(found.contains(&"std::thread::spawn".to_owned()));

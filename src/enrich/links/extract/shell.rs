@@ -8,7 +8,9 @@ const KEYWORDS: [&str; 13] = [
     "if", "then", "elif", "else", "while", "until", "do", "!", "{", "time", "fi", "done", "esac",
 ];
 /// Commands that run another command given after their options.
-const WRAPPERS: [&str; 8] = ["sudo", "xargs", "nohup", "nice", "timeout", "watch", "env", "exec"];
+const WRAPPERS: [&str; 8] = [
+    "sudo", "xargs", "nohup", "nice", "timeout", "watch", "env", "exec",
+];
 /// Wrapper options whose value is the next word (`sudo -u app`, `xargs -n 1`).
 const OPTIONS_WITH_VALUE: [&str; 9] = ["-u", "-g", "-n", "-I", "-P", "-L", "-d", "-s", "-C"];
 
@@ -61,7 +63,18 @@ fn strip_comment(line: &str) -> &str {
 
 /// Splits at every place a new simple command can start.
 fn split_commands(line: &str) -> Vec<&str> {
-    const SEPARATORS: [&str; 10] = ["&&", "||", "|", ";", "$(", "`", "(", ")", " -exec ", " -execdir "];
+    const SEPARATORS: [&str; 10] = [
+        "&&",
+        "||",
+        "|",
+        ";",
+        "$(",
+        "`",
+        "(",
+        ")",
+        " -exec ",
+        " -execdir ",
+    ];
     let mut parts = vec![line];
     for separator in SEPARATORS {
         parts = parts
@@ -140,7 +153,18 @@ mod tests {
     fn wrappers_substitutions_and_exec() {
         let code = "find . -name '*.log' -exec gzip {} \\;\nsudo -u app xargs -0 -n 1 sed -i 's/a/b/' < list\nNOW=$(date +%s)\nif curl -fsS \"$URL\" | jq .name; then git commit -am wip; fi\n";
         let found = names(code);
-        for want in ["find", "gzip", "sudo", "xargs", "sed", "date", "curl", "jq", "git", "git.commit"] {
+        for want in [
+            "find",
+            "gzip",
+            "sudo",
+            "xargs",
+            "sed",
+            "date",
+            "curl",
+            "jq",
+            "git",
+            "git.commit",
+        ] {
             assert!(found.contains(&want.to_owned()), "{want} in {found:?}");
         }
         assert!(!found.iter().any(|n| n == "app" || n == "fi" || n == "wip"));

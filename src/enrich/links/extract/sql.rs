@@ -9,7 +9,10 @@ use super::{compile, Candidate};
 /// (pattern, feature name), tried on the whole snippet, case-insensitively.
 const FEATURES: [(&str, &str); 15] = [
     (r"\bWITH\s+RECURSIVE\b", "WITH RECURSIVE"),
-    (r"\bWITH\s+\w+(?:\s*\([^)]*\))?\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(", "WITH"),
+    (
+        r"\bWITH\s+\w+(?:\s*\([^)]*\))?\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(",
+        "WITH",
+    ),
     (r"\bSELECT\b", "SELECT"),
     (r"\bINSERT\s+(?:OR\s+\w+\s+)?INTO\b", "INSERT"),
     (r"\bON\s+CONFLICT\b", "UPSERT"),
@@ -17,10 +20,19 @@ const FEATURES: [(&str, &str); 15] = [
     (r"\bDELETE\s+FROM\b", "DELETE"),
     (r"\bOVER\s*\(|\bWINDOW\s+\w+\s+AS\b", "WINDOW"),
     (r"\bJOIN\b", "JOIN"),
-    (r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?TABLE\b", "CREATE TABLE"),
+    (
+        r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?TABLE\b",
+        "CREATE TABLE",
+    ),
     (r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b", "CREATE INDEX"),
-    (r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\b", "CREATE VIEW"),
-    (r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\b", "CREATE TRIGGER"),
+    (
+        r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\b",
+        "CREATE VIEW",
+    ),
+    (
+        r"\bCREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\b",
+        "CREATE TRIGGER",
+    ),
     (r"\bALTER\s+TABLE\b", "ALTER TABLE"),
     (r"\b(?:EXPLAIN|PRAGMA)\b", "EXPLAIN"),
 ];
@@ -44,11 +56,12 @@ pub(super) fn extract(code: &str, ecosystems: &'static [&'static str]) -> Vec<Ca
             continue;
         };
         // EXPLAIN and PRAGMA share a pattern; name the one that matched.
-        let name = if *name == "EXPLAIN" && PRAGMA.as_ref().is_some_and(|p| p.is_match(first.as_str())) {
-            "PRAGMA"
-        } else {
-            name
-        };
+        let name =
+            if *name == "EXPLAIN" && PRAGMA.as_ref().is_some_and(|p| p.is_match(first.as_str())) {
+                "PRAGMA"
+            } else {
+                name
+            };
         found.push((first.start(), name));
     }
     found.sort_by_key(|(at, _)| *at);
@@ -75,7 +88,10 @@ mod tests {
     use super::*;
 
     fn names(code: &str) -> Vec<String> {
-        extract(code, &["postgresql"]).into_iter().map(|c| c.name).collect()
+        extract(code, &["postgresql"])
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
     }
 
     #[test]
