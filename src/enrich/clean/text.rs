@@ -193,22 +193,34 @@ pub(super) fn looks_like_code(text: &str) -> bool {
 }
 
 /// Whether `text` is (nearly) a line of `code`: the same identifiers, or a
-/// verbatim piece of it.
+/// verbatim piece of it. Comments and docstrings are left out of the
+/// comparison: a title taken from the snippet's own doc comment is a good
+/// title, not an echo.
 pub(super) fn echoes_code(text: &str, code: &str) -> bool {
+    let lines: Vec<&str> = code
+        .lines()
+        .map(str::trim)
+        .filter(|line| !is_comment(line) && looks_like_code(line))
+        .collect();
     let squeezed = squeeze(text);
-    if squeezed.chars().count() >= 12 && squeeze(code).contains(&squeezed) {
+    if squeezed.chars().count() >= 12 && squeeze(&lines.join("\n")).contains(&squeezed) {
         return true;
     }
     let words = word_set(text);
     if words.len() < 2 {
         return false;
     }
-    code.lines().any(|line| {
+    lines.iter().any(|line| {
         let line_words = word_set(line);
         let shared = words.iter().filter(|w| line_words.contains(w)).count();
         let union = words.len() + line_words.len() - shared;
         union > 0 && shared * 5 >= union * 4
     })
+}
+
+fn is_comment(line: &str) -> bool {
+    const MARKERS: [&str; 8] = ["#", "//", "/*", "*", "--", ";", "\"\"\"", "'''"];
+    MARKERS.iter().any(|marker| line.starts_with(marker)) && !line.starts_with("#include")
 }
 
 /// Whether `text` repeats the system message or an instruction instead of
@@ -297,6 +309,14 @@ mod tests {
         assert!(echoes_code("def read_config(path)", code));
         assert!(echoes_code("return json.load(f)", code));
         assert!(!echoes_code("Load a JSON config file", code));
+        // Doc comments are the author's own words, not code.
+        let documented = "# Read the config file\ndef read_config(path):\n    \"\"\"Load the JSON config file (UTF-8).\"\"\"\n";
+        assert!(!echoes_code("Read the config file", documented));
+        assert!(!echoes_code(
+            "Load the JSON config file (UTF-8)",
+            documented
+        ));
+        assert!(echoes_code("def read_config(path)", documented));
         assert!(echoes_prompt("Reply with the title only"));
         assert!(!echoes_prompt("Loads a JSON config file from disk."));
     }

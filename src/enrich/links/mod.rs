@@ -58,6 +58,8 @@ impl LinkTable {
             return Vec::new();
         };
         let mut links: Vec<String> = Vec::new();
+        // The table validated every entry when it was loaded; checking again
+        // here keeps the module's promise even if a template slipped by.
         let mut push = |url: Option<url::Url>| {
             if let Some(url) = url.filter(|u| table::parse_https(u.as_str()).is_some()) {
                 let url = String::from(url);
