@@ -8,7 +8,7 @@
 //! - [`prompt`]: one shared prefix (system message and snippet) plus a short
 //!   per-task suffix, so the snippet's KV cache is computed once for all four
 //!   tasks.
-//! - [`clean`]: raw answer to field value, or [`Rejected`] with a reason.
+//! - [`clean`](mod@clean): raw answer to field value, or [`Rejected`] with a reason.
 //! - [`links`]: the only code that builds URLs, from imports and API names
 //!   found in the snippet (and names the links adapter suggests), through a
 //!   table of official documentation sites. A small model would invent URLs;
