@@ -17,6 +17,7 @@ pub mod cmd;
 pub mod config;
 pub mod domain;
 pub mod editor;
+pub mod enrich;
 pub mod index;
 pub mod ingest;
 pub mod interchange;

@@ -1,0 +1,51 @@
+//! The app's use of the language model, minus the model: prompts, clean-up of
+//! what the model writes, and the link resolver.
+//!
+//! Everything here is a pure function of its inputs, so the worker that
+//! drives the engine stays thin and every rule is unit-tested without model
+//! weights:
+//!
+//! - [`prompt`]: one shared prefix (system message and snippet) plus a short
+//!   per-task suffix, so the snippet's KV cache is computed once for all four
+//!   tasks.
+//! - [`clean`](mod@clean): raw answer to field value, or [`Rejected`] with a reason.
+//! - [`links`]: the only code that builds URLs, from imports and API names
+//!   found in the snippet (and names the links adapter suggests), through a
+//!   table of official documentation sites. A small model would invent URLs;
+//!   this cannot.
+
+pub mod clean;
+pub mod links;
+pub mod prompt;
+pub mod task;
+pub mod truncate;
+
+pub use clean::{clean, normalize_tag, Cleaned, Rejected};
+pub use links::{load_table, resolve_links, LinkTable, TableError};
+pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompts};
+pub use task::{ParseTaskError, Task};
+pub use truncate::{truncate_code, CodeBudget};
+
+/// What enrichment produced for one snippet; `None` where a task was not run
+/// or its output was rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrichment {
+    /// A title of at most eight words.
+    pub title: Option<String>,
+    /// One sentence.
+    pub description: Option<String>,
+    /// Three to six normalised tags.
+    pub tags: Option<Vec<String>>,
+    /// Documentation URLs built by the link resolver.
+    pub links: Option<Vec<String>>,
+}
+
+impl Enrichment {
+    /// Whether no field was produced.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.tags.is_none()
+            && self.links.is_none()
+    }
+}
