@@ -1,105 +1,14 @@
-//! End-to-end tests of the model engine on tiny random models, plus checks
-//! against the real model when `SNIPDEX_TEST_MODEL` points at its GGUF.
+//! End-to-end tests of the model engine on tiny random models.
 
-use std::path::{Path, PathBuf};
-
-use candle_core::quantized::gguf_file;
-use candle_core::{Device, Tensor};
-use candle_transformers::models::quantized_llama::ModelWeights;
-use snipdex::model::testutil::{write_tiny_llama_gguf, write_tiny_llama_gguf_with, TinySpec};
+use snipdex::model::testutil::{write_tiny_llama_gguf_with, TinySpec};
 use snipdex::model::{
     install_from_file, model_info, Adapter, AdapterConfig, ForwardMode, GenerateOptions,
-    LoadOptions, Logits, LoraActivation, LoraWeights, Model, ModelError, Projection,
+    LoadOptions, Logits, LoraActivation, Model, ModelError, Projection,
 };
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod model_support;
 
-fn tiny_model(dir: &Path, seed: u64) -> Result<(PathBuf, Model), ModelError> {
-    let path = dir.join(format!("tiny-{seed}.gguf"));
-    write_tiny_llama_gguf(&path, seed)?;
-    let model = Model::load_with(
-        &path,
-        &LoadOptions {
-            mode: ForwardMode::Quantized,
-        },
-    )?;
-    Ok((path, model))
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    let a = a.flatten_all().and_then(|t| t.to_vec1::<f32>()).unwrap();
-    let b = b.flatten_all().and_then(|t| t.to_vec1::<f32>()).unwrap();
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-/// A LoRA on every projection with random, clearly non-zero factors.
-fn random_adapter(model: &Model, r: usize, seed: u64) -> Result<Adapter, ModelError> {
-    let cfg = model.config();
-    let config = AdapterConfig::new(r, 2.0 * r as f64, &Projection::ALL, "tiny");
-    let mut state = seed;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    };
-    let mut weights = Vec::new();
-    for layer in 0..cfg.block_count {
-        for p in Projection::ALL {
-            let (out, inp) = p.shape(cfg);
-            let a: Vec<f32> = (0..r * inp).map(|_| next() * 0.5).collect();
-            let b: Vec<f32> = (0..out * r).map(|_| next() * 0.5).collect();
-            weights.push(LoraWeights {
-                layer,
-                projection: p,
-                a: Tensor::from_vec(a, (r, inp), &Device::Cpu)?,
-                b: Tensor::from_vec(b, (out, r), &Device::Cpu)?,
-            });
-        }
-    }
-    Adapter::from_weights(config, cfg, weights)
-}
-
-fn reference_logits(path: &Path, chunks: &[&[u32]]) -> Vec<Tensor> {
-    let mut file = std::fs::File::open(path).unwrap();
-    let content = gguf_file::Content::read(&mut file).unwrap();
-    let mut reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu).unwrap();
-    let mut pos = 0;
-    chunks
-        .iter()
-        .map(|chunk| {
-            let x = Tensor::new(*chunk, &Device::Cpu)
-                .unwrap()
-                .unsqueeze(0)
-                .unwrap();
-            let logits = reference.forward(&x, pos).unwrap();
-            pos += chunk.len();
-            logits
-        })
-        .collect()
-}
-
-fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResult {
-    let chunks: [&[u32]; 4] = [&[1, 40, 70, 90, 100, 12, 7], &[33], &[150, 201], &[2]];
-    let expected = reference_logits(path, &chunks);
-    let mut cache = model.new_cache();
-    for (chunk, want) in chunks.iter().zip(&expected) {
-        let got = model.forward(chunk, &mut cache, None, Logits::Last)?;
-        // Relative to the logit range: tiny random models have large logits.
-        let scale = want.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
-        let diff = max_abs_diff(&got, want);
-        assert!(
-            diff <= tol * scale,
-            "{:?}: logits differ from quantized_llama by {diff} (scale {scale})",
-            model.mode()
-        );
-    }
-    Ok(())
-}
+use model_support::*;
 
 #[test]
 fn forward_matches_candle_quantized_llama() -> TestResult {
@@ -382,49 +291,4 @@ fn adapter_save_load_round_trip_is_bit_exact() -> TestResult {
         );
     }
     Ok(())
-}
-
-/// `SNIPDEX_TEST_MODEL` names a real SmolLM2 GGUF (Q8_0 or Q4_1).
-fn real_model_path() -> Option<PathBuf> {
-    match std::env::var_os("SNIPDEX_TEST_MODEL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("SNIPDEX_TEST_MODEL is not set; skipping the real-model test");
-            None
-        }
-    }
-}
-
-#[test]
-fn real_model_answers_a_chatml_prompt() -> TestResult {
-    let Some(path) = real_model_path() else {
-        return Ok(());
-    };
-    let model = Model::load(&path)?;
-    let tok = model.tokenizer();
-    let im_start = tok.encode("<|im_start|>")?;
-    assert_eq!(im_start.len(), 1);
-    let prompt = tok.encode(
-        "<|im_start|>system\nYou are a helpful AI assistant.<|im_end|>\n\
-         <|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",
-    )?;
-    let cache = model.prefill(&prompt[..prompt.len() - 3])?;
-    let opts = GenerateOptions {
-        max_tokens: 32,
-        ..GenerateOptions::default()
-    };
-    let answer = model.generate(&cache, &prompt[prompt.len() - 3..], None, &opts)?;
-    eprintln!("real model answer: {:?} ({:?})", answer.text, answer.finish);
-    assert!(answer.text.contains("Paris"), "{:?}", answer.text);
-
-    compare_with_reference(
-        &Model::load_with(
-            &path,
-            &LoadOptions {
-                mode: ForwardMode::Quantized,
-            },
-        )?,
-        &path,
-        1e-4,
-    )
 }

@@ -205,7 +205,8 @@ impl ModelConfig {
                 ));
             }
         }
-        if !(rms_eps > 0.0 && rms_eps < 1.0) || !(rope_freq_base > 0.0) {
+        let in_range = (rms_eps > 0.0 && rms_eps < 1.0) && rope_freq_base > 0.0;
+        if !in_range {
             return bad("rms epsilon or rope frequency base out of range".into());
         }
         let embd = content
