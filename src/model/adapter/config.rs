@@ -134,6 +134,12 @@ impl AdapterConfig {
         if !is_empty_object(&self.rank_pattern) || !is_empty_object(&self.alpha_pattern) {
             return fail("per-module rank_pattern/alpha_pattern is not supported".into());
         }
+        // Variants that change the maths, stored by PEFT as extra fields.
+        for flag in ["use_dora", "lora_bias"] {
+            if self.extra.get(flag).and_then(serde_json::Value::as_bool) == Some(true) {
+                return fail(format!("{flag} adapters are not supported"));
+            }
+        }
         Ok(())
     }
 }
