@@ -192,6 +192,16 @@ fn install_converts_to_q8_0_and_reports_info() -> TestResult {
     assert_eq!(info.source_sha256.as_deref(), Some(sha.as_str()));
     assert_eq!(info.problem, None);
     assert_eq!(info.size_bytes, std::fs::metadata(&installed)?.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&installed)?.permissions().mode();
+        assert_eq!(
+            mode & 0o644,
+            0o644,
+            "installed model should be readable by all"
+        );
+    }
 
     // Q8_0 re-quantization keeps the Q4_1 model's behaviour.
     let opts = LoadOptions {

@@ -98,6 +98,14 @@ where
     tmp.as_file()
         .sync_all()
         .map_err(|e| ModelError::io(tmp.path(), e))?;
+    // Temporary files are created owner-only; installed files should get the
+    // usual permissions so other tools (and users) can read them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(tmp.path(), perms).map_err(|e| ModelError::io(tmp.path(), e))?;
+    }
     tmp.persist(dst).map_err(|e| ModelError::io(dst, e.error))?;
     Ok(())
 }

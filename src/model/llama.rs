@@ -215,11 +215,14 @@ impl Model {
         let sin = self.sin.narrow(0, start, t)?;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
         let n_rep = n_h / n_kv;
+        // Updated on the side so that a failure leaves `cache` as it was.
+        let mut kv_layers = cache.layers.clone();
 
         for (li, layer) in self.layers.iter().enumerate() {
             let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
                 let y = layer.proj[p.index()].forward(x, mode)?;
-                match lora.and_then(|(a, first)| a.pair(li, p).map(|w| (a, w, first))) {
+                let factors = lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first)));
+                match factors {
                     None => Ok(y),
                     Some((adapter, (a, b), first)) => {
                         let xs = x.narrow(0, first, t - first)?;
@@ -241,11 +244,11 @@ impl Model {
             let v = heads(&proj(Projection::V, &x)?, t, n_kv, hd)?;
             let q = rope(&q, &cos, &sin, mode)?;
             let k = rope(&k, &cos, &sin, mode)?;
-            let (k, v) = match &cache.layers[li] {
+            let (k, v) = match &kv_layers[li] {
                 Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
                 None => (k, v),
             };
-            cache.layers[li] = Some((k.clone(), v.clone()));
+            kv_layers[li] = Some((k.clone(), v.clone()));
 
             // Grouped-query attention without copying K/V: the query heads
             // sharing a KV head are stacked along the row axis.
@@ -275,14 +278,15 @@ impl Model {
             let up = proj(Projection::Up, &x)?;
             h = (h + proj(Projection::Down, &(gate * up)?)?)?;
         }
-        cache.tokens.extend_from_slice(tokens);
-
         let h = match logits {
             Logits::Last => h.narrow(0, t - 1, 1)?,
             Logits::All => h,
         };
         let h = rms_norm(&h, &self.final_norm, eps, mode)?;
-        self.output.forward(&h, mode)
+        let logits = self.output.forward(&h, mode)?;
+        cache.layers = kv_layers;
+        cache.tokens.extend_from_slice(tokens);
+        Ok(logits)
     }
 
     fn check_inputs(
