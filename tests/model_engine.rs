@@ -302,3 +302,30 @@ fn adapter_save_load_round_trip_is_bit_exact() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn corrupted_headers_never_panic() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, _) = tiny_model(dir.path(), 21)?;
+    let bytes = std::fs::read(&path)?;
+    let broken = dir.path().join("broken.gguf");
+    // Cut at many points of the header and the data.
+    for cut in (0..bytes.len()).step_by(997) {
+        std::fs::write(&broken, &bytes[..cut])?;
+        assert!(Model::load(&broken).is_err(), "cut at {cut} loaded");
+    }
+    // Overwrite single header bytes with extreme values.
+    let mut state = 0x5eed_u64;
+    for _ in 0..300 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = (state >> 33) as usize % 4096;
+        let mut copy = bytes.clone();
+        copy[at] = if state & 1 == 0 { 0xff } else { 0x7f };
+        std::fs::write(&broken, &copy)?;
+        // Either a clean error or a (still valid) model; never a panic.
+        let _ = Model::load(&broken);
+    }
+    Ok(())
+}

@@ -271,23 +271,27 @@ impl GgufFile {
         })?;
         let mut expected = content.tensor_data_offset;
         for (name, info) in &content.tensor_infos {
-            let elems = info.shape.elem_count();
+            let invalid = |reason: &str| ModelError::InvalidModel {
+                path: path.to_path_buf(),
+                reason: format!("tensor {name:?} {reason}"),
+            };
+            // Checked, because a corrupt header can claim absurd dimensions.
+            let elems = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .ok_or_else(|| invalid("has an impossible shape"))?;
             let block = info.ggml_dtype.block_size();
             if elems % block != 0 {
-                return Err(ModelError::InvalidModel {
-                    path: path.to_path_buf(),
-                    reason: format!("tensor {name:?} does not fill whole quantization blocks"),
-                });
+                return Err(invalid("does not fill whole quantization blocks"));
             }
-            let bytes = (elems / block * info.ggml_dtype.type_size()) as u64;
-            let end = content
-                .tensor_data_offset
-                .checked_add(info.offset)
-                .and_then(|v| v.checked_add(bytes))
-                .ok_or_else(|| ModelError::InvalidModel {
-                    path: path.to_path_buf(),
-                    reason: format!("tensor {name:?} has an impossible offset"),
-                })?;
+            let end = (elems / block)
+                .checked_mul(info.ggml_dtype.type_size())
+                .and_then(|bytes| u64::try_from(bytes).ok())
+                .and_then(|bytes| content.tensor_data_offset.checked_add(bytes))
+                .and_then(|v| v.checked_add(info.offset))
+                .ok_or_else(|| invalid("has an impossible offset"))?;
             expected = expected.max(end);
         }
         if expected > actual {
