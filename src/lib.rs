@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod interchange;
 pub mod library;
 pub mod logging;
+pub mod model;
 pub mod paths;
 pub mod store;
 pub mod watch;

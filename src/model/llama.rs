@@ -1,0 +1,327 @@
+//! The llama forward pass over quantized weights, with a KV cache and LoRA
+//! deltas that can be switched on from a given position ("activated LoRA").
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use candle_core::quantized::QTensor;
+use candle_core::{Device, Tensor, D};
+
+use super::adapter::Adapter;
+use super::error::{ModelError, Result};
+use super::gguf::{GgufFile, ModelConfig, Projection};
+pub use super::ops::ForwardMode;
+use super::ops::{causal_mask, heads, rms_norm, rope, rope_tables, Linear};
+use super::tokenizer::TextTokenizer;
+
+/// Options for [`Model::load_with`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub mode: ForwardMode,
+}
+
+/// How many positions to compute logits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logits {
+    /// Only the last position, `[1, vocab]`: all generation needs.
+    Last,
+    /// Every position of the chunk, `[tokens, vocab]`: scoring and training.
+    All,
+}
+
+/// A LoRA adapter acting on every position at or after `from_position`
+/// (absolute, counted from the start of the cache).
+#[derive(Debug, Clone, Copy)]
+pub struct LoraActivation<'a> {
+    pub adapter: &'a Adapter,
+    pub from_position: usize,
+}
+
+/// Keys and values of every layer for the tokens seen so far.
+///
+/// Cloning is cheap (tensors are reference counted) and appending never
+/// mutates shared storage, so one prefilled prefix can seed many generations.
+#[derive(Debug, Clone)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    tokens: Vec<u32>,
+}
+
+impl KvCache {
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The tokens whose keys and values are cached, in order.
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+}
+
+struct Layer {
+    attn_norm: Tensor,
+    ffn_norm: Tensor,
+    proj: Vec<Linear>,
+}
+
+/// A loaded llama model, its tokenizer and its precomputed RoPE tables.
+pub struct Model {
+    config: ModelConfig,
+    tokenizer: TextTokenizer,
+    embed: Arc<QTensor>,
+    output: Linear,
+    final_norm: Tensor,
+    layers: Vec<Layer>,
+    cos: Tensor,
+    sin: Tensor,
+    mode: ForwardMode,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("path", &self.path)
+            .field("config", &self.config)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+fn norm_vector(file: &mut GgufFile, name: &str) -> Result<Tensor> {
+    Ok(file.tensor(name)?.dequantize(&Device::Cpu)?)
+}
+
+impl Model {
+    /// Loads a llama GGUF (any quantization candle reads; Q8_0 is fastest).
+    pub fn load(path: &Path) -> Result<Self> {
+        Self::load_with(path, &LoadOptions::default())
+    }
+
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Self> {
+        let mut file = GgufFile::open(path)?;
+        let config = ModelConfig::from_gguf(file.content())?;
+        file.check_shapes(&config)?;
+        let tokenizer = TextTokenizer::from_gguf_metadata(file.metadata())?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            return Err(ModelError::InvalidConfig(format!(
+                "tokenizer has {} tokens but the embedding only {} rows",
+                tokenizer.vocab_size(),
+                config.vocab_size
+            )));
+        }
+
+        let embed = Arc::new(file.tensor("token_embd.weight")?);
+        let output = if config.untied_output {
+            Linear::new(file.tensor("output.weight")?)?
+        } else {
+            Linear::shared(embed.clone())?
+        };
+        let final_norm = norm_vector(&mut file, "output_norm.weight")?;
+        let mut layers = Vec::with_capacity(config.block_count);
+        for i in 0..config.block_count {
+            let mut proj = Vec::with_capacity(Projection::ALL.len());
+            for p in Projection::ALL {
+                proj.push(Linear::new(
+                    file.tensor(&format!("blk.{i}.{}.weight", p.gguf_name()))?,
+                )?);
+            }
+            layers.push(Layer {
+                attn_norm: norm_vector(&mut file, &format!("blk.{i}.attn_norm.weight"))?,
+                ffn_norm: norm_vector(&mut file, &format!("blk.{i}.ffn_norm.weight"))?,
+                proj,
+            });
+        }
+        let (cos, sin) = rope_tables(&config)?;
+        Ok(Self {
+            config,
+            tokenizer,
+            embed,
+            output,
+            final_norm,
+            layers,
+            cos,
+            sin,
+            mode: opts.mode,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn mode(&self) -> ForwardMode {
+        self.mode
+    }
+
+    pub fn set_mode(&mut self, mode: ForwardMode) {
+        self.mode = mode;
+    }
+
+    /// An empty cache for this model.
+    pub fn new_cache(&self) -> KvCache {
+        KvCache {
+            layers: vec![None; self.config.block_count],
+            tokens: Vec::new(),
+        }
+    }
+
+    /// Runs the base model (no adapter) over `tokens` and returns their cache:
+    /// the shared prefix that every task's suffix continues from.
+    pub fn prefill(&self, tokens: &[u32]) -> Result<KvCache> {
+        let mut cache = self.new_cache();
+        self.forward(tokens, &mut cache, None, Logits::Last)?;
+        Ok(cache)
+    }
+
+    /// Feeds `tokens` after the ones already in `cache`, appends their keys
+    /// and values, and returns logits (`[1, vocab]` or `[tokens, vocab]`).
+    pub fn forward(
+        &self,
+        tokens: &[u32],
+        cache: &mut KvCache,
+        lora: Option<LoraActivation<'_>>,
+        logits: Logits,
+    ) -> Result<Tensor> {
+        self.check_inputs(tokens, cache, lora)?;
+        let start = cache.len();
+        let t = tokens.len();
+        let cfg = &self.config;
+        let mode = self.mode;
+        let eps = cfg.rms_eps as f32;
+        // Rows of this chunk from which the adapter acts.
+        let lora = lora.and_then(|l| {
+            let first = l.from_position.saturating_sub(start);
+            (first < t).then_some((l.adapter, first))
+        });
+
+        let ids = Tensor::new(tokens, &Device::Cpu)?;
+        let mut h = self.embed.embedding(&ids)?;
+        let mask = (t > 1).then(|| causal_mask(t, start)).transpose()?;
+        let cos = self.cos.narrow(0, start, t)?;
+        let sin = self.sin.narrow(0, start, t)?;
+        let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
+        let n_rep = n_h / n_kv;
+        // Updated on the side so that a failure leaves `cache` as it was.
+        let mut kv_layers = cache.layers.clone();
+
+        for (li, layer) in self.layers.iter().enumerate() {
+            let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
+                let y = layer.proj[p.index()].forward(x, mode)?;
+                let factors = lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first)));
+                match factors {
+                    None => Ok(y),
+                    Some((adapter, (a, b), first)) => {
+                        let xs = x.narrow(0, first, t - first)?;
+                        let delta = (xs.matmul(&a.t()?)?.matmul(&b.t()?)? * adapter.scale())?;
+                        if first == 0 {
+                            Ok((y + delta)?)
+                        } else {
+                            let head = y.narrow(0, 0, first)?;
+                            let tail = (y.narrow(0, first, t - first)? + delta)?;
+                            Ok(Tensor::cat(&[head, tail], 0)?)
+                        }
+                    }
+                }
+            };
+
+            let x = rms_norm(&h, &layer.attn_norm, eps, mode)?;
+            let q = heads(&proj(Projection::Q, &x)?, t, n_h, hd)?;
+            let k = heads(&proj(Projection::K, &x)?, t, n_kv, hd)?;
+            let v = heads(&proj(Projection::V, &x)?, t, n_kv, hd)?;
+            let q = rope(&q, &cos, &sin, mode)?;
+            let k = rope(&k, &cos, &sin, mode)?;
+            let (k, v) = match &kv_layers[li] {
+                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
+                None => (k, v),
+            };
+            kv_layers[li] = Some((k.clone(), v.clone()));
+
+            // Grouped-query attention without copying K/V: the query heads
+            // sharing a KV head are stacked along the row axis.
+            let kv_len = start + t;
+            let q = q.reshape((1, n_kv, n_rep * t, hd))?;
+            let att = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
+            let att = match &mask {
+                Some(m) => att
+                    .reshape((1, n_kv, n_rep, t, kv_len))?
+                    .broadcast_add(m)?
+                    .reshape((1, n_kv, n_rep * t, kv_len))?,
+                None => att,
+            };
+            let att = match mode {
+                ForwardMode::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+                _ => candle_nn::ops::softmax_last_dim(&att)?,
+            };
+            let y = att
+                .matmul(&v)?
+                .reshape((1, n_h, t, hd))?
+                .transpose(1, 2)?
+                .reshape((t, n_h * hd))?;
+            h = (h + proj(Projection::O, &y)?)?;
+
+            let x = rms_norm(&h, &layer.ffn_norm, eps, mode)?;
+            let gate = candle_nn::ops::silu(&proj(Projection::Gate, &x)?)?;
+            let up = proj(Projection::Up, &x)?;
+            h = (h + proj(Projection::Down, &(gate * up)?)?)?;
+        }
+        let h = match logits {
+            Logits::Last => h.narrow(0, t - 1, 1)?,
+            Logits::All => h,
+        };
+        let h = rms_norm(&h, &self.final_norm, eps, mode)?;
+        let logits = self.output.forward(&h, mode)?;
+        cache.layers = kv_layers;
+        cache.tokens.extend_from_slice(tokens);
+        Ok(logits)
+    }
+
+    fn check_inputs(
+        &self,
+        tokens: &[u32],
+        cache: &KvCache,
+        lora: Option<LoraActivation<'_>>,
+    ) -> Result<()> {
+        if tokens.is_empty() {
+            return Err(ModelError::InvalidArgument("no tokens to feed".into()));
+        }
+        if cache.layers.len() != self.config.block_count {
+            return Err(ModelError::InvalidArgument(
+                "KV cache belongs to a model with a different layer count".into(),
+            ));
+        }
+        let needed = cache.len() + tokens.len();
+        if needed > self.config.context_length {
+            return Err(ModelError::ContextOverflow {
+                needed,
+                max: self.config.context_length,
+            });
+        }
+        if let Some(&id) = tokens
+            .iter()
+            .find(|&&id| id as usize >= self.config.vocab_size)
+        {
+            return Err(ModelError::TokenOutOfRange {
+                id,
+                vocab: self.config.vocab_size,
+            });
+        }
+        if let Some(l) = lora {
+            l.adapter.check_base(&self.config)?;
+        }
+        Ok(())
+    }
+}

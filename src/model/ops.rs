@@ -1,0 +1,136 @@
+//! Building blocks of the forward pass: weight matrices with a choice of
+//! kernels, normalisation, rotary embeddings and the causal mask.
+
+use std::sync::{Arc, OnceLock};
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{DType, Device, Module, Tensor};
+
+use super::error::Result;
+use super::gguf::ModelConfig;
+
+/// Which kernels the forward pass uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardMode {
+    /// Quantized matmuls everywhere: least memory, slow prefill.
+    Quantized,
+    /// Dequantize each weight to f32 for chunks of at least `min_rows`
+    /// tokens. candle's f32 matmul is several times faster than its
+    /// quantized one once there are enough rows to amortise the dequantization.
+    Auto { min_rows: usize },
+    /// f32 weights and autograd-friendly ops everywhere so that gradients
+    /// reach the LoRA tensors (training). Dequantized weights are cached.
+    Differentiable,
+}
+
+impl Default for ForwardMode {
+    fn default() -> Self {
+        Self::Auto { min_rows: 32 }
+    }
+}
+
+/// A weight matrix kept quantized, with an f32 copy made on demand.
+pub(crate) struct Linear {
+    weight: Arc<QTensor>,
+    qmm: QMatMul,
+    dense: OnceLock<Tensor>,
+}
+
+impl Linear {
+    pub(crate) fn new(weight: QTensor) -> Result<Self> {
+        Self::shared(Arc::new(weight))
+    }
+
+    /// A matrix sharing its storage with another user (tied embeddings).
+    pub(crate) fn shared(weight: Arc<QTensor>) -> Result<Self> {
+        let qmm = QMatMul::from_arc(weight.clone())?;
+        Ok(Self {
+            weight,
+            qmm,
+            dense: OnceLock::new(),
+        })
+    }
+
+    fn dense(&self, keep: bool) -> Result<Tensor> {
+        if let Some(t) = self.dense.get() {
+            return Ok(t.clone());
+        }
+        let t = self.weight.dequantize(&Device::Cpu)?;
+        if keep {
+            // A racing thread may have stored the same values first; either copy is fine.
+            let _ = self.dense.set(t.clone());
+        }
+        Ok(t)
+    }
+
+    /// `x [rows, in] -> [rows, out]`.
+    pub(crate) fn forward(&self, x: &Tensor, mode: ForwardMode) -> Result<Tensor> {
+        let rows = x.dim(0)?;
+        let dense = match mode {
+            ForwardMode::Quantized => false,
+            ForwardMode::Auto { min_rows } => rows >= min_rows,
+            ForwardMode::Differentiable => true,
+        };
+        if dense && self.weight.dtype() != GgmlDType::F32 {
+            let w = self.dense(mode == ForwardMode::Differentiable)?;
+            Ok(x.matmul(&w.t()?)?)
+        } else {
+            Ok(self.qmm.forward(x)?)
+        }
+    }
+}
+
+/// `[rows, heads * hd] -> [1, heads, rows, hd]`, contiguous for RoPE.
+pub(crate) fn heads(x: &Tensor, t: usize, n: usize, hd: usize) -> Result<Tensor> {
+    Ok(x.reshape((1, t, n, hd))?.transpose(1, 2)?.contiguous()?)
+}
+
+pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f32, mode: ForwardMode) -> Result<Tensor> {
+    Ok(match mode {
+        ForwardMode::Differentiable => candle_nn::ops::rms_norm_slow(x, w, eps)?,
+        _ => candle_nn::ops::rms_norm(&x.contiguous()?, w, eps)?,
+    })
+}
+
+/// GGUF llama weights are permuted for interleaved (GPT-J style) rotation.
+pub(crate) fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, mode: ForwardMode) -> Result<Tensor> {
+    Ok(match mode {
+        ForwardMode::Differentiable => candle_nn::rotary_emb::rope_i_slow(x, cos, sin)?,
+        _ => candle_nn::rotary_emb::rope_i(x, cos, sin)?,
+    })
+}
+
+pub(crate) fn rope_tables(cfg: &ModelConfig) -> Result<(Tensor, Tensor)> {
+    let half = cfg.head_dim / 2;
+    let inv_freq: Vec<f32> = (0..half)
+        .map(|i| {
+            1.0 / cfg
+                .rope_freq_base
+                .powf(2.0 * i as f32 / cfg.head_dim as f32)
+        })
+        .collect();
+    let inv_freq = Tensor::from_vec(inv_freq, (1, half), &Device::Cpu)?;
+    let positions = Tensor::arange(0u32, cfg.context_length as u32, &Device::Cpu)?
+        .to_dtype(DType::F32)?
+        .reshape((cfg.context_length, 1))?;
+    let angles = positions.matmul(&inv_freq)?;
+    Ok((angles.cos()?, angles.sin()?))
+}
+
+/// Additive mask `[t, start + t]`: query `i` (position `start + i`) sees every
+/// cached key and the chunk's keys up to itself.
+pub(crate) fn causal_mask(t: usize, start: usize) -> Result<Tensor> {
+    let kv = start + t;
+    let mask: Vec<f32> = (0..t)
+        .flat_map(|i| {
+            (0..kv).map(move |j| {
+                if j > start + i {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect();
+    Ok(Tensor::from_vec(mask, (t, kv), &Device::Cpu)?)
+}

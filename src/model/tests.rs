@@ -1,0 +1,240 @@
+//! Unit tests of engine internals on tiny generated models.
+
+use candle_core::{Device, Tensor, Var};
+
+use super::adapter::permute_rope_rows;
+use super::testutil::write_tiny_llama_gguf;
+use super::*;
+
+fn tiny(seed: u64) -> (tempfile::TempDir, Model) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama_gguf(&path, seed).unwrap();
+    let model = Model::load(&path).unwrap();
+    (dir, model)
+}
+
+#[test]
+fn tokenizer_round_trips_unicode_and_keeps_chatml_tokens_whole() -> Result<()> {
+    let (_dir, model) = tiny(1);
+    let tok = model.tokenizer();
+    for text in [
+        "the return in def",
+        "héllo wörld — 你好, 🦀 crab\n\ttabs  and  spaces 12345",
+        "",
+    ] {
+        let ids = tok.encode_plain(text)?;
+        assert_eq!(tok.decode(&ids, false)?, text);
+    }
+    // Merges are used: "the" is one token, not three bytes.
+    assert_eq!(tok.encode_plain("the")?.len(), 1);
+
+    let im_start = tok.encode("<|im_start|>")?;
+    assert_eq!(im_start.len(), 1);
+    assert_eq!(Some(im_start[0]), tok.specials().im_start);
+    let turn = tok.encode("<|im_start|>user\nhi<|im_end|>")?;
+    assert_eq!(turn.first().copied(), tok.specials().im_start);
+    assert_eq!(turn.last().copied(), tok.specials().im_end);
+    // Untrusted text cannot smuggle in control tokens.
+    let plain = tok.encode_plain("<|im_start|>")?;
+    assert!(plain.len() > 1);
+    assert!(!plain.contains(&im_start[0]));
+    assert_eq!(tok.decode(&plain, true)?, "<|im_start|>");
+    // Specials vanish when decoding with skip_special.
+    assert_eq!(tok.decode(&turn, true)?, "user\nhi");
+    assert_eq!(tok.stop_ids().len(), 2); // <|im_end|> (= eos) and <|endoftext|>
+    Ok(())
+}
+
+#[test]
+fn rope_row_permutation_is_inverted_by_save_direction() -> Result<()> {
+    let heads = 3;
+    let b = Tensor::arange(0f32, (3 * 8 * 2) as f32, &Device::Cpu)?.reshape((24, 2))?;
+    let gguf = permute_rope_rows(&b, heads, true)?;
+    // Head 0 of PEFT order has rows 0..8 as [first half 0..4 | second half 4..8];
+    // GGUF interleaves them: 0,4,1,5,2,6,3,7.
+    let first_col: Vec<f32> = gguf.narrow(1, 0, 1)?.flatten_all()?.to_vec1()?;
+    assert_eq!(&first_col[..8], &[0., 8., 2., 10., 4., 12., 6., 14.]);
+    let back = permute_rope_rows(&gguf, heads, false)?;
+    assert_eq!(
+        back.flatten_all()?.to_vec1::<f32>()?,
+        b.flatten_all()?.to_vec1::<f32>()?
+    );
+    Ok(())
+}
+
+#[test]
+fn installed_names_replace_the_quantization_tag() {
+    assert_eq!(
+        installed_name("SmolLM2-135M-Instruct.Q4_1.gguf"),
+        "SmolLM2-135M-Instruct.Q8_0.gguf"
+    );
+    assert_eq!(installed_name("model.f16.gguf"), "model.Q8_0.gguf");
+    assert_eq!(installed_name("my.model.gguf"), "my.model.Q8_0.gguf");
+}
+
+#[test]
+fn differentiable_mode_passes_gradients_to_lora_factors() -> Result<()> {
+    let (_dir, mut model) = tiny(3);
+    model.set_mode(ForwardMode::Differentiable);
+    let cfg = model.config().clone();
+    let r = 2;
+    let (out, inp) = Projection::Q.shape(&cfg);
+    let a = Var::from_tensor(&Tensor::ones(
+        (r, inp),
+        candle_core::DType::F32,
+        &Device::Cpu,
+    )?)?;
+    let b = Var::zeros((out, r), candle_core::DType::F32, &Device::Cpu)?;
+    let adapter = Adapter::from_weights(
+        AdapterConfig::new(r, 4.0, &[Projection::Q], "tiny"),
+        &cfg,
+        vec![LoraWeights {
+            layer: 1,
+            projection: Projection::Q,
+            a: a.as_tensor().clone(),
+            b: b.as_tensor().clone(),
+        }],
+    )?;
+    let tokens = [1u32, 40, 41, 42, 43];
+    let lora = LoraActivation {
+        adapter: &adapter,
+        from_position: 3,
+    };
+    let logits = model.forward(&tokens, &mut model.new_cache(), Some(lora), Logits::All)?;
+    let loss = candle_nn::loss::cross_entropy(
+        &logits.narrow(0, 3, 2)?,
+        &Tensor::new(&[7u32, 9], &Device::Cpu)?,
+    )?;
+    let grads = loss.backward()?;
+    let gb = grads
+        .get(b.as_tensor())
+        .ok_or_else(|| ModelError::InvalidArgument("no gradient for B".into()))?;
+    let norm = gb.sqr()?.sum_all()?.to_scalar::<f32>()?;
+    assert!(norm > 0.0, "gradient of B is zero");
+    Ok(())
+}
+
+#[test]
+fn generation_respects_budget_and_context() -> Result<()> {
+    let (_dir, model) = tiny(4);
+    let cache = model.prefill(&[1, 40, 41])?;
+    let opts = GenerateOptions {
+        max_tokens: 5,
+        stop_ids: vec![u32::MAX],
+        repetition: None,
+    };
+    let g = model.generate(&cache, &[42], None, &opts)?;
+    assert_eq!(g.tokens.len(), 5);
+    assert_eq!(g.finish, FinishReason::Length);
+
+    let zero = GenerateOptions {
+        max_tokens: 0,
+        ..opts.clone()
+    };
+    assert!(model
+        .generate(&cache, &[42], None, &zero)?
+        .tokens
+        .is_empty());
+
+    let ctx = model.config().context_length;
+    let long = GenerateOptions {
+        max_tokens: ctx,
+        ..opts
+    };
+    let g = model.generate(&cache, &[42], None, &long)?;
+    assert_eq!(g.finish, FinishReason::ContextFull);
+    // 4 prompt tokens fill the cache, each answer token but the last is fed
+    // back: 4 + (n - 1) == ctx.
+    assert_eq!(g.tokens.len(), ctx - 3);
+
+    let too_long = vec![5u32; ctx + 1];
+    assert!(matches!(
+        model.prefill(&too_long),
+        Err(ModelError::ContextOverflow { .. })
+    ));
+    assert!(matches!(
+        model.prefill(&[u32::MAX]),
+        Err(ModelError::TokenOutOfRange { .. })
+    ));
+    assert!(matches!(
+        model.prefill(&[]),
+        Err(ModelError::InvalidArgument(_))
+    ));
+    Ok(())
+}
+
+#[test]
+fn model_and_adapter_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Model>();
+    assert_send_sync::<Adapter>();
+    assert_send_sync::<KvCache>();
+}
+
+/// An `adapter_config.json` as `peft` writes it for a LoRA on SmolLM2.
+const PEFT_CONFIG: &str = r#"{
+  "alpha_pattern": {},
+  "auto_mapping": null,
+  "base_model_name_or_path": "HuggingFaceTB/SmolLM2-135M-Instruct",
+  "bias": "none",
+  "fan_in_fan_out": false,
+  "inference_mode": true,
+  "init_lora_weights": true,
+  "layers_to_transform": null,
+  "lora_alpha": 32,
+  "lora_dropout": 0.05,
+  "peft_type": "LORA",
+  "r": 2,
+  "rank_pattern": {},
+  "revision": null,
+  "target_modules": ["q_proj", "v_proj"],
+  "task_type": "CAUSAL_LM",
+  "use_dora": false,
+  "use_rslora": false
+}"#;
+
+#[test]
+fn peft_config_files_are_read_and_unknown_fields_kept() -> Result<()> {
+    let (dir, model) = tiny(2);
+    let config: AdapterConfig = serde_json::from_str(PEFT_CONFIG)
+        .map_err(|e| ModelError::InvalidArgument(e.to_string()))?;
+    assert_eq!(config.r, 2);
+    assert_eq!(config.scale(), 16.0);
+    assert_eq!(
+        config.extra.get("use_dora"),
+        Some(&serde_json::Value::Bool(false))
+    );
+    let adapter = Adapter::initialized(config, model.config(), &[Projection::Q, Projection::V], 1)?;
+    let path = dir.path().join("peft");
+    adapter.save(&path)?;
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(path.join("adapter_config.json"))
+            .map_err(|e| ModelError::io(&path, e))?,
+    )
+    .map_err(|e| ModelError::InvalidArgument(e.to_string()))?;
+    assert_eq!(saved["task_type"], "CAUSAL_LM");
+    assert_eq!(
+        saved["target_modules"],
+        serde_json::json!(["q_proj", "v_proj"])
+    );
+    assert_eq!(Adapter::load(&path, model.config())?.weights().len(), 2 * 2);
+
+    // Semantics the engine does not implement are refused, not ignored.
+    for (from, to) in [
+        ("\"bias\": \"none\"", "\"bias\": \"all\""),
+        ("\"use_dora\": false", "\"use_dora\": true"),
+        ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\""),
+    ] {
+        let changed = PEFT_CONFIG.replace(from, to);
+        assert_ne!(changed, PEFT_CONFIG);
+        std::fs::write(path.join("adapter_config.json"), changed)
+            .map_err(|e| ModelError::io(&path, e))?;
+        let err = Adapter::load(&path, model.config()).unwrap_err();
+        assert!(
+            matches!(err, ModelError::AdapterConfig { .. }),
+            "{to}: {err}"
+        );
+    }
+    Ok(())
+}

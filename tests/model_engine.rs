@@ -1,0 +1,331 @@
+//! End-to-end tests of the model engine on tiny random models.
+
+use snipdex::model::testutil::{write_tiny_llama_gguf_with, TinySpec};
+use snipdex::model::{
+    install_from_file, model_info, Adapter, AdapterConfig, ForwardMode, GenerateOptions,
+    LoadOptions, Logits, LoraActivation, Model, ModelError, Projection,
+};
+
+mod model_support;
+
+use model_support::*;
+
+#[test]
+fn forward_matches_candle_quantized_llama() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, mut model) = tiny_model(dir.path(), 7)?;
+    compare_with_reference(&model, &path, 1e-5)?;
+    // The f32 paths skip the Q8 quantization of activations that the
+    // quantized kernels do, so on Q8_0 weights they agree to that noise only.
+    for mode in [
+        ForwardMode::Auto { min_rows: 2 },
+        ForwardMode::Differentiable,
+    ] {
+        model.set_mode(mode);
+        compare_with_reference(&model, &path, 5e-2)?;
+    }
+
+    // With f32 weights no quantization is involved: every mode is exact.
+    let dense = dir.path().join("f32.gguf");
+    let mut spec = TinySpec::new(8);
+    spec.weight_dtype = candle_core::quantized::GgmlDType::F32;
+    spec.untied_output = true;
+    write_tiny_llama_gguf_with(&dense, &spec)?;
+    let mut model = Model::load(&dense)?;
+    assert!(model.config().untied_output);
+    for mode in [
+        ForwardMode::Quantized,
+        ForwardMode::Auto { min_rows: 2 },
+        ForwardMode::Differentiable,
+    ] {
+        model.set_mode(mode);
+        compare_with_reference(&model, &dense, 1e-5)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn shared_prefix_generates_the_same_tokens_as_unshared() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 11)?;
+    let tok = model.tokenizer();
+    let prefix = tok.encode("<|im_start|>system\nexplain the code<|im_end|>\n")?;
+    let suffix = tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?;
+    let opts = GenerateOptions {
+        max_tokens: 24,
+        stop_ids: vec![2],
+        repetition: None,
+    };
+    let adapter = random_adapter(&model, 4, 3)?;
+    let cache = model.prefill(&prefix)?;
+    let prompt: Vec<u32> = prefix.iter().chain(&suffix).copied().collect();
+    for adapter in [None, Some(&adapter)] {
+        let shared = model.generate(&cache, &suffix, adapter, &opts)?;
+        let unshared = model.generate_unshared(&prompt, prefix.len(), adapter, &opts)?;
+        assert!(!shared.tokens.is_empty());
+        assert_eq!(shared, unshared);
+    }
+    // The shared cache is untouched and reusable.
+    assert_eq!(cache.tokens(), prefix.as_slice());
+    let base = model.generate(&cache, &suffix, None, &opts)?;
+    let tuned = model.generate(&cache, &suffix, Some(&adapter), &opts)?;
+    assert_ne!(
+        base.tokens, tuned.tokens,
+        "a strong adapter should change the answer"
+    );
+    Ok(())
+}
+
+#[test]
+fn zero_b_adapter_leaves_logits_unchanged() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 5)?;
+    let config = AdapterConfig::new(8, 16.0, &Projection::ALL, "tiny");
+    let adapter = Adapter::initialized(config, model.config(), &Projection::ALL, 9)?;
+    let tokens = [1u32, 100, 101, 102, 40, 41, 2];
+    let base = model.forward(&tokens, &mut model.new_cache(), None, Logits::All)?;
+    let lora = LoraActivation {
+        adapter: &adapter,
+        from_position: 0,
+    };
+    let tuned = model.forward(&tokens, &mut model.new_cache(), Some(lora), Logits::All)?;
+    assert_eq!(max_abs_diff(&base, &tuned), 0.0);
+    Ok(())
+}
+
+#[test]
+fn adapter_acts_only_from_its_activation_position() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 6)?;
+    let adapter = random_adapter(&model, 4, 1)?;
+    let tokens = [1u32, 60, 61, 62, 63, 64, 65, 66, 67, 2];
+    let from = 6;
+    let base = model.forward(&tokens, &mut model.new_cache(), None, Logits::All)?;
+    let lora = LoraActivation {
+        adapter: &adapter,
+        from_position: from,
+    };
+    let tuned = model.forward(&tokens, &mut model.new_cache(), Some(lora), Logits::All)?;
+    for row in 0..tokens.len() {
+        let diff = max_abs_diff(&base.get(row)?, &tuned.get(row)?);
+        if row < from {
+            assert_eq!(diff, 0.0, "row {row} before activation changed by {diff}");
+        } else {
+            assert!(diff > 1e-3, "row {row} after activation unchanged");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn broken_model_files_give_clear_errors() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, _) = tiny_model(dir.path(), 2)?;
+    let bytes = std::fs::read(&path)?;
+
+    let truncated = dir.path().join("truncated.gguf");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 1000])?;
+    let err = Model::load(&truncated).unwrap_err();
+    assert!(matches!(err, ModelError::Truncated { .. }), "{err}");
+    assert!(err.to_string().contains("truncated"));
+
+    let header_only = dir.path().join("header.gguf");
+    std::fs::write(&header_only, &bytes[..100])?;
+    let err = Model::load(&header_only).unwrap_err();
+    assert!(matches!(err, ModelError::InvalidModel { .. }), "{err}");
+
+    let garbage = dir.path().join("garbage.gguf");
+    std::fs::write(&garbage, b"this is not a model at all, just some text")?;
+    let err = Model::load(&garbage).unwrap_err();
+    assert!(matches!(err, ModelError::InvalidModel { .. }), "{err}");
+
+    let mut spec = TinySpec::new(2);
+    spec.architecture = "gpt-neox".into();
+    let wrong_arch = dir.path().join("neox.gguf");
+    write_tiny_llama_gguf_with(&wrong_arch, &spec)?;
+    let err = Model::load(&wrong_arch).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::UnsupportedArchitecture { found } if found == "gpt-neox"),
+        "{err}"
+    );
+
+    let err = Model::load(&dir.path().join("missing.gguf")).unwrap_err();
+    assert!(matches!(err, ModelError::Io { .. }), "{err}");
+    Ok(())
+}
+
+#[test]
+fn checksum_mismatch_is_refused_and_nothing_is_installed() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, _) = tiny_model(dir.path(), 3)?;
+    let models = dir.path().join("models");
+    let wrong = "0".repeat(64);
+    let err = install_from_file(&path, &models, Some(&wrong), &mut |_| {}).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::ChecksumMismatch { expected, .. } if *expected == wrong),
+        "{err}"
+    );
+    assert!(model_info(&models)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn install_converts_to_q8_0_and_reports_info() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join("tiny.Q4_1.gguf");
+    let mut spec = TinySpec::new(4);
+    spec.weight_dtype = candle_core::quantized::GgmlDType::Q4_1;
+    write_tiny_llama_gguf_with(&source, &spec)?;
+    let sha = snipdex::model::sha256_file(&source)?;
+    let models = dir.path().join("models");
+    let mut events = Vec::new();
+    let installed = install_from_file(&source, &models, Some(&sha), &mut |e| events.push(e))?;
+    assert_eq!(installed, models.join("tiny.Q8_0.gguf"));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, snipdex::model::FetchEvent::Convert { .. })));
+
+    let infos = model_info(&models)?;
+    assert_eq!(infos.len(), 1);
+    let info = &infos[0];
+    assert_eq!(info.quantization.as_deref(), Some("Q8_0"));
+    assert_eq!(info.source_sha256.as_deref(), Some(sha.as_str()));
+    assert_eq!(info.problem, None);
+    assert_eq!(info.size_bytes, std::fs::metadata(&installed)?.len());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&installed)?.permissions().mode();
+        assert_eq!(
+            mode & 0o644,
+            0o644,
+            "installed model should be readable by all"
+        );
+    }
+
+    // Q8_0 re-quantization keeps the Q4_1 model's behaviour.
+    let opts = LoadOptions {
+        mode: ForwardMode::Quantized,
+    };
+    let original = Model::load_with(&source, &opts)?;
+    let converted = Model::load_with(&installed, &opts)?;
+    let tokens = [1u32, 50, 51, 52, 53];
+    let a = original.forward(&tokens, &mut original.new_cache(), None, Logits::All)?;
+    let b = converted.forward(&tokens, &mut converted.new_cache(), None, Logits::All)?;
+    let scale = a.abs()?.max_all()?.to_scalar::<f32>()?;
+    assert!(max_abs_diff(&a, &b) < 0.05 * scale.max(1.0));
+    Ok(())
+}
+
+#[test]
+fn wrong_adapter_shapes_are_rejected_with_the_tensor_name() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, small) = tiny_model(dir.path(), 1)?;
+    let big_path = dir.path().join("big.gguf");
+    let mut spec = TinySpec::new(1);
+    spec.embedding_length = 96;
+    spec.head_count = 6;
+    spec.head_count_kv = 3;
+    write_tiny_llama_gguf_with(&big_path, &spec)?;
+    let big = Model::load(&big_path)?;
+
+    let adapter_dir = dir.path().join("adapter");
+    random_adapter(&big, 4, 2)?.save(&adapter_dir)?;
+    let err = Adapter::load(&adapter_dir, small.config()).unwrap_err();
+    match &err {
+        ModelError::AdapterShape {
+            tensor,
+            expected,
+            found,
+        } => {
+            assert!(
+                tensor.starts_with("base_model.model.model.layers.0."),
+                "{tensor}"
+            );
+            assert_ne!(expected, found);
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    assert!(err.to_string().contains("lora_"));
+
+    // An adapter validated for one model refuses to run on another.
+    let loaded = Adapter::load(&adapter_dir, big.config())?;
+    let lora = LoraActivation {
+        adapter: &loaded,
+        from_position: 0,
+    };
+    let err = small
+        .forward(&[1, 2], &mut small.new_cache(), Some(lora), Logits::Last)
+        .unwrap_err();
+    assert!(matches!(err, ModelError::InvalidArgument(_)), "{err}");
+    Ok(())
+}
+
+#[test]
+fn adapter_save_load_round_trip_is_bit_exact() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 12)?;
+    let adapter = random_adapter(&model, 4, 8)?;
+    let first = dir.path().join("a1");
+    adapter.save(&first)?;
+    let loaded = Adapter::load(&first, model.config())?;
+    assert_eq!(loaded.config(), adapter.config());
+    let original = adapter.weights();
+    let reloaded = loaded.weights();
+    assert_eq!(original.len(), reloaded.len());
+    for (x, y) in original.iter().zip(&reloaded) {
+        assert_eq!((x.layer, x.projection), (y.layer, y.projection));
+        for (s, t) in [(&x.a, &y.a), (&x.b, &y.b)] {
+            let s: Vec<u32> = s
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            let t: Vec<u32> = t
+                .flatten_all()?
+                .to_vec1::<f32>()?
+                .iter()
+                .map(|v| v.to_bits())
+                .collect();
+            assert_eq!(s, t);
+        }
+    }
+    // Saving the loaded adapter reproduces the same files byte for byte.
+    let second = dir.path().join("a2");
+    loaded.save(&second)?;
+    for file in ["adapter_model.safetensors", "adapter_config.json"] {
+        assert_eq!(
+            std::fs::read(first.join(file))?,
+            std::fs::read(second.join(file))?
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn corrupted_headers_never_panic() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, _) = tiny_model(dir.path(), 21)?;
+    let bytes = std::fs::read(&path)?;
+    let broken = dir.path().join("broken.gguf");
+    // Cut at many points of the header and the data.
+    for cut in (0..bytes.len()).step_by(997) {
+        std::fs::write(&broken, &bytes[..cut])?;
+        assert!(Model::load(&broken).is_err(), "cut at {cut} loaded");
+    }
+    // Overwrite single header bytes with extreme values.
+    let mut state = 0x5eed_u64;
+    for _ in 0..300 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = (state >> 33) as usize % 4096;
+        let mut copy = bytes.clone();
+        copy[at] = if state & 1 == 0 { 0xff } else { 0x7f };
+        std::fs::write(&broken, &copy)?;
+        // Either a clean error or a (still valid) model; never a panic.
+        let _ = Model::load(&broken);
+    }
+    Ok(())
+}
