@@ -64,7 +64,8 @@ into_cli_error!(
     crate::paths::PathsError,
     crate::config::ConfigError,
     std::io::Error,
-    serde_json::Error
+    serde_json::Error,
+    crate::watch::WatchError
 );
 
 fn store_exit(e: &StoreError) -> Exit {
