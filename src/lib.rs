@@ -11,8 +11,10 @@
 //! SQLite ([`store`]) is the truth; the tantivy index ([`index`]) is derived
 //! from it through a transactional outbox and can always be rebuilt.
 
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod index;
 pub mod paths;
 pub mod store;
+pub mod ui;
