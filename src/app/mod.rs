@@ -15,6 +15,7 @@ mod effects;
 mod event;
 mod input;
 pub mod keymap;
+mod keys;
 mod runtime;
 mod search;
 mod state;

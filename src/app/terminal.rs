@@ -125,7 +125,12 @@ impl TerminalSession {
         enable_raw_mode()?;
         self.active = true;
         execute!(self.terminal.backend_mut(), EnterAlternateScreen, Hide)?;
-        self.terminal.clear()
+        // `Terminal::clear` would ask the terminal where its cursor is and
+        // wait for the answer; a resize to the current size clears and
+        // resets the diff buffer without that round trip.
+        let size = self.terminal.size()?;
+        self.terminal
+            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
     }
 
     /// Write raw bytes (an OSC 52 sequence) straight to the terminal.

@@ -2,13 +2,11 @@
 //! IO, so that it can be tested without a terminal.
 
 use super::event::{AppEvent, EditorOutcome};
-use super::input::Edit;
-use super::keymap::{self, Action};
-use super::state::{AppState, ConfirmDelete, Mode, Screen, TagPicker};
-use crate::domain::{normalize_tags, SnippetId};
+use super::keymap::Action;
+use super::state::{AppState, Mode, Screen};
+use crate::domain::SnippetId;
 use crate::store::SnippetSummary;
 use crate::ui::layout;
-use crossterm::event::{KeyEvent, KeyEventKind};
 use std::sync::Arc;
 
 /// IO that `update` asks the runtime to do.
@@ -33,7 +31,7 @@ pub enum Effect {
 
 pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
     match event {
-        AppEvent::Key(key) => on_key(state, key),
+        AppEvent::Key(key) => super::keys::on_key(state, key),
         AppEvent::Resize(w, h) => {
             state.size = (w, h);
             scroll_into_view(state);
@@ -182,6 +180,11 @@ fn on_loaded(state: &mut AppState, summaries: Arc<Vec<SnippetSummary>>) -> Vec<E
 }
 
 fn select_first_present(state: &mut AppState, candidates: &[SnippetId]) {
+    if candidates.is_empty() {
+        state.selected = 0;
+        scroll_into_view(state);
+        return;
+    }
     let position: std::collections::HashMap<SnippetId, usize> = state
         .visible
         .iter()
@@ -222,7 +225,7 @@ fn preview_effect(state: &mut AppState) -> Vec<Effect> {
 }
 
 /// The query changed: show everything, or ask for a search.
-fn requery(state: &mut AppState) -> Vec<Effect> {
+pub(super) fn requery(state: &mut AppState) -> Vec<Effect> {
     let query = state.effective_query();
     state.selected = 0;
     state.list_offset = 0;
@@ -251,7 +254,7 @@ fn scroll_into_view(state: &mut AppState) {
     state.list_offset = state.list_offset.min(len.saturating_sub(rows));
 }
 
-fn move_selection(state: &mut AppState, action: Action) -> Vec<Effect> {
+pub(super) fn move_selection(state: &mut AppState, action: Action) -> Vec<Effect> {
     let len = state.visible.len();
     if len == 0 {
         return Vec::new();
@@ -275,7 +278,7 @@ fn move_selection(state: &mut AppState, action: Action) -> Vec<Effect> {
     preview_effect(state)
 }
 
-fn scroll_preview(state: &mut AppState, action: Action) {
+pub(super) fn scroll_preview(state: &mut AppState, action: Action) {
     let lines = state
         .current_preview()
         .map_or(0, |p| p.content.lines().count());
@@ -291,281 +294,6 @@ fn scroll_preview(state: &mut AppState, action: Action) {
         _ => state.preview_scroll,
     }
     .min(max);
-}
-
-fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
-    // Some platforms also report releases; acting on them would double keys.
-    if key.kind == KeyEventKind::Release {
-        return Vec::new();
-    }
-    let Some(action) = keymap::resolve(state.scopes(), &key) else {
-        return Vec::new();
-    };
-    if action == Action::Interrupt {
-        return vec![Effect::Quit];
-    }
-    match state.mode.clone() {
-        Mode::Normal => match state.screen {
-            Screen::FirstRun => on_first_run(state, action),
-            Screen::Browse => on_browse(state, action),
-            Screen::Preview => on_preview(state, action),
-        },
-        Mode::Search => on_search(state, action),
-        Mode::Help { scroll } => {
-            match action {
-                Action::Down => {
-                    state.mode = Mode::Help {
-                        scroll: (scroll + 1).min(help_max_scroll(state)),
-                    }
-                }
-                Action::Up => {
-                    state.mode = Mode::Help {
-                        scroll: scroll.saturating_sub(1),
-                    }
-                }
-                _ => state.mode = Mode::Normal,
-            }
-            Vec::new()
-        }
-        Mode::ConfirmDelete(confirm) => {
-            state.mode = Mode::Normal;
-            if action == Action::Yes {
-                if state.screen == Screen::Preview {
-                    state.screen = Screen::Browse;
-                }
-                vec![Effect::Delete(confirm.id)]
-            } else {
-                state.info("Kept.");
-                Vec::new()
-            }
-        }
-        Mode::TagEdit { id, mut input } => match action {
-            Action::Input(edit) => {
-                input.apply(edit);
-                state.mode = Mode::TagEdit { id, input };
-                Vec::new()
-            }
-            Action::Accept => {
-                state.mode = Mode::Normal;
-                vec![Effect::SetTags(id, normalize_tags([input.text()]))]
-            }
-            _ => {
-                state.mode = Mode::Normal;
-                Vec::new()
-            }
-        },
-        Mode::TagPicker(picker) => on_tag_picker(state, picker, action),
-    }
-}
-
-/// The help is one line per action and scope, plus a title and a blank
-/// line per scope; scrolling stops once its end is on screen.
-fn help_max_scroll(state: &AppState) -> usize {
-    let lines: usize = keymap::help_sections()
-        .iter()
-        .filter(|(_, entries)| !entries.is_empty())
-        .map(|(_, entries)| entries.len() + 2)
-        .sum();
-    // The overlay leaves a border and a margin above and below.
-    lines.saturating_sub(usize::from(state.size.1.saturating_sub(4)))
-}
-
-/// Actions that mean the same on the list and in the full-screen preview.
-fn on_snippet_action(state: &mut AppState, action: Action) -> Vec<Effect> {
-    let Some(summary) = state.selected_summary().cloned() else {
-        if matches!(
-            action,
-            Action::Copy | Action::Edit | Action::Delete | Action::EditTags
-        ) {
-            state.info("No snippet selected.");
-        }
-        return Vec::new();
-    };
-    let writes = matches!(action, Action::Edit | Action::Delete | Action::EditTags);
-    if writes && state.pick {
-        state.info("Picking a snippet: Enter chooses, Esc cancels.");
-        return Vec::new();
-    }
-    match action {
-        Action::Copy => vec![Effect::Copy(summary.id)],
-        Action::Edit => vec![Effect::EditInEditor(summary.id)],
-        Action::Delete => {
-            let source = summary.path.as_ref().map(|p| match summary.start_line {
-                Some(line) => format!("{}:{line}", p.display()),
-                None => p.display().to_string(),
-            });
-            state.mode = Mode::ConfirmDelete(ConfirmDelete {
-                id: summary.id,
-                title: summary.title.clone(),
-                source,
-            });
-            Vec::new()
-        }
-        Action::EditTags => {
-            let input = super::input::LineInput::with_text(&summary.tags.join(", "));
-            state.mode = Mode::TagEdit {
-                id: summary.id,
-                input,
-            };
-            Vec::new()
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn on_browse(state: &mut AppState, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Down
-        | Action::Up
-        | Action::Top
-        | Action::Bottom
-        | Action::PageDown
-        | Action::PageUp => move_selection(state, action),
-        Action::StartSearch => {
-            state.mode = Mode::Search;
-            state.query.apply(Edit::End);
-            Vec::new()
-        }
-        Action::ClearFilter => {
-            if state.query.is_empty() && state.tag_filter.is_none() {
-                return Vec::new();
-            }
-            state.query.clear();
-            state.tag_filter = None;
-            requery(state)
-        }
-        Action::Open => match state.selected_id() {
-            Some(id) if state.pick => vec![Effect::Choose(id)],
-            Some(_) => {
-                state.screen = Screen::Preview;
-                state.preview_scroll = 0;
-                Vec::new()
-            }
-            None => Vec::new(),
-        },
-        Action::New if state.pick => {
-            state.info("Picking a snippet: Enter chooses, Esc cancels.");
-            Vec::new()
-        }
-        Action::New => vec![Effect::NewInEditor],
-        Action::TagFilter => {
-            state.mode = Mode::TagPicker(TagPicker::default());
-            vec![Effect::LoadTagCounts]
-        }
-        Action::Help => {
-            state.mode = Mode::Help { scroll: 0 };
-            Vec::new()
-        }
-        Action::Quit => vec![Effect::Quit],
-        _ => on_snippet_action(state, action),
-    }
-}
-
-fn on_preview(state: &mut AppState, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Down
-        | Action::Up
-        | Action::Top
-        | Action::Bottom
-        | Action::PageDown
-        | Action::PageUp => {
-            scroll_preview(state, action);
-            Vec::new()
-        }
-        Action::Back => {
-            state.screen = Screen::Browse;
-            Vec::new()
-        }
-        Action::Help => {
-            state.mode = Mode::Help { scroll: 0 };
-            Vec::new()
-        }
-        _ => on_snippet_action(state, action),
-    }
-}
-
-fn on_search(state: &mut AppState, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Input(edit) => {
-            if state.query.apply(edit) {
-                requery(state)
-            } else {
-                Vec::new()
-            }
-        }
-        Action::Down | Action::Up | Action::PageDown | Action::PageUp => {
-            move_selection(state, action)
-        }
-        Action::Accept => match state.selected_id() {
-            Some(id) if state.pick => vec![Effect::Choose(id)],
-            _ => {
-                state.mode = Mode::Normal;
-                Vec::new()
-            }
-        },
-        Action::Cancel if state.pick => vec![Effect::Quit],
-        Action::Cancel => {
-            state.mode = Mode::Normal;
-            if state.query.is_empty() {
-                return Vec::new();
-            }
-            state.query.clear();
-            requery(state)
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn on_tag_picker(state: &mut AppState, mut picker: TagPicker, action: Action) -> Vec<Effect> {
-    let count = picker.choices().len();
-    match action {
-        Action::Input(edit) => {
-            if picker.input.apply(edit) {
-                picker.selected = 0;
-            }
-        }
-        Action::Down => picker.selected = (picker.selected + 1).min(count - 1),
-        Action::Up => picker.selected = picker.selected.saturating_sub(1),
-        Action::PageDown => picker.selected = (picker.selected + 10).min(count - 1),
-        Action::PageUp => picker.selected = picker.selected.saturating_sub(10),
-        Action::Accept => {
-            let chosen = picker
-                .choices()
-                .get(picker.selected)
-                .copied()
-                .flatten()
-                .map(|t| t.tag.clone());
-            state.mode = Mode::Normal;
-            if chosen == state.tag_filter {
-                return Vec::new();
-            }
-            state.tag_filter = chosen;
-            return requery(state);
-        }
-        _ => {
-            state.mode = Mode::Normal;
-            return Vec::new();
-        }
-    }
-    state.mode = Mode::TagPicker(picker);
-    Vec::new()
-}
-
-fn on_first_run(state: &mut AppState, action: Action) -> Vec<Effect> {
-    match action {
-        Action::LoadSamples => {
-            state.info("Adding sample snippets…");
-            vec![Effect::LoadSamples]
-        }
-        Action::New => vec![Effect::NewInEditor],
-        Action::SkipSamples => {
-            state.screen = Screen::Browse;
-            state.info("Press n to write a snippet, ? for help.");
-            Vec::new()
-        }
-        Action::Quit => vec![Effect::Quit],
-        _ => Vec::new(),
-    }
 }
 
 #[cfg(test)]

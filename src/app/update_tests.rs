@@ -3,7 +3,7 @@ use crate::app::event::IndexStatus;
 use crate::app::state::MESSAGE_TICKS;
 use crate::domain::{content_hash, FieldMetas, Snippet, Source};
 use crate::store::TagCount;
-use crossterm::event::{KeyCode, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::path::PathBuf;
 
 fn summary(id: SnippetId, title: &str, tags: &[&str]) -> SnippetSummary {

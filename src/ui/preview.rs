@@ -1,7 +1,7 @@
 //! The preview: the snippet's metadata with where each field came from,
 //! then its content, syntax-highlighted.
 
-use super::text::{truncate, wrap};
+use super::text::{truncate, width, wrap};
 use super::{Highlighter, Theme};
 use crate::app::AppState;
 use crate::domain::{Field, Snippet, Source};
@@ -45,11 +45,11 @@ pub fn header(snippet: &Snippet, cols: usize, theme: &Theme, full: bool) -> Vec<
         } => format!("{}:{start_line}", path.display()),
     };
     lines.push(Line::from(vec![
-        Span::styled(snippet.language.clone(), theme.accent),
+        Span::styled(truncate(&snippet.language, cols), theme.accent),
         Span::styled(
             truncate(
                 &format!(" · {origin}"),
-                cols.saturating_sub(snippet.language.len()),
+                cols.saturating_sub(width(&snippet.language)),
             ),
             theme.dim,
         ),
