@@ -5,7 +5,8 @@
 
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use snipdex::app::{update, AppEvent, AppState};
+use nucleo_matcher::{Config, Matcher};
+use snipdex::app::{rank, update, AppEvent, AppState, Prepared};
 use snipdex::domain::NewSnippet;
 use snipdex::store::Store;
 use snipdex::ui::{self, Highlighter};
@@ -51,4 +52,14 @@ fn first_frame_with_100k_snippets() {
     // The target is 200 ms in a release build; a debug build of this crate
     // (dependencies are optimised) gets some slack.
     assert!(total < Duration::from_millis(1_000), "{total:?}");
+
+    // Fuzzy ranking runs on a worker on every keystroke.
+    let prepared = Prepared::new(Arc::clone(&state.summaries));
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let start = Instant::now();
+    let ids = rank("snpnum 9999", &[], &prepared, &mut matcher);
+    let ranked = start.elapsed();
+    eprintln!("fuzzy rank over {SNIPPETS}: {ranked:?}, {} hits", ids.len());
+    assert!(!ids.is_empty());
+    assert!(ranked < Duration::from_millis(1_000), "{ranked:?}");
 }

@@ -25,7 +25,7 @@ mod workers;
 
 pub use event::{AppEvent, EditorOutcome, IndexStatus};
 pub use input::{Edit, LineInput};
-pub use search::{rank, SearchRequest, SEARCH_LIMIT};
+pub use search::{rank, Prepared, SearchRequest, SEARCH_LIMIT};
 pub use state::{AppState, ConfirmDelete, Message, Mode, Screen, TagPicker};
 pub use update::{update, Effect};
 

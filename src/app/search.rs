@@ -7,7 +7,7 @@ use crate::domain::SnippetId;
 use crate::index::{parse_query, Hit, ParsedQuery, SearchIndex};
 use crate::store::SnippetSummary;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
+use nucleo_matcher::{Config, Matcher, Utf32String};
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -20,6 +20,14 @@ pub const SEARCH_LIMIT: usize = 1000;
 pub struct SearchRequest {
     pub query: String,
     pub summaries: Arc<Vec<SnippetSummary>>,
+}
+
+fn has_filters(q: &ParsedQuery) -> bool {
+    !(q.tags.is_empty()
+        && q.not_tags.is_empty()
+        && q.langs.is_empty()
+        && q.not_langs.is_empty()
+        && q.paths.is_empty())
 }
 
 fn passes_filters(q: &ParsedQuery, s: &SnippetSummary) -> bool {
@@ -38,49 +46,71 @@ fn passes_filters(q: &ParsedQuery, s: &SnippetSummary) -> bool {
         && q.paths.iter().all(|p| path.contains(&p.to_lowercase()))
 }
 
-fn haystack(s: &SnippetSummary) -> String {
-    let mut h = s.title.clone();
-    for t in &s.tags {
-        h.push(' ');
-        h.push_str(t);
+/// What fuzzy matching reads of each summary (title, tags, path), built
+/// once per library rather than once per keystroke.
+pub struct Prepared {
+    summaries: Arc<Vec<SnippetSummary>>,
+    haystacks: Vec<Utf32String>,
+    position: HashMap<SnippetId, usize>,
+}
+
+impl Prepared {
+    pub fn new(summaries: Arc<Vec<SnippetSummary>>) -> Prepared {
+        let haystacks = summaries
+            .iter()
+            .map(|s| {
+                let mut h = s.title.clone();
+                for t in &s.tags {
+                    h.push(' ');
+                    h.push_str(t);
+                }
+                if let Some(p) = &s.path {
+                    h.push(' ');
+                    h.push_str(&p.to_string_lossy());
+                }
+                Utf32String::from(h.as_str())
+            })
+            .collect();
+        let position = summaries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i))
+            .collect();
+        Prepared {
+            summaries,
+            haystacks,
+            position,
+        }
     }
-    if let Some(p) = &s.path {
-        h.push(' ');
-        h.push_str(&p.to_string_lossy());
+
+    fn is_for(&self, summaries: &Arc<Vec<SnippetSummary>>) -> bool {
+        Arc::ptr_eq(&self.summaries, summaries)
     }
-    h
 }
 
 /// Merge index hits and fuzzy matches into one ranking. Each source's
 /// scores are scaled to 0..=1 by its best score and summed, so a snippet
 /// that both find comes first; ties go to the newer snippet.
-pub fn rank(
-    query: &str,
-    bm25: &[Hit],
-    summaries: &[SnippetSummary],
-    matcher: &mut Matcher,
-) -> Vec<SnippetId> {
+pub fn rank(query: &str, bm25: &[Hit], lib: &Prepared, matcher: &mut Matcher) -> Vec<SnippetId> {
     let parsed = parse_query(query);
+    let filtered = has_filters(&parsed);
+    let passes = |s: &SnippetSummary| !filtered || passes_filters(&parsed, s);
     let mut free: Vec<&str> = parsed.words.iter().map(String::as_str).collect();
     free.extend(parsed.phrases.iter().map(String::as_str));
     if free.is_empty() {
         // Filters alone: newest first, with no limit to hide anything.
-        return summaries
+        return lib
+            .summaries
             .iter()
-            .filter(|s| passes_filters(&parsed, s))
+            .filter(|s| passes(s))
             .map(|s| s.id)
             .collect();
     }
-    // Position in `summaries` (newest first) breaks ties.
+    // Position in the library (newest first) breaks ties.
     let mut scores: HashMap<SnippetId, (f32, usize)> = HashMap::new();
-    let position: HashMap<SnippetId, usize> = summaries
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id, i))
-        .collect();
     let best_bm25 = bm25.iter().map(|h| h.score).fold(0.0f32, f32::max);
     for hit in bm25 {
-        if let Some(&pos) = position.get(&hit.id) {
+        if let Some(&pos) = lib.position.get(&hit.id) {
             let norm = if best_bm25 > 0.0 {
                 hit.score / best_bm25
             } else {
@@ -90,15 +120,12 @@ pub fn rank(
         }
     }
     let pattern = Pattern::parse(&free.join(" "), CaseMatching::Smart, Normalization::Smart);
-    let mut buf = Vec::new();
     let mut fuzzy: Vec<(SnippetId, usize, u32)> = Vec::new();
-    for (pos, s) in summaries.iter().enumerate() {
-        if !passes_filters(&parsed, s) {
-            continue;
-        }
-        let text = haystack(s);
-        if let Some(score) = pattern.score(Utf32Str::new(&text, &mut buf), matcher) {
-            fuzzy.push((s.id, pos, score));
+    for (pos, (s, hay)) in lib.summaries.iter().zip(&lib.haystacks).enumerate() {
+        if let Some(score) = pattern.score(hay.slice(..), matcher) {
+            if passes(s) {
+                fuzzy.push((s.id, pos, score));
+            }
         }
     }
     let best_fuzzy = fuzzy.iter().map(|f| f.2).max().unwrap_or(0).max(1) as f32;
@@ -128,6 +155,7 @@ pub fn spawn_worker(
 
 fn worker(index: &SearchIndex, requests: &Receiver<SearchRequest>, events: &Sender<AppEvent>) {
     let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut prepared: Option<Prepared> = None;
     while let Ok(mut request) = requests.recv() {
         while let Ok(newer) = requests.try_recv() {
             request = newer;
@@ -148,7 +176,12 @@ fn worker(index: &SearchIndex, requests: &Receiver<SearchRequest>, events: &Send
                 }
             }
         };
-        let ids = rank(&request.query, &hits, &request.summaries, &mut matcher);
+        let lib = match prepared.take() {
+            Some(p) if p.is_for(&request.summaries) => p,
+            _ => Prepared::new(Arc::clone(&request.summaries)),
+        };
+        let ids = rank(&request.query, &hits, &lib, &mut matcher);
+        prepared = Some(lib);
         let answer = AppEvent::SearchResults {
             query: request.query,
             hits: ids,
@@ -177,8 +210,8 @@ mod tests {
         }
     }
 
-    fn library() -> Vec<SnippetSummary> {
-        vec![
+    fn library() -> Prepared {
+        Prepared::new(Arc::new(vec![
             sum(1, "Read a file to string", "rust", &["io", "fs"], None),
             sum(
                 2,
@@ -195,7 +228,7 @@ mod tests {
                 Some("cfg/parse.rs"),
             ),
             sum(4, "Reverse a list", "python", &["list"], None),
-        ]
+        ]))
     }
 
     #[test]
