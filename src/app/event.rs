@@ -23,6 +23,9 @@ pub enum AppEvent {
     LibraryChanged,
     /// A fresh set of summaries (the list's whole library).
     Loaded(Arc<Vec<SnippetSummary>>),
+    /// The most recent summaries only, to draw the first screen before the
+    /// whole library is read; a [`AppEvent::Loaded`] follows.
+    FirstPage(Arc<Vec<SnippetSummary>>),
     /// The full snippet behind the selection, for the preview.
     Preview(Box<Snippet>),
     /// Tags with counts, for the tag filter picker.

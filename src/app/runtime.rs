@@ -22,6 +22,9 @@ use std::sync::Arc;
 /// Events handled between two frames at most, so a flood (a watcher
 /// importing a big folder) cannot starve drawing.
 const MAX_EVENTS_PER_FRAME: usize = 256;
+/// Summaries read before the first frame: more than any screen shows, and
+/// cheap however large the library is. The rest follows right after.
+const FIRST_PAGE: usize = 500;
 
 pub(super) struct Runtime<'a> {
     pub(super) session: TerminalSession,
@@ -56,7 +59,7 @@ impl<'a> Runtime<'a> {
     fn start(p: Parts<'a>) -> Result<Runtime<'a>, AppError> {
         // Load the list before touching the terminal: a failure here then
         // prints normally instead of on a half-set-up screen.
-        let summaries = Arc::new(p.store.summaries()?);
+        let first_page = Arc::new(p.store.recent_summaries(Some(FIRST_PAGE))?);
         let search = search::spawn_worker(p.index, p.tx.clone()).map_err(AppError::Thread)?;
         workers::spawn_ticks(p.tx.clone()).map_err(AppError::Thread)?;
         let session = TerminalSession::start(p.writer).map_err(AppError::Terminal)?;
@@ -79,13 +82,24 @@ impl<'a> Runtime<'a> {
         };
         let size = rt.session.terminal.size().map_err(AppError::Terminal)?;
         rt.handle(AppEvent::Resize(size.width, size.height));
-        rt.handle(AppEvent::Loaded(summaries));
+        let complete = first_page.len() < FIRST_PAGE;
+        rt.handle(if complete {
+            AppEvent::Loaded(first_page)
+        } else {
+            AppEvent::FirstPage(first_page)
+        });
         Ok(rt)
     }
 
     fn run(&mut self) -> Result<(), AppError> {
         self.draw()?;
-        // Syntax definitions load only once something is on screen.
+        // The rest of the library and the syntax definitions load only
+        // once something is on screen.
+        if self.state.partial {
+            for ev in self.reload() {
+                self.handle(ev);
+            }
+        }
         self.highlighter.load();
         while !self.quit {
             self.draw()?;

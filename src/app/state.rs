@@ -107,6 +107,8 @@ pub struct AppState {
     pub ticks: u64,
     /// Whether summaries have arrived at least once.
     pub loaded: bool,
+    /// Only the first page of the library is loaded so far.
+    pub partial: bool,
     /// Picking a snippet for a shell binding: Enter chooses, Esc cancels,
     /// nothing is edited.
     pub pick: bool,
@@ -141,6 +143,7 @@ impl AppState {
             message: None,
             ticks: 0,
             loaded: false,
+            partial: false,
             pick,
             select_after_load: None,
         }

@@ -50,7 +50,14 @@ pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
         }
         AppEvent::SearchResults { query, hits } => on_results(state, &query, &hits),
         AppEvent::LibraryChanged => vec![Effect::Reload],
-        AppEvent::Loaded(summaries) => on_loaded(state, summaries),
+        AppEvent::Loaded(summaries) => {
+            state.partial = false;
+            on_loaded(state, summaries)
+        }
+        AppEvent::FirstPage(summaries) => {
+            state.partial = true;
+            on_loaded(state, summaries)
+        }
         AppEvent::Preview(snippet) => {
             if state.selected_id() == Some(snippet.id) {
                 state.preview = Some(snippet);

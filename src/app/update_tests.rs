@@ -433,3 +433,24 @@ fn help_opens_scrolls_and_closes() {
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.mode, Mode::Normal);
 }
+
+#[test]
+fn first_page_then_whole_library() {
+    let mut s = AppState::new(false);
+    update(&mut s, AppEvent::Resize(100, 30));
+    let lib = library(40);
+    update(&mut s, AppEvent::FirstPage(Arc::new(lib[..10].to_vec())));
+    assert!(s.partial);
+    assert_eq!(
+        s.screen,
+        Screen::Browse,
+        "a first page is not an empty library"
+    );
+    ch(&mut s, 'j');
+    ch(&mut s, 'G');
+    assert_eq!(s.selected_id(), Some(10));
+    update(&mut s, AppEvent::Loaded(lib));
+    assert!(!s.partial);
+    assert_eq!(s.visible.len(), 40);
+    assert_eq!(s.selected_id(), Some(10), "the selection survives");
+}

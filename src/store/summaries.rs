@@ -28,6 +28,14 @@ const TITLE_PROBE_CHARS: i64 = 400;
 impl Store {
     /// Every snippet as a summary, most recently updated first. One query.
     pub fn summaries(&self) -> Result<Vec<SnippetSummary>> {
+        self.recent_summaries(None)
+    }
+
+    /// The `limit` most recently updated snippets as summaries (all of them
+    /// for `None`): enough for a first screen without reading the library.
+    pub fn recent_summaries(&self, limit: Option<usize>) -> Result<Vec<SnippetSummary>> {
+        // SQLite reads a negative LIMIT as "no limit".
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         // Tags are normalised to a charset without commas, so a comma joins
         // them losslessly; `ORDER BY position` keeps the user's tag order.
         let mut stmt = self.conn().prepare(
@@ -38,9 +46,10 @@ impl Store {
                     (SELECT group_concat(tag, ',' ORDER BY position)
                        FROM snippet_tags WHERE snippet_id = s.id)
              FROM snippets s
-             ORDER BY s.updated_at DESC, s.id DESC",
+             ORDER BY s.updated_at DESC, s.id DESC
+             LIMIT ?2",
         )?;
-        let rows = stmt.query_map([TITLE_PROBE_CHARS], |r| {
+        let rows = stmt.query_map([TITLE_PROBE_CHARS, limit], |r| {
             let title: String = r.get(1)?;
             let path: Option<String> = r.get(3)?;
             let probe: Option<String> = r.get(7)?;
@@ -137,6 +146,9 @@ mod tests {
         }
         assert_eq!(sums[0].title, "first line here");
         assert_eq!(sums[2].start_line, Some(7));
+        let first = store.recent_summaries(Some(2)).unwrap();
+        assert_eq!(first, sums[..2].to_vec());
+        assert_eq!(store.recent_summaries(Some(0)).unwrap(), vec![]);
     }
 
     #[test]

@@ -96,7 +96,12 @@ fn index_label(status: &IndexStatus) -> String {
 
 pub fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) {
     let cols = usize::from(area.width);
-    let mut parts = vec![format!("{}/{}", state.visible.len(), state.summaries.len())];
+    let more = if state.partial { "+ (loading)" } else { "" };
+    let mut parts = vec![format!(
+        "{}/{}{more}",
+        state.visible.len(),
+        state.summaries.len()
+    )];
     let query = state.effective_query();
     if !query.is_empty() {
         parts.push(format!("filter: {query}"));

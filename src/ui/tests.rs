@@ -385,3 +385,18 @@ fn no_view_panics_at_any_size() {
         }
     }
 }
+
+#[test]
+fn status_bar_shows_loading_watch_and_filter() {
+    let mut s = AppState::new(false);
+    let lib: Vec<_> = (1..=3).map(|i| summary(i, "x", &[])).collect();
+    update(&mut s, AppEvent::FirstPage(Arc::new(lib)));
+    update(&mut s, AppEvent::Watch("watching 2 folders".into()));
+    s.tag_filter = Some("rust".into());
+    let out = screen(&s, 120, 24);
+    let status = out.lines().last().unwrap();
+    assert!(status.contains("3/3+ (loading)"), "{status}");
+    assert!(status.contains("watch: watching 2 folders"), "{status}");
+    assert!(status.contains("filter: tag:rust"), "{status}");
+    assert!(status.contains("? help"), "{status}");
+}
