@@ -166,7 +166,16 @@ impl Runtime<'_> {
     }
 
     pub(super) fn load_samples(&mut self) -> Vec<AppEvent> {
-        let samples = self.samples.map(|p| p()).unwrap_or_default();
+        let samples = match self.samples.map(|p| p()) {
+            Some(Ok(samples)) => samples,
+            Some(Err(e)) => {
+                return vec![
+                    AppEvent::SamplesLoaded(0),
+                    AppEvent::Error(format!("Cannot make the sample snippets: {e}")),
+                ]
+            }
+            None => Vec::new(),
+        };
         let mut added = 0;
         let mut events = Vec::new();
         for sample in &samples {

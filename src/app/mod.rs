@@ -37,8 +37,11 @@ use crate::store::{Store, StoreError};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
+/// Why the sample snippets could not be made.
+pub type SamplesError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Makes the sample snippets offered on first run.
-pub type SamplesProvider = Box<dyn Fn() -> Vec<NewSnippet> + Send>;
+pub type SamplesProvider = Box<dyn Fn() -> Result<Vec<NewSnippet>, SamplesError> + Send>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -91,7 +94,10 @@ impl AppContext {
     }
 
     /// The sample snippets the first-run screen offers.
-    pub fn with_samples(mut self, provider: impl Fn() -> Vec<NewSnippet> + Send + 'static) -> Self {
+    pub fn with_samples(
+        mut self,
+        provider: impl Fn() -> Result<Vec<NewSnippet>, SamplesError> + Send + 'static,
+    ) -> Self {
         self.samples = Some(Box::new(provider));
         self
     }
