@@ -11,6 +11,7 @@
 //! SQLite ([`store`]) is the truth; the tantivy index ([`index`]) is derived
 //! from it through a transactional outbox and can always be rebuilt.
 
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod cmd;
@@ -26,4 +27,5 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod ui;
 pub mod watch;
