@@ -1,18 +1,118 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
 use super::{CliError, CmdResult, Exit};
+use crate::app::{AppContext, AppError, AppEvent};
+use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
 use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
 use crate::watch::{FileChange, WatchEvent, Watcher};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub fn tui(_paths: Paths) -> CmdResult {
-    Err(CliError::from(anyhow::anyhow!("the TUI is not wired yet")))
+/// The first-run samples as new snippets, marked as imported.
+pub fn samples() -> Result<Vec<NewSnippet>, crate::app::SamplesError> {
+    let imported = FieldMeta {
+        provenance: Some(Provenance::Import),
+        locked: false,
+    };
+    Ok(crate::ingest::sample_snippets()?
+        .into_iter()
+        .map(|s| NewSnippet {
+            secrets: crate::ingest::detect_secrets(&s.content)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            title: s.title,
+            description: s.description,
+            tags: s.tags,
+            language: s.language,
+            content: s.content,
+            meta: FieldMetas {
+                title: imported.clone(),
+                description: imported.clone(),
+                tags: imported.clone(),
+                links: FieldMeta::default(),
+            },
+            ..Default::default()
+        })
+        .collect())
 }
 
-pub fn pick(_paths: Paths, _query: String) -> CmdResult {
-    Err(CliError::from(anyhow::anyhow!("pick is not wired yet")))
+/// `snipdex` with no arguments: the TUI, with the folder watcher running.
+pub fn tui(paths: Paths) -> CmdResult {
+    let _owner = InstanceLock::acquire(&paths)?;
+    let lib = Library::open(paths)?;
+    let dirs = lib.store.watch_dirs()?;
+    let Library {
+        paths,
+        config,
+        store,
+        index,
+    } = lib;
+    let ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
+        .with_samples(samples);
+    let ui = ctx.sender();
+    let ingest = crate::ingest::IngestOptions {
+        max_file_bytes: config.ingest.max_file_bytes,
+    };
+    // The watcher reports into the UI's channel and ends when the UI does.
+    let watcher = if dirs.is_empty() {
+        None
+    } else {
+        let started = Watcher::new(
+            &paths.database(),
+            &paths.backups_dir(),
+            config.watch.clone(),
+            ingest,
+        )
+        .dirs(dirs)
+        .start(move |e: WatchEvent| {
+            let event = match e {
+                WatchEvent::State(s) => AppEvent::Watch(s.to_string()),
+                WatchEvent::Error(e) => AppEvent::Error(e),
+                WatchEvent::Changed { .. } | WatchEvent::ScanDone(_) => AppEvent::LibraryChanged,
+            };
+            ui.send(event).is_ok()
+        });
+        match started {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "folder watcher did not start");
+                let _ = ctx.sender().send(AppEvent::Error(format!("watcher: {e}")));
+                None
+            }
+        }
+    };
+    let result = crate::app::run(ctx);
+    if let Some(w) = watcher {
+        w.stop();
+    }
+    result.map_err(|e| CliError::new(Exit::Failure, e))?;
+    Ok(Exit::Ok)
+}
+
+/// `snipdex pick`: choose interactively, print the content on stdout.
+pub fn pick(paths: Paths, query: String) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let Library { store, index, .. } = lib;
+    match crate::app::pick(&store, Arc::new(index), &query) {
+        Ok(Some(s)) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(s.content.as_bytes())?;
+            if !s.content.ends_with('\n') {
+                writeln!(out)?;
+            }
+            Ok(Exit::Ok)
+        }
+        Ok(None) => Ok(Exit::NoMatch),
+        Err(AppError::NoTerminal(e)) => Err(CliError::new(
+            Exit::Unavailable,
+            anyhow::anyhow!("pick needs a terminal to draw on: {e}"),
+        )),
+        Err(e) => Err(CliError::new(Exit::Failure, e)),
+    }
 }
 
 fn summary(c: &FileChange) -> String {
