@@ -10,7 +10,7 @@
 //! ```
 
 mod clipboard;
-mod editor;
+pub(crate) mod editor;
 mod effects;
 mod event;
 mod input;
