@@ -123,6 +123,7 @@ fn summary(c: &FileChange) -> String {
 /// What a foreground watcher reports to the terminal.
 enum Signal {
     Watch(WatchEvent),
+    Enrich(crate::enrich::worker::EnrichEvent),
     Interrupt,
 }
 
@@ -139,6 +140,7 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     }
     let (tx, rx) = mpsc::channel::<Signal>();
     let interrupt = tx.clone();
+    let tx_enrich = tx.clone();
     ctrlc::set_handler(move || {
         let _ = interrupt.send(Signal::Interrupt);
     })
@@ -155,11 +157,34 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     for d in &dirs {
         eprintln!("watching {}", d.display());
     }
+    // Enrichment runs beside the watcher, as it does in the TUI.
+    let enrich_tx = tx_enrich;
+    let worker = if lib.config.enrich.enabled {
+        let opts = crate::enrich::worker::WorkerOptions::new(&lib.paths, &lib.config.enrich);
+        match crate::enrich::worker::spawn(opts, move |e| enrich_tx.send(Signal::Enrich(e)).is_ok())
+        {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("warning: enrichment did not start: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     loop {
         // Wake up now and then to index what other processes (a CLI `add`
         // while we own the index) left in the outbox.
         match rx.recv_timeout(Duration::from_secs(2)) {
             Ok(Signal::Interrupt) => break,
+            Ok(Signal::Enrich(event)) => {
+                use crate::enrich::worker::EnrichEvent;
+                // Per-snippet starts are noise on a terminal; the rest is news.
+                if !matches!(event, EnrichEvent::Started { .. }) {
+                    eprintln!("{event}");
+                }
+                lib.sync_index();
+            }
             Ok(Signal::Watch(event)) => {
                 match &event {
                     WatchEvent::State(s) => eprintln!("state: {s}"),
@@ -184,6 +209,9 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
         }
     }
     eprintln!("stopping…");
+    if let Some(w) = worker {
+        w.stop();
+    }
     handle.stop();
     lib.sync_index();
     Ok(Exit::Ok)
