@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod admin;
+mod dataset;
 mod live;
 mod output;
 mod snippets;
@@ -125,6 +126,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
             Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Dataset(a) => dataset::run(a),
         },
     }
 }
