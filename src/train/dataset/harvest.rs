@@ -222,6 +222,13 @@ pub fn write_jsonl(rows: &[Row], path: &Path) -> Result<(), DatasetError> {
         }
         out.flush().map_err(write_err)?;
     }
+    // Temporary files are private; the dataset is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let readable = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(readable).map_err(write_err)?;
+    }
     tmp.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
 }
