@@ -65,6 +65,8 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Measure local enrichment speed and memory on this machine.
     BenchEnrich(BenchEnrichArgs),
+    /// Build the task adapters' training data from real packages.
+    Dataset(DatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -315,4 +317,42 @@ pub struct BenchEnrichArgs {
     pub json: bool,
     #[command(flatten)]
     pub engine: AdapterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    #[command(subcommand)]
+    pub action: DatasetAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetAction {
+    /// Cut functions and blocks out of the packages in a source list into
+    /// OUT/snippets.jsonl (downloads what the cache lacks with pip and npm).
+    Harvest(HarvestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    /// The source list (TOML, `[[package]]` entries).
+    #[arg(long)]
+    pub sources: PathBuf,
+    /// Output folder; rows go to OUT/snippets.jsonl.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Download cache for pip and npm archives [default: the user cache folder].
+    #[arg(long, env = "SNIPDEX_DATASET_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Cargo's home; crate sources are read from its registry [default: ~/.cargo].
+    #[arg(long, env = "CARGO_HOME")]
+    pub cargo_home: Option<PathBuf>,
+    /// Read only from the cache; fail on a package it lacks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Most rows kept per package and language.
+    #[arg(long, default_value_t = 150)]
+    pub max_per_package: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod admin;
+mod dataset;
 mod enrich;
 mod live;
 mod model;
@@ -143,6 +144,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Model(a) => model::run(paths, a),
             Command::Enrich(a) => enrich::enrich(paths, a),
             Command::BenchEnrich(a) => enrich::bench(paths, a),
+            Command::Dataset(a) => dataset::run(a),
         },
     }
 }
