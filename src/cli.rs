@@ -330,6 +330,21 @@ pub enum DatasetAction {
     /// Cut functions and blocks out of the packages in a source list into
     /// OUT/snippets.jsonl (downloads what the cache lacks with pip and npm).
     Harvest(HarvestArgs),
+    /// Join harvested snippets with teacher labels into OUT/{train,dev,test}.jsonl.
+    Join(JoinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The harvested snippets (`dataset harvest` output).
+    #[arg(long)]
+    pub snippets: PathBuf,
+    /// Label files (`snipdex label` output or hand-written teacher labels).
+    #[arg(long = "labels", required = true, num_args = 1..)]
+    pub labels: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,12 @@ use crate::train::dataset::{
 pub fn run(args: DatasetArgs) -> CmdResult {
     match args.action {
         DatasetAction::Harvest(a) => run_harvest(a),
+        DatasetAction::Join(a) => {
+            let report =
+                crate::train::dataset::join(&a.snippets, &a.labels, &a.out).map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(Exit::Ok)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod cut;
 mod doc;
 mod fetch;
 mod harvest;
+mod join;
 mod license;
 mod select;
 mod sources;
@@ -25,6 +26,7 @@ pub use fetch::FetchOptions;
 pub use harvest::{
     harvest, split_for, write_jsonl, HarvestOptions, HarvestReport, PackageReport, Row, Split,
 };
+pub use join::{join, JoinReport, Joined, Label};
 pub use sources::{load_sources, parse_sources, Ecosystem, Source};
 
 /// Why a harvest failed.
