@@ -26,4 +26,5 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod train;
 pub mod watch;

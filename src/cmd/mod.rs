@@ -5,6 +5,7 @@ mod admin;
 mod live;
 mod output;
 mod snippets;
+mod train;
 mod transfer;
 
 use crate::cli::{Cli, Command};
@@ -125,6 +126,8 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
             Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Train(a) => train::train(paths, a),
+            Command::Eval(a) => train::eval(paths, a),
         },
     }
 }
