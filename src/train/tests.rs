@@ -474,3 +474,69 @@ fn link_scores_count_wellformed_urls_and_expected_pages() {
     assert_eq!(s.links_found, Some(0.5));
     assert!(s.bleu.is_none() && s.tags.is_none());
 }
+
+#[test]
+fn backward_computes_no_gradient_for_base_weights() -> TestResult {
+    let dir = TempDir::new()?;
+    let mut model = tiny_model(dir.path())?;
+    let prompts = short_prompts(dir.path())?;
+    let data = dataset(1);
+    let ex = &examples(&model, &prompts, &data)[0];
+    let s = settings(1);
+    let adapter = Adapter::initialized(
+        crate::model::AdapterConfig::new(s.rank, s.alpha, &s.targets, "tiny"),
+        model.config(),
+        &s.targets,
+        s.seed,
+    )?;
+    let weights = adapter.weights();
+    let mut vars = Vec::new();
+    let mut var_weights = Vec::new();
+    for w in weights {
+        let a = candle_core::Var::from_tensor(&w.a)?;
+        let b = candle_core::Var::from_tensor(&w.b)?;
+        var_weights.push(crate::model::LoraWeights {
+            a: a.as_tensor().clone(),
+            b: b.as_tensor().clone(),
+            ..w
+        });
+        vars.push(a);
+        vars.push(b);
+    }
+    let adapter = Adapter::from_weights(adapter.config().clone(), model.config(), var_weights)?;
+    let cfg = model.config().clone();
+    let mut weight_shapes: Vec<Vec<usize>> = Projection::ALL
+        .iter()
+        .map(|p| {
+            let (o, i) = p.shape(&cfg);
+            vec![o, i]
+        })
+        .collect();
+    weight_shapes.push(vec![cfg.vocab_size, cfg.embedding_length]);
+    for standard in [false, true] {
+        let grads = example_loss(&mut model, &adapter, ex, standard)?.backward()?;
+        // Every LoRA factor has a gradient...
+        for v in &vars {
+            assert!(grads.get(v.as_tensor()).is_some());
+        }
+        // ...and nothing shaped like a base weight matrix does. (Row counts
+        // differ from every weight dimension, so activations cannot match.)
+        let rows = if standard {
+            ex.fed_len()
+        } else {
+            ex.suffix_input().len()
+        };
+        assert!(weight_shapes.iter().all(|s| !s.contains(&rows)));
+        for id in grads.get_ids() {
+            let dims = grads
+                .get_id(*id)
+                .map(|t| t.dims().to_vec())
+                .unwrap_or_default();
+            assert!(
+                !weight_shapes.contains(&dims),
+                "a gradient of shape {dims:?} was computed"
+            );
+        }
+    }
+    Ok(())
+}
