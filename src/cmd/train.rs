@@ -127,6 +127,14 @@ pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
             pb.set_length(r.total_steps as u64);
             pb.set_position(r.step as u64);
             pb.set_message(format!("{:.4}", r.loss));
+            // Without a terminal (a background run with a log) the bar is
+            // hidden; a line per update keeps the log useful.
+            if pb.is_hidden() {
+                eprintln!(
+                    "update {}/{} loss {:.4} lr {:.2e} grad-norm {:.3} epoch {}",
+                    r.step, r.total_steps, r.loss, r.lr, r.grad_norm, r.epoch
+                );
+            }
             std::ops::ControlFlow::Continue(())
         },
     )
