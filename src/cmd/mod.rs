@@ -8,6 +8,7 @@ mod live;
 mod model;
 mod output;
 mod snippets;
+mod train;
 mod transfer;
 
 use crate::cli::{Cli, Command};
@@ -145,6 +146,8 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Enrich(a) => enrich::enrich(paths, a),
             Command::BenchEnrich(a) => enrich::bench(paths, a),
             Command::Dataset(a) => dataset::run(a),
+            Command::Train(a) => train::train(paths, a),
+            Command::Eval(a) => train::eval(paths, a),
         },
     }
 }
