@@ -1,6 +1,7 @@
 //! The event loop: read events, let `update` decide, do the effects, draw.
 
 use super::clipboard::SystemClipboard;
+use super::enrich::{EnrichControl, EnrichPhase, EnrichStatus};
 use super::event::AppEvent;
 use super::input::LineInput;
 use super::search::{self, SearchRequest};
@@ -8,7 +9,7 @@ use super::state::AppState;
 use super::terminal::{TerminalSession, TtyWriter};
 use super::update::{update, Effect};
 use super::workers::{self, InputGate, Refresh};
-use super::{AppContext, AppError, SamplesProvider};
+use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
 use crate::index::SearchIndex;
@@ -40,6 +41,9 @@ pub(super) struct Runtime<'a> {
     pub(super) tmux: bool,
     pub(super) samples: Option<&'a SamplesProvider>,
     pub(super) chosen: Option<Snippet>,
+    pub(super) enrich: Option<EnrichControl>,
+    /// For threads started on request (the model download).
+    pub(super) tx: Sender<AppEvent>,
     quit: bool,
 }
 
@@ -53,6 +57,7 @@ struct Parts<'a> {
     library: Option<Sender<Refresh>>,
     ui: UiConfig,
     samples: Option<&'a SamplesProvider>,
+    enrich: Option<EnrichControl>,
 }
 
 impl<'a> Runtime<'a> {
@@ -64,6 +69,7 @@ impl<'a> Runtime<'a> {
         workers::spawn_ticks(p.tx.clone()).map_err(AppError::Thread)?;
         let session = TerminalSession::start(p.writer).map_err(AppError::Terminal)?;
         let input = workers::spawn_input(p.tx.clone()).map_err(AppError::Thread)?;
+        let tx = p.tx;
         let mut rt = Runtime {
             session,
             state: p.state,
@@ -78,6 +84,8 @@ impl<'a> Runtime<'a> {
             tmux: std::env::var_os("TMUX").is_some(),
             samples: p.samples,
             chosen: None,
+            enrich: p.enrich,
+            tx,
             quit: false,
         };
         let size = rt.session.terminal.size().map_err(AppError::Terminal)?;
@@ -179,6 +187,13 @@ impl<'a> Runtime<'a> {
                 self.quit = true;
                 Vec::new()
             }
+            Effect::SetEnrichPaused(paused) => self.set_enrich_paused(paused),
+            Effect::Regenerate { id, fields } => self.regenerate(id, &fields),
+            Effect::SetLocked { id, field, locked } => self.set_locked(id, field, locked),
+            Effect::SaveField { id, field, value } => self.save_field(id, field, value),
+            Effect::FetchModel => self.fetch_model(),
+            Effect::DeclineModel => self.decline_model(),
+            Effect::WakeEnrich => self.wake_enrich(),
         }
     }
 
@@ -214,6 +229,35 @@ impl<'a> Runtime<'a> {
 impl Drop for Runtime<'_> {
     fn drop(&mut self) {
         self.input.stop();
+        if let Some(control) = self.enrich.take() {
+            control.stop();
+        }
+    }
+}
+
+/// Enrichment as the status bar first shows it, and the worker to control.
+fn enrich_start(enabled: bool, setup: EnrichSetup) -> (EnrichStatus, Option<EnrichControl>) {
+    let off = |phase| EnrichStatus {
+        phase,
+        ..EnrichStatus::default()
+    };
+    match setup {
+        EnrichSetup::Started(control) => {
+            let status = EnrichStatus::started(
+                control.is_paused(),
+                control.model_installed(),
+                control.offer_declined(),
+            );
+            (status, Some(control))
+        }
+        _ if !enabled => (off(EnrichPhase::Disabled), None),
+        EnrichSetup::Failed(why) => (off(EnrichPhase::Unavailable(why)), None),
+        EnrichSetup::NotStarted => (
+            off(EnrichPhase::Unavailable(
+                "the worker was not started".into(),
+            )),
+            None,
+        ),
     }
 }
 
@@ -224,9 +268,13 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         store,
         index,
         samples,
+        enrich,
         tx,
         rx,
     } = ctx;
+    let mut state = AppState::new(false);
+    let (status, enrich) = enrich_start(config.enrich.enabled, enrich);
+    state.enrich = status;
     let library = if store.path() == Path::new(":memory:") {
         None
     } else {
@@ -241,7 +289,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
     };
     let mut rt = Runtime::start(Parts {
         writer: TtyWriter::Stdout(std::io::stdout()),
-        state: AppState::new(false),
+        state,
         store: &store,
         index,
         tx,
@@ -249,6 +297,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         library,
         ui: config.ui,
         samples: samples.as_ref(),
+        enrich,
     })?;
     rt.run()
 }
@@ -272,6 +321,7 @@ pub(super) fn pick(
         library: None,
         ui: UiConfig::default(),
         samples: None,
+        enrich: None,
     })?;
     rt.run()?;
     Ok(rt.chosen.take())
