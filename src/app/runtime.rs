@@ -42,6 +42,9 @@ pub(super) struct Runtime<'a> {
     pub(super) samples: Option<&'a SamplesProvider>,
     pub(super) chosen: Option<Snippet>,
     pub(super) enrich: Option<EnrichControl>,
+    /// Queue enrichment for snippets written here (the config's
+    /// `enrich.enabled`), as every other way into the library does.
+    pub(super) queue_jobs: bool,
     /// For threads started on request (the model download).
     pub(super) tx: Sender<AppEvent>,
     quit: bool,
@@ -58,6 +61,7 @@ struct Parts<'a> {
     ui: UiConfig,
     samples: Option<&'a SamplesProvider>,
     enrich: Option<EnrichControl>,
+    queue_jobs: bool,
 }
 
 impl<'a> Runtime<'a> {
@@ -85,6 +89,7 @@ impl<'a> Runtime<'a> {
             samples: p.samples,
             chosen: None,
             enrich: p.enrich,
+            queue_jobs: p.queue_jobs,
             tx,
             quit: false,
         };
@@ -169,8 +174,14 @@ impl<'a> Runtime<'a> {
                 Err(e) => vec![AppEvent::Error(format!("Cannot load tags: {e}"))],
             },
             Effect::Copy(id) => vec![self.copy(id)],
-            Effect::EditInEditor(id) => vec![self.edit(id)],
-            Effect::NewInEditor => vec![self.new_snippet()],
+            Effect::EditInEditor(id) => {
+                let done = self.edit(id);
+                self.queue_new_content(done)
+            }
+            Effect::NewInEditor => {
+                let done = self.new_snippet();
+                self.queue_new_content(done)
+            }
             Effect::Delete(id) => self.delete(id),
             Effect::SetTags(id, tags) => self.set_tags(id, tags),
             Effect::LoadSamples => self.load_samples(),
@@ -298,8 +309,17 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         ui: config.ui,
         samples: samples.as_ref(),
         enrich,
+        queue_jobs: config.enrich.enabled,
     })?;
-    rt.run()
+    let result = rt.run();
+    // Give the terminal back before waiting for the worker to finish the
+    // token it is on.
+    let enrich = rt.enrich.take();
+    drop(rt);
+    if let Some(control) = enrich {
+        control.stop();
+    }
+    result
 }
 
 pub(super) fn pick(
@@ -322,6 +342,7 @@ pub(super) fn pick(
         ui: UiConfig::default(),
         samples: None,
         enrich: None,
+        queue_jobs: false,
     })?;
     rt.run()?;
     Ok(rt.chosen.take())

@@ -57,7 +57,9 @@ pub enum Effect {
 
 pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
     let effects = dispatch(state, event);
-    // Whatever just happened may have freed the screen for the offer.
+    // A reload may have taken the dialog's snippet away, and whatever just
+    // happened may have freed the screen for the model offer.
+    enrich::update::close_fields_if_gone(state);
     enrich::update::offer_model_when_free(state);
     effects
 }

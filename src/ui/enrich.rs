@@ -121,7 +121,14 @@ pub fn draw_fields(
     dialog: &FieldsDialog,
     theme: &Theme,
 ) {
-    let rows = 2 + Field::ALL.len() + 1 + 1 + DETAIL_LINES + 1 + 1;
+    // Title and rule, the fields, a gap, then either the detail and the
+    // key hints or the edit hint and the input.
+    let table = 2 + Field::ALL.len() + 1;
+    let rows = if dialog.input.is_some() {
+        table + 2
+    } else {
+        table + 1 + DETAIL_LINES + 1 + 1
+    };
     let rect = centered(area, 100, u16::try_from(rows + 2).unwrap_or(u16::MAX));
     let title = format!("Fields of #{} · Esc closes", dialog.id);
     let inner = popup(frame, rect, &title, theme);
@@ -151,7 +158,7 @@ pub fn draw_fields(
         ));
     } else {
         lines.extend(detail(snippet, field, cols, theme));
-        while lines.len() < 2 + Field::ALL.len() + 1 + 1 + DETAIL_LINES {
+        while lines.len() < table + 1 + DETAIL_LINES {
             lines.push(Line::raw(""));
         }
         lines.push(Line::raw(""));

@@ -57,4 +57,6 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, highlighter: &mut Highlight
 }
 
 #[cfg(test)]
+mod enrich_tests;
+#[cfg(test)]
 mod tests;

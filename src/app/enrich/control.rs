@@ -271,4 +271,29 @@ mod tests {
         assert!(!t.pass(&FetchEvent::Convert { done: 0, total: 10 }));
         assert!(t.pass(&FetchEvent::Convert { done: 1, total: 10 }));
     }
+
+    #[test]
+    fn a_saved_field_becomes_the_users_and_locked() {
+        use crate::app::FieldValue;
+        use crate::domain::Provenance;
+        let (store, ids) = store_with(1);
+        let id = ids[0];
+        let typed = FieldValue::parse(Field::Tags, "Rust, web dev");
+        let patch = typed.clone().into_patch(Field::Tags).unwrap();
+        let saved = store.update(id, &patch).unwrap();
+        assert_eq!(saved.tags, vec!["rust", "web-dev"]);
+        assert!(saved.meta.tags.locked);
+        assert_eq!(saved.meta.tags.provenance, Some(Provenance::User));
+        assert!(!saved.meta.title.locked, "other fields untouched");
+        assert!(
+            typed.into_patch(Field::Title).is_none(),
+            "a list is no title"
+        );
+        let links = FieldValue::parse(Field::Links, "https://a.example, https://b.example");
+        let saved = store
+            .update(id, &links.into_patch(Field::Links).unwrap())
+            .unwrap();
+        assert_eq!(saved.links.len(), 2);
+        assert!(saved.meta.links.locked);
+    }
 }

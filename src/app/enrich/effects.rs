@@ -3,11 +3,11 @@
 
 use super::control::queue_regeneration;
 use super::state::{capitalized, FieldValue};
-use crate::app::event::AppEvent;
+use crate::app::event::{AppEvent, EditorOutcome};
 use crate::app::runtime::Runtime;
 use crate::domain::{Field, SnippetId};
+use crate::enrich::worker::MAX_ATTEMPTS;
 use crate::enrich::EnrichEvent;
-use crate::store::SnippetPatch;
 
 const NO_WORKER: &str = "Enrichment is not running in this session.";
 
@@ -66,18 +66,11 @@ impl Runtime<'_> {
         field: Field,
         value: FieldValue,
     ) -> Vec<AppEvent> {
-        let mut patch = SnippetPatch::default();
-        match (field, value) {
-            (Field::Title, FieldValue::Text(t)) => patch.title = Some(t),
-            (Field::Description, FieldValue::Text(t)) => patch.description = Some(t),
-            (Field::Tags, FieldValue::List(l)) => patch.tags = Some(l),
-            (Field::Links, FieldValue::List(l)) => patch.links = Some(l),
-            (field, _) => {
-                return vec![AppEvent::Error(format!(
-                    "Cannot save {field}: a value of the wrong kind."
-                ))]
-            }
-        }
+        let Some(patch) = value.into_patch(field) else {
+            return vec![AppEvent::Error(format!(
+                "Cannot save the {field}: a value of the wrong kind."
+            ))];
+        };
         let snippet = match self.store.update(id, &patch) {
             Ok(s) => s,
             Err(e) => return vec![AppEvent::Error(format!("Cannot save the {field}: {e}"))],
@@ -120,6 +113,35 @@ impl Runtime<'_> {
             control.wake();
         }
         Vec::new()
+    }
+
+    /// A snippet written in `$EDITOR` (new, or with new content) gets an
+    /// enrichment job like any other way in; `done` is the editor's report.
+    pub(in crate::app) fn queue_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
+        let id = match &done {
+            AppEvent::EditorDone(EditorOutcome::Saved(id) | EditorOutcome::Created(id)) => *id,
+            _ => return vec![done],
+        };
+        if !self.queue_jobs {
+            return vec![done];
+        }
+        let mut events = vec![done];
+        match self
+            .store
+            .enqueue_job(id, &[])
+            .and_then(|()| self.store.pending_job_count(MAX_ATTEMPTS))
+        {
+            Ok(queued) => {
+                if let Some(control) = &self.enrich {
+                    control.wake();
+                }
+                events.push(AppEvent::Enrich(EnrichEvent::Progress { queued }));
+            }
+            Err(e) => events.push(AppEvent::Error(format!(
+                "Saved, but cannot queue #{id} for enrichment: {e}"
+            ))),
+        }
+        events
     }
 
     fn fresh_preview(&mut self, id: SnippetId) -> Vec<AppEvent> {

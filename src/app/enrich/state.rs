@@ -3,6 +3,7 @@
 
 use super::super::input::LineInput;
 use crate::domain::{Field, Snippet, SnippetId};
+use crate::store::SnippetPatch;
 
 /// Whether enrichment runs in this session at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,20 @@ impl FieldValue {
                 FieldValue::List(links)
             }
         }
+    }
+
+    /// The user edit that writes this value into `field`; `None` when the
+    /// value has the wrong shape for the field.
+    pub fn into_patch(self, field: Field) -> Option<SnippetPatch> {
+        let mut patch = SnippetPatch::default();
+        match (field, self) {
+            (Field::Title, FieldValue::Text(t)) => patch.title = Some(t),
+            (Field::Description, FieldValue::Text(t)) => patch.description = Some(t),
+            (Field::Tags, FieldValue::List(l)) => patch.tags = Some(l),
+            (Field::Links, FieldValue::List(l)) => patch.links = Some(l),
+            _ => return None,
+        }
+        Some(patch)
     }
 }
 

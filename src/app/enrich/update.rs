@@ -146,6 +146,18 @@ pub(in crate::app) fn offer_model_when_free(state: &mut AppState) {
     }
 }
 
+/// The fields dialog's snippet was deleted (from the CLI, or its file by
+/// the watcher): nothing is left to show or edit.
+pub(in crate::app) fn close_fields_if_gone(state: &mut AppState) {
+    if let Mode::Fields(dialog) = &state.mode {
+        if state.loaded && !state.by_id.contains_key(&dialog.id) {
+            let id = dialog.id;
+            state.mode = Mode::Normal;
+            state.info(format!("#{id} is gone from the library."));
+        }
+    }
+}
+
 pub(in crate::app) fn on_offer_key(state: &mut AppState, action: Action) -> Vec<Effect> {
     let effects = match action {
         Action::FetchModel => {
