@@ -72,7 +72,7 @@ pub fn max_tokens(task: Task) -> usize {
 }
 
 /// Tunables of [`Enricher::load_with`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EnricherOptions {
     /// Kernel choice; [`ForwardMode::Quantized`] makes the shared and the
     /// unshared paths agree bit for bit (used by the equivalence tests).
@@ -84,17 +84,6 @@ pub struct EnricherOptions {
     /// How much of a snippet goes into the prompt (cut further when the
     /// model's context is smaller).
     pub budget: CodeBudget,
-}
-
-impl Default for EnricherOptions {
-    fn default() -> Self {
-        Self {
-            mode: ForwardMode::default(),
-            prompts_dir: None,
-            link_table: None,
-            budget: CodeBudget::default(),
-        }
-    }
 }
 
 impl EnricherOptions {

@@ -443,7 +443,7 @@ fn run_steps(
             epoch: state.epoch,
         });
         let every = settings.checkpoint_every;
-        let due = every > 0 && state.step % every == 0;
+        let due = every > 0 && state.step.is_multiple_of(every);
         let stop = flow.is_break();
         if state.step < state.total_steps && (due || stop) {
             checkpoint::save(out, adapter, opt.moments(), state)?;
