@@ -9,7 +9,8 @@ use snipdex::model::testutil::{write_tiny_llama_gguf_with, TinySpec};
 use std::path::{Path, PathBuf};
 
 const NO_MODEL: &str = "no model installed: run `snipdex model fetch`";
-const PY: &str = "import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n";
+const PY: &str =
+    "import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n";
 
 fn snipdex(home: &Path) -> Command {
     let mut c = Command::cargo_bin("snipdex").unwrap();
@@ -71,9 +72,14 @@ fn commands_that_need_the_model_say_how_to_get_one() {
         .success()
         .stdout(predicate::str::contains("no model installed"))
         .stdout(predicate::str::contains("snipdex model fetch"));
-    let info: Value =
-        serde_json::from_slice(&snipdex(h).args(["model", "info", "--json"]).output().unwrap().stdout)
-            .unwrap();
+    let info: Value = serde_json::from_slice(
+        &snipdex(h)
+            .args(["model", "info", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(info["active"], Value::Null);
     assert_eq!(info["models"], Value::Array(vec![]));
     snipdex(h).args(["show", &id]).assert().success();
@@ -91,11 +97,17 @@ fn jsonl_answers_every_line_in_order() {
     let h = home.path();
     install_tiny_model(h);
     let input = [
-        format!("{}\n", serde_json::json!({"id": "a", "code": PY, "language": "python"})),
+        format!(
+            "{}\n",
+            serde_json::json!({"id": "a", "code": PY, "language": "python"})
+        ),
         "{not json\n".to_owned(),
         "\n".to_owned(),
         "{\"id\": \"c\"}\n".to_owned(),
-        format!("{}\n", serde_json::json!({"id": 4, "code": "#!/bin/sh\necho hi\n"})),
+        format!(
+            "{}\n",
+            serde_json::json!({"id": 4, "code": "#!/bin/sh\necho hi\n"})
+        ),
     ]
     .concat();
     let out = snipdex(h)
@@ -111,7 +123,15 @@ fn jsonl_answers_every_line_in_order() {
         .collect();
     assert_eq!(lines.len(), 4, "{lines:#?}");
     let ids: Vec<&Value> = lines.iter().map(|l| &l["id"]).collect();
-    assert_eq!(ids, [&Value::from("a"), &Value::Null, &Value::from("c"), &Value::from(4)]);
+    assert_eq!(
+        ids,
+        [
+            &Value::from("a"),
+            &Value::Null,
+            &Value::from("c"),
+            &Value::from(4)
+        ]
+    );
     for good in [&lines[0], &lines[3]] {
         for key in ["title", "description", "tags", "links", "language", "ms"] {
             assert!(good.get(key).is_some(), "{key} missing in {good}");
@@ -124,7 +144,9 @@ fn jsonl_answers_every_line_in_order() {
     assert_eq!(lines[3]["language"], "shell", "detected from the code");
     let links = lines[0]["links"].as_array().unwrap();
     assert!(!links.is_empty(), "the resolver knows `import json`");
-    assert!(links.iter().all(|l| l.as_str().unwrap().starts_with("https://")));
+    assert!(links
+        .iter()
+        .all(|l| l.as_str().unwrap().starts_with("https://")));
     assert!(lines[1]["error"].as_str().unwrap().contains("invalid JSON"));
     assert!(lines[2]["error"].as_str().unwrap().contains("code"));
 
@@ -160,7 +182,10 @@ fn enrich_ids_writes_fields_and_respects_locks() {
         .success()
         .stderr(predicate::str::contains("enriched 2 snippets"));
     let show = |id: i64| -> Value {
-        let out = snipdex(h).args(["show", "--json", &id.to_string()]).output().unwrap();
+        let out = snipdex(h)
+            .args(["show", "--json", &id.to_string()])
+            .output()
+            .unwrap();
         serde_json::from_slice::<Value>(&out.stdout).unwrap()[0].clone()
     };
     let free = show(free);
@@ -177,15 +202,44 @@ fn enrich_ids_writes_fields_and_respects_locks() {
 }
 
 #[test]
-fn model_info_and_pause_flags() {
+fn model_fetch_from_a_file_then_info_and_pause_flags() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let model = install_tiny_model(h);
-    let out = snipdex(h).args(["model", "info", "--json"]).output().unwrap();
+    let source = h.join("downloads").join("tiny.F32.gguf");
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    let mut spec = TinySpec::new(5);
+    spec.weight_dtype = candle_core::quantized::GgmlDType::F32;
+    write_tiny_llama_gguf_with(&source, &spec).unwrap();
+    snipdex(h)
+        .args(["model", "fetch", "--sha256", &"0".repeat(64), "--from-file"])
+        .arg(&source)
+        .assert()
+        .code(10)
+        .stderr(predicate::str::contains("checksum mismatch"));
+    let out = snipdex(h)
+        .args(["model", "fetch", "--from-file"])
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let model = h.join("models").join("tiny.Q8_0.gguf");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        model.to_str().unwrap()
+    );
+
+    let out = snipdex(h)
+        .args(["model", "info", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let info: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["active"], Value::from(model.to_str().unwrap()));
-    assert_eq!(info["models"][0]["quantization"], "Q8_0");
+    assert_eq!(
+        info["models"][0]["quantization"], "Q8_0",
+        "converted on install"
+    );
+    assert_eq!(info["models"][0]["source_file"], "tiny.F32.gguf");
     assert_eq!(info["models"][0]["sha256"].as_str().unwrap().len(), 64);
     for task in ["title", "description", "tags", "links"] {
         assert!(info["adapters"].get(task).is_some(), "{info}");

@@ -49,7 +49,8 @@ fn a_killed_enrich_run_is_resumed_and_never_touches_locked_fields() {
     // Enrichment off while adding, so that `enrich --all` does the queueing.
     std::fs::write(h.join("config.toml"), "[enrich]\nenabled = false\n").unwrap();
     for i in 0..SNIPPETS {
-        let code = format!("import json\n\ndef load_{i}(path):\n    return json.load(open(path))\n");
+        let code =
+            format!("import json\n\ndef load_{i}(path):\n    return json.load(open(path))\n");
         let out = snipdex(h)
             .args(["add", "--lang", "python"])
             .stdin(Stdio::piped())
@@ -111,7 +112,10 @@ fn a_killed_enrich_run_is_resumed_and_never_touches_locked_fields() {
     for id in 1..=SNIPPETS {
         let s = store.get(id).unwrap();
         if store.job(id).unwrap().is_none() && id != first {
-            assert!(matches!(s.meta.links.provenance, Some(Provenance::Model { .. })), "{s:?}");
+            assert!(
+                matches!(s.meta.links.provenance, Some(Provenance::Model { .. })),
+                "{s:?}"
+            );
             enriched += 1;
         }
     }
@@ -123,8 +127,16 @@ fn a_killed_enrich_run_is_resumed_and_never_touches_locked_fields() {
     assert_eq!(store.job_count().unwrap(), 0);
     for id in 2..=SNIPPETS {
         let s = store.get(id).unwrap();
-        assert!(matches!(s.meta.links.provenance, Some(Provenance::Model { .. })), "{s:?}");
-        assert!(s.links.iter().all(|l| l.starts_with("https://docs.python.org/")), "{s:?}");
+        assert!(
+            matches!(s.meta.links.provenance, Some(Provenance::Model { .. })),
+            "{s:?}"
+        );
+        assert!(
+            s.links
+                .iter()
+                .all(|l| l.starts_with("https://docs.python.org/")),
+            "{s:?}"
+        );
     }
     let mine = store.get(first).unwrap();
     assert_eq!(mine.links, user_links);
