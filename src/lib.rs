@@ -27,5 +27,6 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod train;
 pub mod ui;
 pub mod watch;

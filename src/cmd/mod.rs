@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod admin;
+mod label;
 mod live;
 mod output;
 mod snippets;
@@ -126,6 +127,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
             Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Label(a) => label::label(a),
         },
     }
 }

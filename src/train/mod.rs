@@ -1,0 +1,3 @@
+//! Tooling that prepares what the task adapters are trained on.
+
+pub mod label;
