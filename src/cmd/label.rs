@@ -13,12 +13,14 @@ pub fn label(a: LabelArgs) -> CmdResult {
         None => None,
         Some(var) => match std::env::var(var) {
             Ok(key) if !key.trim().is_empty() => Some(key.trim().to_owned()),
-            _ => return Err(CliError::new(
-                Exit::Usage,
-                anyhow::anyhow!(
+            _ => {
+                return Err(CliError::new(
+                    Exit::Usage,
+                    anyhow::anyhow!(
                     "the environment variable {var} (named by --api-key-env) is not set or empty"
                 ),
-            )),
+                ))
+            }
         },
     };
     let opts = LabelOptions {

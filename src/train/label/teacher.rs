@@ -245,10 +245,10 @@ mod tests {
 
     #[test]
     fn json_is_found_inside_fences_and_chatter() {
-        let raw = "Sure! Here it is:\n```json\n{\"title\": \"Read a file {as text}\", \
+        let raw = "Sure! Here it is:\n```json\n{\"note\": \"braces {\\\"in\\\" strings}\", \"title\": \"Read a file as text\", \
                    \"tags\": [\"Rust\", \"File IO\", \"fs\"], \"apis\": [\"std::fs\"]}\n```\nHope this helps {:";
         let answer = parse_answer(raw, CODE, false).unwrap();
-        assert_eq!(answer.title, "Read a file {as text}");
+        assert_eq!(answer.title, "Read a file as text");
         assert_eq!(answer.tags, ["rust", "file-io", "fs"]);
         assert_eq!(answer.apis, ["std::fs"]);
         assert_eq!(answer.description, None);
