@@ -44,7 +44,7 @@ pub const LABELER_KIND: &str = "llm";
 /// are recorded in the failures file.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     InputIo {
         path: PathBuf,
         source: std::io::Error,
@@ -55,7 +55,7 @@ pub enum LabelError {
         line: usize,
         reason: String,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Output {
         path: PathBuf,
         source: std::io::Error,

@@ -101,7 +101,8 @@ pub fn completions_url(endpoint: &str) -> Result<Url, LabelError> {
         endpoint: endpoint.to_owned(),
         reason: reason.to_owned(),
     };
-    let mut url = Url::parse(endpoint.trim()).map_err(|e| invalid(&e.to_string()))?;
+    let mut url = Url::parse(endpoint.trim())
+        .map_err(|e| invalid(&format!("{e} (expected a URL like http://127.0.0.1:8080)")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
@@ -228,7 +229,7 @@ impl ChatClient {
             ErrorKind::Dns | ErrorKind::ConnectionFailed | ErrorKind::ProxyConnect => {
                 CallError::Fatal(LabelError::Unreachable {
                     url: self.shown_url.clone(),
-                    reason: transport.to_string(),
+                    reason: transport_reason(transport),
                 })
             }
             ErrorKind::InvalidUrl
@@ -236,17 +237,30 @@ impl ChatClient {
             | ErrorKind::InsecureRequestHttpsOnly => {
                 CallError::Fatal(LabelError::InvalidEndpoint {
                     endpoint: self.shown_url.clone(),
-                    reason: transport.to_string(),
+                    reason: transport_reason(transport),
                 })
             }
             // Timeouts and dropped connections: the model may just be slow
             // on this row.
             _ => CallError::Row {
-                reason: format!("request failed: {transport}"),
+                reason: format!("request failed: {}", transport_reason(transport)),
                 transient: true,
             },
         }
     }
+}
+
+/// What went wrong, without the URL that ureq's own message repeats.
+fn transport_reason(transport: &ureq::Transport) -> String {
+    use std::error::Error;
+    let mut reason = transport.kind().to_string();
+    if let Some(message) = transport.message() {
+        reason.push_str(&format!(": {message}"));
+    }
+    if let Some(source) = transport.source() {
+        reason.push_str(&format!(": {source}"));
+    }
+    reason
 }
 
 fn first_choice(body: &str) -> Result<String, CallError> {
