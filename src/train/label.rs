@@ -15,6 +15,8 @@
 //! and when.
 
 mod client;
+#[cfg(test)]
+mod fake_server;
 mod input;
 mod journal;
 mod teacher;
