@@ -357,6 +357,7 @@ fn label_one(client: &ChatClient, row: &InputRow) -> Outcome {
                     }));
                 }
                 Err(why) => {
+                    tracing::debug!(id = %row.id, attempts, %why, "unusable teacher answer: {raw:?}");
                     conversation.extend(teacher::correction(&raw, &why, with_description));
                     reason = why;
                 }

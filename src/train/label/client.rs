@@ -8,6 +8,10 @@ use url::Url;
 
 use super::LabelError;
 
+/// A full answer is under 150 tokens; the cap only ends a runaway answer
+/// (a small model can loop until it is stopped).
+const MAX_ANSWER_TOKENS: u32 = 300;
+
 /// Error bodies are quoted in messages up to this many characters.
 const MAX_QUOTED_BODY: usize = 300;
 
@@ -170,7 +174,7 @@ impl ChatClient {
             model: &self.model,
             messages,
             temperature,
-            max_tokens: 400,
+            max_tokens: MAX_ANSWER_TOKENS,
             response_format: self.json_mode.then_some(ResponseFormat {
                 kind: "json_object",
             }),
@@ -258,7 +262,14 @@ fn transport_reason(transport: &ureq::Transport) -> String {
         reason.push_str(&format!(": {message}"));
     }
     if let Some(source) = transport.source() {
-        reason.push_str(&format!(": {source}"));
+        // An I/O source often wraps a message that already starts with the
+        // kind ("Network Error: ..."); say it once.
+        let source = source.to_string();
+        if source.starts_with(&reason) {
+            reason = source;
+        } else {
+            reason.push_str(&format!(": {source}"));
+        }
     }
     reason
 }

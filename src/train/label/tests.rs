@@ -298,3 +298,16 @@ fn bad_input_fails_before_any_request() {
     ));
     assert_eq!(server.requests(), 0);
 }
+
+#[test]
+fn an_overloaded_server_is_retried_after_a_pause() {
+    let server = FakeServer::start(|n, body| match n {
+        0 => Reply::Status(503, "busy"),
+        _ => good(n, body),
+    });
+    let run = Run::new(&server, &[dataset_row("a", None)]);
+    let summary = run.go().unwrap();
+    assert_eq!((summary.labelled, summary.failed), (1, 0));
+    assert_eq!(server.requests(), 2);
+    assert!(summary.elapsed >= Duration::from_secs(1));
+}
