@@ -87,6 +87,7 @@ impl Runtime<'_> {
             );
         }
         let patch = SnippetPatch {
+            secrets: Some(secret_ids(&edited)),
             content: Some(edited),
             ..SnippetPatch::default()
         };
@@ -105,9 +106,11 @@ impl Runtime<'_> {
         if text.trim().is_empty() {
             return AppEvent::EditorDone(EditorOutcome::Unchanged);
         }
+        let content = text.trim_end_matches(['\n', '\r']).to_string();
         let new = NewSnippet {
-            content: text.trim_end_matches(['\n', '\r']).to_string(),
-            language: "text".into(),
+            language: crate::ingest::detect_language(None, &content),
+            secrets: secret_ids(&content),
+            content,
             ..NewSnippet::default()
         };
         match self.store.insert(&new) {
@@ -199,4 +202,12 @@ fn read_back(path: &Path) -> Result<String, AppEvent> {
             String::from_utf8(bytes)
                 .map_err(|_| AppEvent::Error("The edited text is not UTF-8; nothing saved.".into()))
         })
+}
+
+/// Secret kinds found in `text`, as stored on a snippet.
+fn secret_ids(text: &str) -> Vec<String> {
+    crate::ingest::detect_secrets(text)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }

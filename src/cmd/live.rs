@@ -1,8 +1,10 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
 use super::{CliError, CmdResult, Exit};
-use crate::app::{AppContext, AppError, AppEvent};
+use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
+use crate::config::EnrichConfig;
 use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
+use crate::enrich::{EnrichEvent, WorkerOptions};
 use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
 use crate::watch::{FileChange, WatchEvent, Watcher};
@@ -50,12 +52,13 @@ pub fn tui(paths: Paths) -> CmdResult {
         store,
         index,
     } = lib;
-    let ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
+    let mut ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
         .with_samples(samples);
+    if config.enrich.enabled {
+        ctx = start_enrichment(ctx, &paths, &config.enrich);
+    }
     let ui = ctx.sender();
-    let ingest = crate::ingest::IngestOptions {
-        max_file_bytes: config.ingest.max_file_bytes,
-    };
+    let ingest = crate::ingest::IngestOptions::from_config(&config);
     // The watcher reports into the UI's channel and ends when the UI does.
     let watcher = if dirs.is_empty() {
         None
@@ -92,6 +95,20 @@ pub fn tui(paths: Paths) -> CmdResult {
     Ok(Exit::Ok)
 }
 
+/// Start the enrichment worker for the TUI. It reports into the UI's
+/// channel and ends once the UI is gone; the UI controls and stops it.
+fn start_enrichment(ctx: AppContext, paths: &Paths, config: &EnrichConfig) -> AppContext {
+    let ui = ctx.sender();
+    let sink = move |e: EnrichEvent| ui.send(AppEvent::Enrich(e)).is_ok();
+    match crate::enrich::spawn(WorkerOptions::new(paths, config), sink) {
+        Ok(worker) => ctx.with_enrich(EnrichControl::new(worker, paths)),
+        Err(e) => {
+            tracing::warn!(error = %e, "enrichment worker did not start");
+            ctx.with_enrich_error(e.to_string())
+        }
+    }
+}
+
 /// `snipdex pick`: choose interactively, print the content on stdout.
 pub fn pick(paths: Paths, query: String) -> CmdResult {
     let lib = Library::open(paths)?;
@@ -125,6 +142,7 @@ fn summary(c: &FileChange) -> String {
 /// What a foreground watcher reports to the terminal.
 enum Signal {
     Watch(WatchEvent),
+    Enrich(crate::enrich::worker::EnrichEvent),
     Interrupt,
 }
 
@@ -141,13 +159,12 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     }
     let (tx, rx) = mpsc::channel::<Signal>();
     let interrupt = tx.clone();
+    let tx_enrich = tx.clone();
     ctrlc::set_handler(move || {
         let _ = interrupt.send(Signal::Interrupt);
     })
     .map_err(|e| CliError::from(anyhow::anyhow!("cannot handle Ctrl-C: {e}")))?;
-    let ingest = crate::ingest::IngestOptions {
-        max_file_bytes: lib.config.ingest.max_file_bytes,
-    };
+    let ingest = crate::ingest::IngestOptions::from_config(&lib.config);
     let handle = Watcher::new(
         &lib.paths.database(),
         &lib.paths.backups_dir(),
@@ -159,11 +176,34 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     for d in &dirs {
         eprintln!("watching {}", d.display());
     }
+    // Enrichment runs beside the watcher, as it does in the TUI.
+    let enrich_tx = tx_enrich;
+    let worker = if lib.config.enrich.enabled {
+        let opts = crate::enrich::worker::WorkerOptions::new(&lib.paths, &lib.config.enrich);
+        match crate::enrich::worker::spawn(opts, move |e| enrich_tx.send(Signal::Enrich(e)).is_ok())
+        {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("warning: enrichment did not start: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     loop {
         // Wake up now and then to index what other processes (a CLI `add`
         // while we own the index) left in the outbox.
         match rx.recv_timeout(Duration::from_secs(2)) {
             Ok(Signal::Interrupt) => break,
+            Ok(Signal::Enrich(event)) => {
+                use crate::enrich::worker::EnrichEvent;
+                // Per-snippet starts are noise on a terminal; the rest is news.
+                if !matches!(event, EnrichEvent::Started { .. }) {
+                    eprintln!("{event}");
+                }
+                lib.sync_index();
+            }
             Ok(Signal::Watch(event)) => {
                 match &event {
                     WatchEvent::State(s) => eprintln!("state: {s}"),
@@ -188,6 +228,9 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
         }
     }
     eprintln!("stopping…");
+    if let Some(w) = worker {
+        w.stop();
+    }
     handle.stop();
     lib.sync_index();
     Ok(Exit::Ok)

@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
 use super::error::Result;
 use super::gguf::ModelConfig;
@@ -73,10 +73,51 @@ impl Linear {
         };
         if dense && self.weight.dtype() != GgmlDType::F32 {
             let w = self.dense(mode == ForwardMode::Differentiable)?;
+            if x.track_op() {
+                return Ok(x.contiguous()?.apply_op1(FrozenMatmul(w))?);
+            }
             Ok(x.matmul(&w.t()?)?)
         } else {
             Ok(self.qmm.forward(x)?)
         }
+    }
+}
+
+/// `x · Wᵀ` for a frozen base weight: its backward pass yields the input's
+/// gradient only. candle's matmul would also compute, and accumulate into a
+/// zero-filled buffer, a full-size gradient for every weight matrix on each
+/// backward pass: most of a training step's time, for values nobody reads.
+struct FrozenMatmul(Tensor);
+
+impl CustomOp1 for FrozenMatmul {
+    fn name(&self) -> &'static str {
+        "frozen-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (CpuStorage::F32(data), Some((start, end))) = (storage, layout.contiguous_offsets())
+        else {
+            return Err(candle_core::Error::Msg(
+                "frozen matmul needs a contiguous f32 input".into(),
+            ));
+        };
+        let x = Tensor::from_slice(&data[start..end], layout.shape(), &Device::Cpu)?;
+        let y = x.matmul(&self.0.t()?)?;
+        let shape = y.shape().clone();
+        Ok((CpuStorage::F32(y.flatten_all()?.to_vec1()?), shape))
+    }
+
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(grad_res.matmul(&self.0)?))
     }
 }
 

@@ -1,3 +1,59 @@
-//! Tooling that prepares what the task adapters are trained on.
+//! Making task adapters: training data rows, the LoRA trainer, evaluation
+//! and its metrics.
+//!
+//! # Layout
+//!
+//! Training uses exactly the prompt layout of inference
+//! ([`crate::enrich::Prompts`]):
+//! `[system + snippet][task invocation + answer + <|im_end|>]`.
+//! By default the adapter acts only from the invocation on
+//! (the "activated LoRA" idea in the design notes): the prefix's keys and
+//! values come from the base model, computed without gradient, and only the
+//! short suffix is back-propagated. The loss is the mean cross-entropy of the
+//! answer tokens, the closing `<|im_end|>` included, so the adapter also
+//! learns when to stop. [`TrainSettings::standard`] switches to classic LoRA
+//! over the whole prompt, for comparison.
+//!
+//! # Files
+//!
+//! An output folder holds the adapter in PEFT's layout
+//! (`adapter_config.json`, `adapter_model.safetensors`), a `README.md` with
+//! data, settings, timing and evaluation, and while training runs a
+//! `checkpoint/` folder from which `--resume` continues bit for bit.
+//!
+//! # Modules
+//!
+//! - [`dataset`]: harvesting training snippets from real packages, and
+//!   joining them with teacher labels.
+//! - [`label`]: teacher labels from a larger model behind an
+//!   OpenAI-compatible endpoint.
+//! - [`data`]: the JSONL row schema and per-task targets.
+//! - [`metrics`]: ROUGE-L, CodeXGLUE's smoothed BLEU-4, tag and link scores.
+//! - [`trainer`]: the training loop, [`optim`] its optimiser and schedule,
+//!   `checkpoint` its resumable state.
+//! - [`eval`]: generation over a data split and the task's metrics.
 
+mod checkpoint;
+pub mod data;
+pub mod dataset;
+mod encode;
+mod error;
+pub mod eval;
 pub mod label;
+pub mod metrics;
+pub mod optim;
+mod readme;
+pub mod trainer;
+
+pub use data::{load_rows, Dataset, Row, SkipCounts};
+pub use encode::{encode_example, EncodedExample};
+pub use error::TrainError;
+pub use eval::{evaluate, EvalOptions, EvalReport, Prediction, Scores};
+pub use readme::{write_readme, ReadmeContext};
+pub use trainer::{
+    train, StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL,
+    DEFAULT_TARGETS,
+};
+
+#[cfg(test)]
+mod tests;

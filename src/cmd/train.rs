@@ -1,0 +1,296 @@
+//! `snipdex train` and `snipdex eval`.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{CliError, CmdResult, Exit};
+use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
+use crate::enrich::{load_prompts, Prompts};
+use crate::model::{installed_name, Adapter, Model, ModelError, DEFAULT_FILE};
+use crate::paths::Paths;
+use crate::train::{
+    evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
+    ReadmeContext, TrainError, TrainLength, TrainSettings,
+};
+
+const ADAPTER_CONFIG: &str = "adapter_config.json";
+
+fn train_error(e: TrainError) -> CliError {
+    let exit = match &e {
+        TrainError::Io { .. }
+        | TrainError::BadRow { .. }
+        | TrainError::NoRows { .. }
+        | TrainError::Settings(_)
+        | TrainError::Checkpoint { .. }
+        | TrainError::Prompt(_) => Exit::BadInput,
+        TrainError::Model(m) => model_exit(m),
+        _ => Exit::Failure,
+    };
+    CliError::new(exit, e)
+}
+
+fn model_exit(e: &ModelError) -> Exit {
+    match e {
+        ModelError::Io { .. }
+        | ModelError::InvalidModel { .. }
+        | ModelError::AdapterConfig { .. }
+        | ModelError::AdapterShape { .. }
+        | ModelError::AdapterTensor { .. } => Exit::BadInput,
+        _ => Exit::Failure,
+    }
+}
+
+fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), CliError> {
+    let path = match &args.model {
+        Some(p) => p.clone(),
+        None => paths.models_dir().join(installed_name(DEFAULT_FILE)),
+    };
+    if !path.is_file() {
+        return Err(CliError::bad_input(format!(
+            "no model at {}: install one or pass --model FILE",
+            path.display()
+        )));
+    }
+    let model = Model::load(&path).map_err(|e| CliError::new(model_exit(&e), e))?;
+    let prompts = load_prompts(args.prompts.as_deref()).map_err(|e| train_error(e.into()))?;
+    Ok((model, prompts))
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn run_eval(
+    model: &Model,
+    prompts: &Prompts,
+    data: &crate::train::Dataset,
+    adapter: Option<&Adapter>,
+    limit: Option<usize>,
+    label: &str,
+) -> Result<EvalReport, CliError> {
+    let rows = limit.map_or(data.rows.len(), |n| n.min(data.rows.len()));
+    let pb = bar(
+        rows as u64,
+        &format!("{label} [{{bar:30}}] {{pos}}/{{len}} ETA {{eta}}"),
+    );
+    let opts = EvalOptions {
+        limit,
+        ..EvalOptions::default()
+    };
+    let report = evaluate(model, prompts, data, adapter, &opts, &mut |done, _| {
+        pb.set_position(done as u64)
+    })
+    .map_err(train_error)?;
+    pb.finish_and_clear();
+    Ok(report)
+}
+
+pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
+    let (mut model, prompts) = load_model(&paths, &a.model)?;
+    let data = load_rows(&a.data, a.task).map_err(train_error)?;
+    if let Some(out) = &a.export_tokens {
+        return export_tokens(&model, &prompts, &data, a.task, out);
+    }
+    let eval_data = match &a.eval {
+        Some(p) => Some(load_rows(p, a.task).map_err(train_error)?),
+        None => None,
+    };
+    let mut settings = TrainSettings::new(a.task);
+    settings.length = match (a.steps, a.epochs) {
+        (Some(n), _) => TrainLength::Steps(n),
+        (None, Some(e)) => TrainLength::Epochs(e),
+        (None, None) => settings.length,
+    };
+    settings.rank = a.rank;
+    settings.alpha = a.alpha;
+    settings.lr = a.lr;
+    settings.batch = a.batch;
+    settings.warmup = a.warmup;
+    settings.seed = a.seed;
+    settings.standard = a.standard;
+    settings.checkpoint_every = a.checkpoint_every;
+
+    let pb = bar(
+        0,
+        "train [{bar:30}] {pos}/{len} loss {msg} {elapsed_precise} ETA {eta}",
+    );
+    let (adapter, outcome) = run_training(
+        &mut model,
+        &prompts,
+        &data,
+        &settings,
+        &a.out,
+        a.resume,
+        &mut |r| {
+            pb.set_length(r.total_steps as u64);
+            pb.set_position(r.step as u64);
+            pb.set_message(format!("{:.4}", r.loss));
+            // Without a terminal (a background run with a log) the bar is
+            // hidden; a line per update keeps the log useful.
+            if pb.is_hidden() {
+                eprintln!(
+                    "update {}/{} loss {:.4} lr {:.2e} grad-norm {:.3} epoch {}",
+                    r.step, r.total_steps, r.loss, r.lr, r.grad_norm, r.epoch
+                );
+            }
+            std::ops::ControlFlow::Continue(())
+        },
+    )
+    .map_err(train_error)?;
+    pb.finish_and_clear();
+
+    let eval = match &eval_data {
+        Some(d) => Some((
+            run_eval(&model, &prompts, d, None, a.eval_limit, "zero-shot")?,
+            run_eval(
+                &model,
+                &prompts,
+                d,
+                Some(&adapter),
+                a.eval_limit,
+                "adapter  ",
+            )?,
+        )),
+        None => None,
+    };
+    let data_file = a.data.display().to_string();
+    let eval_file = a.eval.as_ref().map(|p| p.display().to_string());
+    let model_file = model
+        .path()
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let ctx = ReadmeContext {
+        data_file: &data_file,
+        data_fingerprint: &data.fingerprint,
+        model_file: &model_file,
+        eval: match (&eval_file, &eval) {
+            (Some(f), Some((zero, tuned))) => Some((f.as_str(), zero, tuned)),
+            _ => None,
+        },
+    };
+    write_readme(&a.out, &settings, &outcome, &ctx).map_err(train_error)?;
+    eprintln!(
+        "wrote {} adapter to {}: {} updates, {} examples in {:.1} min ({:.1}/min), final loss {}",
+        a.task,
+        a.out.display(),
+        outcome.steps,
+        outcome.examples_seen,
+        outcome.elapsed_secs / 60.0,
+        outcome.examples_per_minute(),
+        outcome
+            .final_loss()
+            .map_or_else(|| "-".into(), |l| format!("{l:.4}")),
+    );
+    if let Some((zero, tuned)) = &eval {
+        print_comparison(zero, Some(tuned));
+    }
+    Ok(Exit::Ok)
+}
+
+/// The adapter folder `--adapters` names: the folder itself when it holds
+/// an adapter, else its sub-folder for the task.
+fn adapter_dir(paths: &Paths, a: &EvalArgs) -> Result<Option<PathBuf>, CliError> {
+    if a.no_adapters {
+        return Ok(None);
+    }
+    let (root, explicit) = match &a.adapters {
+        Some(dir) => (dir.clone(), true),
+        None => (paths.adapters_dir(), false),
+    };
+    let found = [root.clone(), root.join(a.task.name())]
+        .into_iter()
+        .find(|d| d.join(ADAPTER_CONFIG).is_file());
+    match found {
+        Some(dir) => Ok(Some(dir)),
+        None if explicit => Err(CliError::bad_input(format!(
+            "no {} adapter in {} (expected {ADAPTER_CONFIG} there or in {}/)",
+            a.task,
+            root.display(),
+            a.task.name()
+        ))),
+        None => Err(CliError::bad_input(format!(
+            "no {} adapter installed in {}: pass --adapters DIR or --no-adapters",
+            a.task,
+            root.display()
+        ))),
+    }
+}
+
+pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
+    let dir = adapter_dir(&paths, &a)?;
+    let (model, prompts) = load_model(&paths, &a.model)?;
+    let data = load_rows(&a.data, a.task).map_err(train_error)?;
+    let adapter = match &dir {
+        Some(d) => Some(load_adapter(d, &model)?),
+        None => None,
+    };
+    let label = if adapter.is_some() {
+        "adapter"
+    } else {
+        "zero-shot"
+    };
+    let report = run_eval(&model, &prompts, &data, adapter.as_ref(), a.limit, label)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_comparison(&report, None);
+    }
+    Ok(Exit::Ok)
+}
+
+fn load_adapter(dir: &Path, model: &Model) -> Result<Adapter, CliError> {
+    Adapter::load(dir, model.config()).map_err(|e| CliError::new(model_exit(&e), e))
+}
+
+fn print_comparison(first: &EvalReport, second: Option<&EvalReport>) {
+    println!("{}", first.task);
+    let header = |r: &EvalReport| if r.adapter { "adapter" } else { "zero-shot" };
+    match second {
+        Some(s) => println!("  {:<26} {:>12} {:>12}", "metric", header(first), header(s)),
+        None => println!("  {:<26} {:>12}", "metric", header(first)),
+    }
+    let other = second.map(|s| s.scores.table());
+    for (i, (name, value)) in first.scores.table().into_iter().enumerate() {
+        match other.as_ref().and_then(|o| o.get(i)) {
+            Some((_, v2)) => println!("  {name:<26} {value:>12} {v2:>12}"),
+            None => println!("  {name:<26} {value:>12}"),
+        }
+    }
+}
+
+/// `--export-tokens`: the examples as token ids, one JSON object a line.
+fn export_tokens(
+    model: &Model,
+    prompts: &Prompts,
+    data: &crate::train::Dataset,
+    task: crate::enrich::Task,
+    out: &std::path::Path,
+) -> CmdResult {
+    use std::io::Write;
+    let file = std::fs::File::create(out)
+        .map_err(|e| CliError::bad_input(format!("cannot write {}: {e}", out.display())))?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut n = 0usize;
+    for row in &data.rows {
+        let Some(ex) = crate::train::encode_example(model.tokenizer(), prompts, task, row)
+            .map_err(train_error)?
+        else {
+            continue;
+        };
+        let line = serde_json::json!({
+            "prefix": ex.prefix,
+            "invocation": ex.invocation,
+            "answer": ex.answer,
+        });
+        writeln!(w, "{line}")?;
+        n += 1;
+    }
+    w.flush()?;
+    eprintln!("wrote {n} {task} examples to {}", out.display());
+    Ok(Exit::Ok)
+}

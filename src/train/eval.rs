@@ -1,0 +1,257 @@
+//! Evaluation: generate each row's answer the way enrichment does, clean it
+//! with the task's clean-up, and score what a user would see.
+//!
+//! Generation here is a small private copy of the enrichment path (prefill
+//! the prefix with the base model, generate the suffix with the adapter,
+//! [`crate::enrich::clean`], links through [`crate::enrich::resolve_links`]);
+//! the worker's `Enricher` was not available to reuse when this was written.
+//! An adapter without `alora_invocation_tokens` in its config was trained as
+//! classic LoRA (`--standard`) and is applied over the whole prompt.
+
+use serde::Serialize;
+
+use super::data::{Dataset, Row};
+use super::encode::Encoder;
+use super::error::TrainError;
+use super::metrics::{
+    is_wellformed_https, mean, mean_set_scores, rouge_l, same_page, sentence_bleu, set_scores,
+    SetScores,
+};
+use crate::enrich::{clean, resolve_links, Cleaned, Prompts, Task};
+use crate::model::{Adapter, GenerateOptions, Model};
+
+/// Settings of an evaluation run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Rows to evaluate, from the start of the file; all when `None`.
+    pub limit: Option<usize>,
+    /// Answer token budget; the task's default when `None`.
+    pub max_tokens: Option<usize>,
+}
+
+/// Answer budget per task: a title or a tag list is short, a description is
+/// one sentence.
+fn default_max_tokens(task: Task) -> usize {
+    match task {
+        Task::Title => 32,
+        Task::Description => 80,
+        Task::Tags => 48,
+        Task::Links => 64,
+    }
+}
+
+/// What the model produced for one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prediction {
+    /// Raw model output.
+    pub raw: String,
+    /// The cleaned value as stored (a list joined with `, `); empty when
+    /// rejected.
+    pub value: String,
+    /// Why the clean-up rejected the output, if it did.
+    pub rejected: Option<String>,
+    /// Links built by the resolver (links task only).
+    pub links: Vec<String>,
+}
+
+/// Scores over the evaluated rows; fields not measured for the task are
+/// `None`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Scores {
+    pub examples: usize,
+    /// Outputs the clean-up rejected (scored as empty answers).
+    pub rejected: usize,
+    /// CodeXGLUE smoothed BLEU-4, ×100.
+    pub bleu: Option<f64>,
+    /// ROUGE-L F1.
+    pub rouge_l: Option<f64>,
+    /// Tags against the reference tags, averaged per example.
+    pub tags: Option<SetScores>,
+    /// API names against the reference names, averaged per example.
+    pub names: Option<SetScores>,
+    /// Share of produced links that are well-formed https URLs.
+    pub links_wellformed: Option<f64>,
+    /// Share of expected documentation pages found, over rows listing some.
+    pub links_found: Option<f64>,
+}
+
+impl Scores {
+    /// `(name, value)` pairs for tables, in a fixed order.
+    pub fn table(&self) -> Vec<(&'static str, String)> {
+        let mut rows = vec![
+            ("examples", self.examples.to_string()),
+            ("rejected", self.rejected.to_string()),
+        ];
+        let pct = |v: f64| format!("{:.1}%", v * 100.0);
+        let mut set = |name: [&'static str; 3], s: &Option<SetScores>| {
+            if let Some(s) = s {
+                rows.push((name[0], format!("{:.3}", s.precision)));
+                rows.push((name[1], format!("{:.3}", s.recall)));
+                rows.push((name[2], format!("{:.3}", s.f1)));
+            }
+        };
+        set(["tag precision", "tag recall", "tag F1"], &self.tags);
+        set(["name precision", "name recall", "name F1"], &self.names);
+        if let Some(v) = self.bleu {
+            rows.push(("smoothed BLEU-4", format!("{v:.2}")));
+        }
+        if let Some(v) = self.rouge_l {
+            rows.push(("ROUGE-L F1", format!("{v:.3}")));
+        }
+        if let Some(v) = self.links_wellformed {
+            rows.push(("well-formed https links", pct(v)));
+        }
+        if let Some(v) = self.links_found {
+            rows.push(("expected pages found", pct(v)));
+        }
+        rows
+    }
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub task: String,
+    /// False for the base model (zero-shot).
+    pub adapter: bool,
+    pub scores: Scores,
+    pub predictions: Vec<Prediction>,
+    pub elapsed_secs: f64,
+}
+
+/// Generates and scores `data` (the first `opts.limit` rows) with `adapter`,
+/// or zero-shot without one. `on_row(done, total)` reports progress.
+pub fn evaluate(
+    model: &Model,
+    prompts: &Prompts,
+    data: &Dataset,
+    adapter: Option<&Adapter>,
+    opts: &EvalOptions,
+    on_row: &mut dyn FnMut(usize, usize),
+) -> Result<EvalReport, TrainError> {
+    let started = std::time::Instant::now();
+    let task = data.task;
+    let encoder = Encoder::new(model.tokenizer(), prompts, task)?;
+    let gen_opts = GenerateOptions {
+        max_tokens: opts.max_tokens.unwrap_or(default_max_tokens(task)),
+        ..GenerateOptions::default()
+    };
+    let rows: Vec<&Row> = data
+        .rows
+        .iter()
+        .take(opts.limit.unwrap_or(usize::MAX))
+        .collect();
+    let mut predictions = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        predictions.push(predict(model, &encoder, task, row, adapter, &gen_opts)?);
+        on_row(i + 1, rows.len());
+    }
+    Ok(EvalReport {
+        task: task.to_string(),
+        adapter: adapter.is_some(),
+        scores: score(task, &rows, &predictions),
+        predictions,
+        elapsed_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn predict(
+    model: &Model,
+    encoder: &Encoder<'_>,
+    task: Task,
+    row: &Row,
+    adapter: Option<&Adapter>,
+    opts: &GenerateOptions,
+) -> Result<Prediction, TrainError> {
+    let prefix = encoder.prefix(row)?;
+    let whole_prompt = adapter.is_some_and(|a| a.config().alora_invocation_tokens.is_none());
+    let generation = if whole_prompt {
+        let mut prompt = prefix;
+        prompt.extend_from_slice(encoder.invocation());
+        model.generate_unshared(&prompt, 0, adapter, opts)?
+    } else {
+        let cache = model.prefill(&prefix)?;
+        model.generate(&cache, encoder.invocation(), adapter, opts)?
+    };
+    let raw = generation.text;
+    let (value, rejected, names) = match clean(task, &raw, &row.code) {
+        Ok(Cleaned::Title(s)) | Ok(Cleaned::Description(s)) => (s, None, Vec::new()),
+        Ok(Cleaned::Tags(tags)) => (tags.join(", "), None, Vec::new()),
+        Ok(Cleaned::LinkNames(names)) => (names.join(", "), None, names),
+        Err(e) => (String::new(), Some(e.reason().to_owned()), Vec::new()),
+    };
+    // Imports alone give links even when the model's names were rejected,
+    // as in enrichment.
+    let links = if task == Task::Links {
+        resolve_links(&row.code, &row.language, &names)
+    } else {
+        Vec::new()
+    };
+    Ok(Prediction {
+        raw,
+        value,
+        rejected,
+        links,
+    })
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(", ")
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Task metrics of `predictions` against their `rows` (same order).
+pub(crate) fn score(task: Task, rows: &[&Row], predictions: &[Prediction]) -> Scores {
+    let mut scores = Scores {
+        examples: predictions.len(),
+        rejected: predictions.iter().filter(|p| p.rejected.is_some()).count(),
+        ..Scores::default()
+    };
+    let pairs = || rows.iter().zip(predictions);
+    match task {
+        Task::Title | Task::Description => {
+            let reference = |r: &Row| r.target(task).unwrap_or_default();
+            scores.bleu =
+                Some(100.0 * mean(pairs().map(|(r, p)| sentence_bleu(&p.value, &reference(r)))));
+            scores.rouge_l = Some(mean(pairs().map(|(r, p)| rouge_l(&p.value, &reference(r)))));
+        }
+        Task::Tags => {
+            let each: Vec<SetScores> = pairs()
+                .map(|(r, p)| set_scores(&split_list(&p.value), &r.reference_tags()))
+                .collect();
+            scores.tags = Some(mean_set_scores(&each));
+        }
+        Task::Links => {
+            let each: Vec<SetScores> = pairs()
+                .map(|(r, p)| {
+                    let gold: Vec<String> = r
+                        .reference_apis()
+                        .iter()
+                        .map(|s| s.to_lowercase())
+                        .collect();
+                    set_scores(&split_list(&p.value), &gold)
+                })
+                .collect();
+            scores.names = Some(mean_set_scores(&each));
+            let produced: Vec<&String> = predictions.iter().flat_map(|p| &p.links).collect();
+            if !produced.is_empty() {
+                let good = produced.iter().filter(|l| is_wellformed_https(l)).count();
+                scores.links_wellformed = Some(good as f64 / produced.len() as f64);
+            }
+            let (mut expected, mut found) = (0usize, 0usize);
+            for (r, p) in pairs() {
+                for want in r.links.iter().flatten() {
+                    expected += 1;
+                    found += usize::from(p.links.iter().any(|got| same_page(got, want)));
+                }
+            }
+            if expected > 0 {
+                scores.links_found = Some(found as f64 / expected as f64);
+            }
+        }
+    }
+    scores
+}
