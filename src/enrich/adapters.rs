@@ -64,7 +64,17 @@ fn task_dir(dir: &Path, task: Task) -> Option<PathBuf> {
 
 /// The adapters shipped with snipdex: next to the executable (installed
 /// layouts), else in the source tree it was built from (development).
+///
+/// `SNIPDEX_SHIPPED_ADAPTERS` overrides the search: a folder to use instead,
+/// or `none` for no shipped adapters (tests on a tiny model use that, since
+/// the real adapters do not fit its shapes).
 pub fn shipped_adapters_dir() -> Option<PathBuf> {
+    if let Some(v) = std::env::var_os("SNIPDEX_SHIPPED_ADAPTERS") {
+        if v == "none" || v.is_empty() {
+            return None;
+        }
+        return Some(PathBuf::from(v)).filter(|p| p.is_dir());
+    }
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(Path::to_path_buf));
