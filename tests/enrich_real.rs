@@ -12,7 +12,7 @@ use snipdex::enrich::{
     clean, installed_model, resolve_links, shipped_adapters_dir, AdapterSource, Cleaned,
     EnrichOutput, Enricher, EnricherOptions, Task,
 };
-use snipdex::model::{install_from_file, ForwardMode, Logits, LoraActivation};
+use snipdex::model::{install_from_file, ForwardMode};
 use snipdex::paths::Paths;
 
 /// The model to test, converted to Q8_0 in `scratch` when it is not yet.
@@ -99,78 +99,37 @@ fn real_model_writes_sane_fields_and_only_resolver_links() {
     }
 }
 
-/// Largest logit gap that counts as a tie: reassociated float sums (the
-/// attention products of a 30-row suffix and of a 400-row prompt are blocked
-/// differently by the matmul kernel) move logits by about 1e-4, enough to
-/// flip a greedy choice only between near-equal candidates.
-const TIE: f32 = 0.02;
-
 #[test]
 fn real_model_shared_prefill_gives_the_unshared_tokens() {
     let scratch = tempfile::tempdir().unwrap();
     let Some(model) = real_model(scratch.path()) else {
         return;
     };
-    // Quantized kernels throughout, so the two paths differ only in how
-    // float sums are grouped.
+    // Dense f32 kernels throughout: candle's quantized matmul picks its
+    // kernel by row count (tiles, then single rows for the tail), so with
+    // quantized weights a row's rounding depends on how many rows share its
+    // chunk, and the shared and unshared chunks differ. f32 matmuls round a
+    // row the same way whatever the chunk.
     let opts = EnricherOptions {
-        mode: ForwardMode::Quantized,
+        mode: ForwardMode::Differentiable,
         ..EnricherOptions::default()
     };
     let enricher = Enricher::load_with(&model, &shipped(), &opts).unwrap();
-    let engine = enricher.model();
-    let (mut exact, mut tasks) = (0, 0);
     for s in samples() {
         let args = (s.code, Some(s.language), Some(s.file_name));
         let shared = enricher.enrich(args.0, args.1, args.2).unwrap();
         let unshared = enricher.enrich_unshared(args.0, args.1, args.2).unwrap();
-        for (run, other) in shared.runs.iter().zip(&unshared.runs) {
+        assert_eq!(shared.runs.len(), 4);
+        for (a, b) in shared.runs.iter().zip(&unshared.runs) {
+            assert_eq!(a.task, b.task);
             assert!(
-                !run.tokens.is_empty(),
+                !a.tokens.is_empty(),
                 "{}: {} wrote nothing",
                 s.file_name,
-                run.task
+                a.task
             );
-            tasks += 1;
-            exact += usize::from(run.tokens == other.tokens);
-            // Teacher-forced: one unshared pass over prompt + the shared
-            // answer must choose each shared token, or be at a near-tie.
-            let (prefix, suffix) = enricher
-                .task_prompt(args.0, args.1, args.2, run.task)
-                .unwrap();
-            let prompt_len = prefix.len() + suffix.len();
-            let all: Vec<u32> = prefix
-                .iter()
-                .chain(&suffix)
-                .chain(&run.tokens)
-                .copied()
-                .collect();
-            let lora = enricher
-                .task_adapter(run.task)
-                .map(|adapter| LoraActivation {
-                    adapter,
-                    from_position: prefix.len(),
-                });
-            let logits = engine
-                .forward(
-                    &all[..all.len() - 1],
-                    &mut engine.new_cache(),
-                    lora,
-                    Logits::All,
-                )
-                .unwrap();
-            for (i, &token) in run.tokens.iter().enumerate() {
-                let row: Vec<f32> = logits.get(prompt_len - 1 + i).unwrap().to_vec1().unwrap();
-                let best = row.iter().copied().fold(f32::MIN, f32::max);
-                let gap = best - row[token as usize];
-                assert!(
-                    gap <= TIE,
-                    "{} {}: token {i} ({token}) is {gap} below the best logit",
-                    s.file_name,
-                    run.task
-                );
-            }
+            assert_eq!(a.tokens, b.tokens, "{}: {}", s.file_name, a.task);
         }
+        assert_eq!(shared.fields, unshared.fields);
     }
-    eprintln!("{exact} of {tasks} answers token-identical between the shared and unshared runs");
 }

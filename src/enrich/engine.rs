@@ -34,8 +34,10 @@ pub fn max_tokens(task: Task) -> usize {
 /// Tunables of [`Enricher::load_with`].
 #[derive(Debug, Clone, Default)]
 pub struct EnricherOptions {
-    /// Kernel choice; [`ForwardMode::Quantized`] makes the shared and the
-    /// unshared paths agree bit for bit (used by the equivalence tests).
+    /// Kernel choice. [`ForwardMode::Differentiable`] (dense f32 kernels)
+    /// makes the shared and the unshared paths agree bit for bit; candle's
+    /// quantized kernels round a row differently depending on how many rows
+    /// share its chunk, which can flip a near-tie between two tokens.
     pub mode: ForwardMode,
     /// Folder of prompt template overrides (`system.txt`, `title.txt`, ...).
     pub prompts_dir: Option<PathBuf>,

@@ -6,9 +6,9 @@ use crate::enrich::testkit::{tiny_model, write_random_adapter};
 const PY: &str =
     "import json\n\ndef load(path):\n    with open(path) as f:\n        return json.load(f)\n";
 
-fn quantized() -> EnricherOptions {
+fn exact() -> EnricherOptions {
     EnricherOptions {
-        mode: ForwardMode::Quantized,
+        mode: ForwardMode::Differentiable,
         ..EnricherOptions::default()
     }
 }
@@ -22,7 +22,7 @@ fn shared_prefill_gives_the_tokens_of_the_unshared_path_for_every_task() {
     write_random_adapter(&adapters, "title", &model, 1);
     write_random_adapter(&adapters, "tags", &model, 2);
     let source = AdapterSource::Dir(adapters.clone());
-    let enricher = Enricher::load_with(&model, &source, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &source, &exact()).unwrap();
     assert_eq!(
         enricher.adapter_dir(Task::Title),
         Some(adapters.join("title").as_path())
@@ -42,7 +42,7 @@ fn shared_prefill_gives_the_tokens_of_the_unshared_path_for_every_task() {
     assert_eq!(shared.fields, unshared.fields);
 
     // The adapters really act: without them the tuned tasks answer differently.
-    let base = Enricher::load_with(&model, &AdapterSource::None, &quantized()).unwrap();
+    let base = Enricher::load_with(&model, &AdapterSource::None, &exact()).unwrap();
     let plain = base.enrich(PY, None, Some("load.py")).unwrap();
     assert_ne!(plain.runs[0].tokens, shared.runs[0].tokens);
     assert_eq!(plain.runs[3].tokens, shared.runs[3].tokens);
@@ -52,7 +52,7 @@ fn shared_prefill_gives_the_tokens_of_the_unshared_path_for_every_task() {
 fn links_come_only_from_the_resolver_and_rejections_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), 7, 1024);
-    let enricher = Enricher::load_with(&model, &AdapterSource::None, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &AdapterSource::None, &exact()).unwrap();
     let out = enricher.enrich(PY, Some("python"), None).unwrap();
     let links = out.fields.links.clone().unwrap();
     assert!(!links.is_empty(), "`import json` has documentation");
@@ -75,7 +75,7 @@ fn links_come_only_from_the_resolver_and_rejections_are_reported() {
 fn language_is_detected_unless_given_and_text_stays_text() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), 3, 1024);
-    let enricher = Enricher::load_with(&model, &AdapterSource::None, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &AdapterSource::None, &exact()).unwrap();
     let only_title = [Task::Title];
     let lang = |code: &str, given: Option<&str>, name: Option<&str>| {
         enricher
@@ -98,7 +98,7 @@ fn language_is_detected_unless_given_and_text_stays_text() {
 fn long_snippets_are_cut_to_fit_a_small_context() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), 9, 512);
-    let enricher = Enricher::load_with(&model, &AdapterSource::None, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &AdapterSource::None, &exact()).unwrap();
     let code = "x = 1\n".repeat(400);
     let out = enricher.enrich(&code, Some("python"), None).unwrap();
     // The longest suffix (links, ~150 tokens) and its 24-token answer fit.
@@ -107,7 +107,7 @@ fn long_snippets_are_cut_to_fit_a_small_context() {
     assert_eq!(out.runs.len(), 4);
 
     let too_small = tiny_model(dir.path(), 9, 256);
-    let enricher = Enricher::load_with(&too_small, &AdapterSource::None, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&too_small, &AdapterSource::None, &exact()).unwrap();
     let err = enricher.enrich(&code, Some("python"), None).unwrap_err();
     assert!(matches!(err, EnrichError::PromptTooLong { .. }), "{err}");
 }
@@ -116,7 +116,7 @@ fn long_snippets_are_cut_to_fit_a_small_context() {
 fn a_cancelled_run_stops_between_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), 4, 1024);
-    let enricher = Enricher::load_with(&model, &AdapterSource::None, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &AdapterSource::None, &exact()).unwrap();
     let cancel = AtomicBool::new(true);
     let err = enricher
         .enrich_tasks(PY, None, None, &Task::ALL, Some(&cancel))
@@ -136,7 +136,7 @@ fn an_adapter_for_another_model_is_an_error_naming_its_file() {
     write_random_adapter(&adapters, "description", &other, 1);
 
     let source = AdapterSource::Dir(adapters.clone());
-    let err = Enricher::load_with(&model, &source, &quantized()).unwrap_err();
+    let err = Enricher::load_with(&model, &source, &exact()).unwrap_err();
     let msg = err.to_string();
     assert!(
         matches!(
@@ -164,7 +164,7 @@ fn provenance_names_the_model_and_the_adapter_version() {
     let adapters = dir.path().join("adapters");
     write_random_adapter(&adapters, "title", &model, 1);
     let source = AdapterSource::Dir(adapters.clone());
-    let enricher = Enricher::load_with(&model, &source, &quantized()).unwrap();
+    let enricher = Enricher::load_with(&model, &source, &exact()).unwrap();
     let Provenance::Model {
         model: name,
         adapter,
@@ -178,7 +178,7 @@ fn provenance_names_the_model_and_the_adapter_version() {
     assert_eq!(version.len(), 12);
     // Retrained weights are a new version.
     write_random_adapter(&adapters, "title", &model, 2);
-    let again = Enricher::load_with(&model, &source, &quantized()).unwrap();
+    let again = Enricher::load_with(&model, &source, &exact()).unwrap();
     assert_ne!(
         again.provenance(Task::Title),
         enricher.provenance(Task::Title)

@@ -48,7 +48,10 @@ impl Shared {
         self.paused.load(Ordering::Relaxed)
     }
 
+    /// Wakes every idle thread. Taking the lock first means no thread is
+    /// between its last check and its wait, so the wake-up cannot be lost.
     pub(super) fn wake_all(&self) {
+        let _busy = lock(&self.busy);
         self.wake.notify_all();
     }
 
@@ -58,7 +61,7 @@ impl Shared {
 
     pub(super) fn stop_all(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        self.wake.notify_all();
+        self.wake_all();
     }
 
     /// Picks up a pause or resume made through the file by another process.
@@ -89,7 +92,7 @@ impl Shared {
                     "cannot persist the enrichment pause"),
             }
         }
-        self.wake.notify_all();
+        self.wake_all();
     }
 
     fn idle_wait(&self, timeout: Duration) {
@@ -102,7 +105,7 @@ impl Shared {
 
     fn release(&self, id: SnippetId) {
         lock(&self.busy).remove(&id);
-        self.wake.notify_all();
+        self.wake_all();
     }
 }
 
