@@ -132,6 +132,13 @@ pub fn evaluate(
     let started = std::time::Instant::now();
     let task = data.task;
     let encoder = Encoder::new(model.tokenizer(), prompts, task)?;
+    let trained_on = adapter.and_then(|a| a.config().alora_invocation_tokens.as_deref());
+    if trained_on.is_some_and(|tokens| tokens != encoder.invocation()) {
+        tracing::warn!(
+            %task,
+            "the adapter was trained with another task invocation than the current prompts"
+        );
+    }
     let gen_opts = GenerateOptions {
         max_tokens: opts.max_tokens.unwrap_or(default_max_tokens(task)),
         ..GenerateOptions::default()

@@ -4,8 +4,8 @@
 //! # Layout
 //!
 //! Training uses exactly the prompt layout of inference
-//! ([`crate::enrich::Prompts`]): `[system + snippet][task invocation + answer
-//! + <|im_end|>]`. By default the adapter acts only from the invocation on
+//! ([`crate::enrich::Prompts`]):
+//! `[system + snippet][task invocation + answer + <|im_end|>]`. By default the adapter acts only from the invocation on
 //! (the "activated LoRA" idea in the design notes): the prefix's keys and
 //! values come from the base model, computed without gradient, and only the
 //! short suffix is back-propagated. The loss is the mean cross-entropy of the
@@ -36,6 +36,7 @@ pub mod eval;
 pub mod metrics;
 pub mod optim;
 mod readme;
+mod settings;
 pub mod trainer;
 
 pub use data::{load_rows, Dataset, Row, SkipCounts};
@@ -43,10 +44,10 @@ pub use encode::{encode_example, EncodedExample};
 pub use error::TrainError;
 pub use eval::{evaluate, EvalOptions, EvalReport, Prediction, Scores};
 pub use readme::{write_readme, ReadmeContext};
-pub use trainer::{
-    train, StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL,
-    DEFAULT_TARGETS,
+pub use settings::{
+    StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL, DEFAULT_TARGETS,
 };
+pub use trainer::train;
 
 #[cfg(test)]
 mod tests;
