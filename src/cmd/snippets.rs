@@ -171,7 +171,7 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
 }
 
 pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
-    let lib = Library::open(paths)?;
+    let mut lib = Library::open(paths)?;
     let s = lib.store.get(a.id)?;
     let mut patch = SnippetPatch {
         title: a.title,
@@ -180,12 +180,19 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
         ..Default::default()
     };
     if patch == SnippetPatch::default() {
-        if s.source.path().is_some() {
-            return Err(CliError::bad_input(format!(
-                "snippet {} comes from {}; edit that file (the watcher picks it up) or use --title/--description",
-                s.id,
-                s.source.path().map(|p| p.display().to_string()).unwrap_or_default()
-            )));
+        // A file-backed snippet belongs to its file: open the file at the
+        // snippet's line, and let the watcher (or the next scan) pick up
+        // the change, so the library and the file never disagree.
+        if let crate::domain::Source::File {
+            path, start_line, ..
+        } = &s.source
+        {
+            let ok = crate::editor::open_file(path, Some(*start_line))
+                .with_context(|| format!("running $EDITOR on {}", path.display()))?;
+            if !ok {
+                eprintln!("the editor exited with an error; nothing changed");
+            }
+            return Ok(Exit::Ok);
         }
         let edited =
             crate::editor::edit_text(&s.content, &s.language).context("running $EDITOR")?;
@@ -210,7 +217,15 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
             }
         }
     }
-    lib.store.update(s.id, &patch)?;
+    let content_changed = patch.content.is_some();
+    lib.store.transaction(|store| {
+        store.update(s.id, &patch)?;
+        // New content deserves new text in every field the user did not write.
+        if content_changed && lib.config.enrich.enabled {
+            store.enqueue_job(s.id, &[])?;
+        }
+        Ok(())
+    })?;
     lib.sync_index();
     Ok(Exit::Ok)
 }

@@ -65,6 +65,7 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
     })?;
     let mut added = Vec::new();
     let mut skipped = 0usize;
+    let enrich = lib.config.enrich.enabled;
     lib.store.transaction(|store| {
         for mut n in incoming {
             let key = (n.title.trim().to_string(), content_hash(&n.content));
@@ -81,7 +82,11 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
                     .map(|k| k.to_string())
                     .collect();
             }
-            added.push(store.insert(&n)?);
+            let s = store.insert(&n)?;
+            if enrich {
+                store.enqueue_job(s.id, &[])?;
+            }
+            added.push(s);
         }
         Ok(())
     })?;

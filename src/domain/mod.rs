@@ -202,25 +202,31 @@ pub fn content_hash(content: &str) -> String {
     blake3::hash(content.as_bytes()).to_hex().to_string()
 }
 
-/// Normalise a user-supplied tag: lowercase, trimmed, inner spaces to `-`,
-/// only `[a-z0-9+#._-]`. Returns `None` for a tag that ends up empty.
+/// Normalise a tag: lowercase; whitespace, `_` and `/` become `-`; only
+/// letters, digits and `+#.-` stay; runs of `-` collapse. Returns `None` for
+/// a tag with no letter or digit left, or longer than 40 characters. Model
+/// output goes through a stricter version (`enrich::normalize_tag`).
 pub fn normalize_tag(raw: &str) -> Option<String> {
-    let mut out = String::new();
-    for c in raw.trim().trim_start_matches('#').chars() {
-        let c = c.to_lowercase().next().unwrap_or(c);
-        if c.is_whitespace() {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else if c.is_alphanumeric() || "+#._-".contains(c) {
-            out.push(c);
+    let trimmed = raw.trim();
+    let trimmed = trimmed.strip_prefix('#').unwrap_or(trimmed);
+    let mut out = String::with_capacity(trimmed.len());
+    for c in trimmed.chars().flat_map(char::to_lowercase) {
+        let c = if c.is_whitespace() || c == '_' || c == '/' {
+            '-'
+        } else {
+            c
+        };
+        let allowed = c.is_alphanumeric() || matches!(c, '+' | '#' | '.' | '-');
+        if !allowed || (c == '-' && out.ends_with('-')) {
+            continue;
         }
+        out.push(c);
     }
-    let out = out.trim_matches('-').to_string();
-    if out.is_empty() || out.chars().count() > 40 {
+    let out = out.trim_matches(['-', '.']);
+    if !out.chars().any(char::is_alphanumeric) || out.chars().count() > 40 {
         None
     } else {
-        Some(out)
+        Some(out.to_string())
     }
 }
 

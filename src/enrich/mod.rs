@@ -13,18 +13,44 @@
 //!   found in the snippet (and names the links adapter suggests), through a
 //!   table of official documentation sites. A small model would invent URLs;
 //!   this cannot.
+//!
+//! On top of those, the parts that do run the model:
+//!
+//! - [`engine`]: [`Enricher`], a loaded model with its task adapters
+//!   ([`adapters`]), turning a snippet into an [`EnrichOutput`] with one
+//!   prefill shared by the four tasks.
+//! - [`worker`]: background threads fed by the SQLite job queue, writing
+//!   fields back without touching the ones the user locked.
+//! - [`jsonl`]: the stable batch interface behind `snipdex enrich --jsonl`.
+//! - [`bench`]: timings for `snipdex bench-enrich`.
 
+pub mod adapters;
+pub mod bench;
+mod bench_samples;
 pub mod clean;
+pub mod engine;
+mod job;
+pub mod jsonl;
 pub mod links;
+mod locate;
 pub mod prompt;
 pub mod task;
+#[cfg(test)]
+mod testkit;
 pub mod truncate;
+pub mod worker;
 
+pub use adapters::{shipped_adapters_dir, AdapterSource};
 pub use clean::{clean, normalize_tag, Cleaned, Rejected};
+pub use engine::{max_tokens, EnrichError, EnrichOutput, Enricher, EnricherOptions, TaskRun};
 pub use links::{load_table, resolve_links, LinkTable, TableError};
+pub use locate::installed_model;
 pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompts};
 pub use task::{ParseTaskError, Task};
 pub use truncate::{truncate_code, CodeBudget};
+pub use worker::{
+    pause_marker, spawn, EnrichEvent, EnrichSink, WorkerHandle, WorkerOptions, WorkerState,
+};
 
 /// What enrichment produced for one snippet; `None` where a task was not run
 /// or its output was rejected.

@@ -35,17 +35,30 @@ pub use walk::{walk, WalkIssue};
 /// snippets, and reading them would slow every rescan.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
 
-/// Tunables for [`ingest_file`].
+/// Tunables for [`ingest_file`] and for storing what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestOptions {
     /// Files larger than this are skipped with [`SkipReason::TooLarge`].
     pub max_file_bytes: u64,
+    /// Queue new and changed snippets for enrichment (`enrich.enabled`).
+    pub queue_enrichment: bool,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            queue_enrichment: true,
+        }
+    }
+}
+
+impl IngestOptions {
+    /// The options a user's configuration asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            max_file_bytes: config.ingest.max_file_bytes,
+            queue_enrichment: config.enrich.enabled,
         }
     }
 }

@@ -68,6 +68,7 @@ fn skip_reasons_pass_through_with_the_configured_limit() {
     ));
     let roomy = IngestOptions {
         max_file_bytes: 1024 * 1024,
+        ..IngestOptions::default()
     };
     assert_eq!(ingest_file(&path, &roomy).map(|v| v.len()), Ok(1));
 

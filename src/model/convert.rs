@@ -22,7 +22,9 @@ const FILE_TYPE_Q8_0: u32 = 7;
 /// (norms) stay f32: they are tiny and quantizing them only costs accuracy.
 fn wants_q8_0(t: &QTensor) -> bool {
     let dims = t.shape().dims();
-    dims.len() == 2 && t.dtype() != GgmlDType::Q8_0 && dims[1] % GgmlDType::Q8_0.block_size() == 0
+    dims.len() == 2
+        && t.dtype() != GgmlDType::Q8_0
+        && dims[1].is_multiple_of(GgmlDType::Q8_0.block_size())
 }
 
 /// Reads `src`, re-quantizes every 2-D weight to Q8_0 and writes the result to

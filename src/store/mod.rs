@@ -13,10 +13,12 @@
 mod migrations;
 mod queue;
 mod snippets;
+mod summaries;
 mod watch;
 
 pub use queue::{IndexBatch, IndexChange, Job};
 pub use snippets::{GeneratedValue, ListFilter, SnippetPatch, TagCount};
+pub use summaries::SnippetSummary;
 pub use watch::SkipCount;
 
 use rusqlite::{Connection, OpenFlags};

@@ -100,28 +100,7 @@ impl Store {
 
     /// The oldest job that has not failed too often.
     pub fn next_job(&self, max_attempts: i64) -> Result<Option<Job>> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT snippet_id, content_hash, fields, attempts FROM enrich_jobs
-                 WHERE attempts < ?1 ORDER BY enqueued_at, snippet_id LIMIT 1",
-                params![max_attempts],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        Ok(row.map(|(snippet_id, content_hash, fields, attempts)| Job {
-            snippet_id,
-            content_hash,
-            fields: serde_json::from_str(&fields).unwrap_or_default(),
-            attempts,
-        }))
+        Ok(self.pending_jobs(max_attempts, 1)?.into_iter().next())
     }
 
     /// Remove a finished job, but only if no newer save replaced it.
@@ -140,9 +119,53 @@ impl Store {
         Ok(())
     }
 
+    /// Up to `limit` jobs that have not failed too often, oldest first: a
+    /// worker with several threads picks the first one nobody is on.
+    pub fn pending_jobs(&self, max_attempts: i64, limit: usize) -> Result<Vec<Job>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT snippet_id, content_hash, fields, attempts FROM enrich_jobs
+             WHERE attempts < ?1 ORDER BY enqueued_at, snippet_id LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![max_attempts, limit], job_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The job queued for one snippet, however often it failed.
+    pub fn job(&self, id: SnippetId) -> Result<Option<Job>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT snippet_id, content_hash, fields, attempts FROM enrich_jobs
+                 WHERE snippet_id = ?1",
+                params![id],
+                job_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Jobs a worker will still try (fewer than `max_attempts` failures).
+    pub fn pending_job_count(&self, max_attempts: i64) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM enrich_jobs WHERE attempts < ?1",
+            params![max_attempts],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn job_count(&self) -> Result<i64> {
         Ok(self
             .conn()
             .query_row("SELECT count(*) FROM enrich_jobs", [], |r| r.get(0))?)
     }
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let fields: String = r.get(2)?;
+    Ok(Job {
+        snippet_id: r.get(0)?,
+        content_hash: r.get(1)?,
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
+        attempts: r.get(3)?,
+    })
 }

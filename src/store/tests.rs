@@ -298,3 +298,38 @@ fn watch_dirs_and_skips_persist() {
     assert!(store.remove_watch_dir(Path::new("/a")).unwrap());
     assert!(store.watch_dirs().unwrap().is_empty());
 }
+
+#[test]
+fn pending_jobs_skip_jobs_that_failed_too_often() {
+    let store = Store::open_in_memory().unwrap();
+    let ids: Vec<i64> = (0..3)
+        .map(|i| {
+            store
+                .insert(&NewSnippet {
+                    content: format!("echo {i}"),
+                    ..Default::default()
+                })
+                .unwrap()
+                .id
+        })
+        .collect();
+    for id in &ids {
+        store.enqueue_job(*id, &[]).unwrap();
+    }
+    let first = store.job(ids[0]).unwrap().unwrap();
+    store.fail_job(&first, "boom").unwrap();
+    store.fail_job(&first, "boom").unwrap();
+    assert_eq!(store.job(ids[0]).unwrap().unwrap().attempts, 2);
+    let pending: Vec<i64> = store
+        .pending_jobs(2, 10)
+        .unwrap()
+        .iter()
+        .map(|j| j.snippet_id)
+        .collect();
+    assert_eq!(pending, vec![ids[1], ids[2]]);
+    assert_eq!(store.pending_jobs(3, 1).unwrap().len(), 1);
+    assert_eq!(store.pending_job_count(2).unwrap(), 2);
+    assert_eq!(store.pending_job_count(3).unwrap(), 3);
+    assert_eq!(store.job_count().unwrap(), 3);
+    assert!(store.job(9999).unwrap().is_none());
+}

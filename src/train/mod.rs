@@ -22,6 +22,8 @@
 //!
 //! # Modules
 //!
+//! - [`dataset`]: harvesting training snippets from real packages, and
+//!   joining them with teacher labels.
 //! - [`data`]: the JSONL row schema and per-task targets.
 //! - [`metrics`]: ROUGE-L, CodeXGLUE's smoothed BLEU-4, tag and link scores.
 //! - [`trainer`]: the training loop, [`optim`] its optimiser and schedule,
@@ -30,6 +32,7 @@
 
 mod checkpoint;
 pub mod data;
+pub mod dataset;
 mod encode;
 mod error;
 pub mod eval;

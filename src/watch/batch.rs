@@ -201,7 +201,7 @@ impl Batch<'_> {
         }
         if !ops.is_empty() {
             track_skips(skips, &ops);
-            store.transaction(|s| apply(s, ops))?;
+            store.transaction(|s| apply(s, ops, ingest.queue_enrichment))?;
         }
         out.changes.retain(|_, c| !c.is_empty());
         Ok(out)

@@ -124,7 +124,7 @@ impl Scan<'_> {
         report.gone += gone.len();
         let mut stale_skips: HashSet<PathBuf> = skips.keys().filter(|p| ours(p)).cloned().collect();
 
-        let mut pending = Pending::default();
+        let mut pending = Pending::new(ingest.queue_enrichment);
         let mut unreadable_dirs: Vec<PathBuf> = Vec::new();
         for item in walk(root) {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
@@ -224,19 +224,19 @@ struct Pending {
     ops: Vec<Op>,
     bytes: usize,
     since: Instant,
+    queue_enrichment: bool,
 }
 
-impl Default for Pending {
-    fn default() -> Self {
+impl Pending {
+    fn new(queue_enrichment: bool) -> Self {
         Pending {
             ops: Vec::new(),
             bytes: 0,
             since: Instant::now(),
+            queue_enrichment,
         }
     }
-}
 
-impl Pending {
     fn push(&mut self, ops: Vec<Op>, bytes: usize) {
         if self.ops.is_empty() {
             self.since = Instant::now();
@@ -259,7 +259,8 @@ impl Pending {
         let ops = std::mem::take(&mut self.ops);
         self.bytes = 0;
         track_skips(skips, &ops);
-        store.transaction(|s| apply(s, ops))?;
+        let queue = self.queue_enrichment;
+        store.transaction(|s| apply(s, ops, queue))?;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use super::sync::load_skips;
 use super::tests::{by_content, md, opts, set_title, store};
 use super::*;
+use crate::ingest::IngestOptions;
 use crate::store::Store;
 use std::fs;
 
@@ -168,4 +169,51 @@ fn scans_a_hundred_thousand_files() {
     eprintln!("first scan {first_time:?}, rescan {:?}", t.elapsed());
     assert_eq!(again.change.unchanged, 100_000);
     assert_eq!(store.pending_index_count().unwrap(), outbox);
+}
+
+#[test]
+fn new_and_changed_content_is_queued_for_enrichment_and_moves_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.md");
+    fs::write(&path, md(&[("A", "echo a"), ("B", "echo b")])).unwrap();
+    let mut store = store();
+    scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    assert_eq!(store.job_count().unwrap(), 2);
+    while let Some(job) = store.next_job(3).unwrap() {
+        store.finish_job(&job).unwrap();
+    }
+
+    // Unchanged, then only moved within the file: nothing to redo.
+    sync_file(&mut store, &path, &opts()).unwrap();
+    fs::write(
+        &path,
+        format!("# Notes\n\n{}", md(&[("A", "echo a"), ("B", "echo b")])),
+    )
+    .unwrap();
+    let change = sync_file(&mut store, &path, &opts()).unwrap();
+    assert_eq!(change.updated, 2, "{change:?}");
+    assert_eq!(store.job_count().unwrap(), 0);
+
+    // One fence edited: only its snippet is queued.
+    fs::write(&path, md(&[("A", "echo a"), ("B", "echo changed")])).unwrap();
+    sync_file(&mut store, &path, &opts()).unwrap();
+    let job = store.next_job(3).unwrap().unwrap();
+    assert_eq!(store.job_count().unwrap(), 1);
+    assert!(store
+        .get(job.snippet_id)
+        .unwrap()
+        .content
+        .contains("changed"));
+
+    // With enrichment disabled nothing is queued.
+    let off = IngestOptions {
+        queue_enrichment: false,
+        ..opts()
+    };
+    store.finish_job(&job).unwrap();
+    fs::write(dir.path().join("new.sh"), "ls -la\n").unwrap();
+    fs::write(&path, md(&[("A", "echo edited")])).unwrap();
+    scan_dir(&mut store, dir.path(), &off).unwrap();
+    assert_eq!(store.count().unwrap(), 2);
+    assert_eq!(store.job_count().unwrap(), 0);
 }

@@ -250,12 +250,17 @@ fn remove_all(stored: Vec<Snippet>) -> Plan {
 }
 
 /// Write planned operations. Run inside [`Store::transaction`] to make a
-/// batch atomic.
-pub(crate) fn apply(store: &Store, ops: Vec<Op>) -> Result<(), StoreError> {
+/// batch atomic. With `queue_enrichment`, new snippets and snippets whose
+/// content changed get an enrichment job in the same transaction (a snippet
+/// that only moved keeps what it has).
+pub(crate) fn apply(store: &Store, ops: Vec<Op>, queue_enrichment: bool) -> Result<(), StoreError> {
     for op in ops {
         match op {
             Op::Insert(new) => {
-                store.insert(&new)?;
+                let s = store.insert(&new)?;
+                if queue_enrichment {
+                    store.enqueue_job(s.id, &[])?;
+                }
             }
             Op::Update {
                 id,
@@ -263,7 +268,16 @@ pub(crate) fn apply(store: &Store, ops: Vec<Op>) -> Result<(), StoreError> {
                 language,
                 source,
                 secrets,
-            } => store.update_from_file(id, &content, &language, &source, &secrets)?,
+            } => {
+                let changed = queue_enrichment
+                    && store
+                        .find(id)?
+                        .is_some_and(|s| s.content_hash != crate::domain::content_hash(&content));
+                store.update_from_file(id, &content, &language, &source, &secrets)?;
+                if changed {
+                    store.enqueue_job(id, &[])?;
+                }
+            }
             Op::Delete(id) => {
                 store.delete(id)?;
             }
@@ -298,11 +312,12 @@ pub fn sync_file(
         skips: None,
     }
     .plan(path, Known::Unknown)?;
+    let queue = opts.queue_enrichment;
     if plan.change.is_empty() {
         // Only skip bookkeeping: one statement, no transaction to hold.
-        apply(store, plan.ops)?;
+        apply(store, plan.ops, queue)?;
     } else {
-        store.transaction(|s| apply(s, plan.ops))?;
+        store.transaction(|s| apply(s, plan.ops, queue))?;
     }
     Ok(plan.change)
 }

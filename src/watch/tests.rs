@@ -14,6 +14,7 @@ pub(super) fn store() -> Store {
 pub(super) fn opts() -> IngestOptions {
     IngestOptions {
         max_file_bytes: 64 * 1024,
+        ..IngestOptions::default()
     }
 }
 
@@ -187,7 +188,7 @@ fn identical_blocks_pair_up_by_index() {
     let path = std::path::Path::new("n.md");
     let store = store();
     let plan = match_blocks(Vec::new(), blocks.clone(), path, &mut Orphans::default());
-    super::sync::apply(&store, plan.ops).unwrap();
+    super::sync::apply(&store, plan.ops, false).unwrap();
     let stored = store.by_path(path).unwrap();
     assert_eq!(stored.len(), 2);
 

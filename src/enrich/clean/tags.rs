@@ -45,28 +45,14 @@ const STOP_TAGS: [&str; 22] = [
 pub fn normalize_tag(raw: &str) -> Option<String> {
     let trimmed = raw
         .trim()
-        .trim_matches(|c| matches!(c, '"' | '\'' | '`' | '*' | '“' | '”'))
-        .trim();
-    let trimmed = trimmed.strip_prefix('#').unwrap_or(trimmed);
-    let mut tag = String::with_capacity(trimmed.len());
-    for c in trimmed.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            c if c.is_whitespace() || c == '_' || c == '/' => '-',
-            c => c,
-        };
-        let allowed =
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '#' | '.' | '-');
-        if !allowed || (c == '-' && tag.ends_with('-')) {
-            continue;
-        }
-        tag.push(c);
-    }
-    let tag = tag.trim_matches(['-', '.']);
-    let has_alphanumeric = tag.chars().any(|c| c.is_ascii_alphanumeric());
-    if !has_alphanumeric || tag.len() > MAX_TAG_CHARS {
-        return None;
-    }
-    Some(tag.to_owned())
+        .trim_matches(|c| matches!(c, '"' | '\'' | '`' | '*' | '“' | '”'));
+    // The library's rules, plus what model output needs on top: ASCII only
+    // (a small model's non-ASCII tags are nearly always garbage) and short.
+    let tag = crate::domain::normalize_tag(trimmed)?;
+    let ascii: String = tag.chars().filter(char::is_ascii).collect();
+    let ascii = ascii.trim_matches(['-', '.']).replace("--", "-");
+    (ascii.chars().any(|c| c.is_ascii_alphanumeric()) && ascii.len() <= MAX_TAG_CHARS)
+        .then_some(ascii)
 }
 
 /// Three to six normalised, distinct tags from a comma- or line-separated

@@ -1,0 +1,403 @@
+//! Key bindings as data. [`BINDINGS`] is the single source: [`resolve`]
+//! looks keys up in it and the help overlay is generated from it, so the
+//! two cannot disagree.
+
+use super::input::Edit;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// A group of bindings that is active in some modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Active everywhere, looked up last.
+    Global,
+    List,
+    Preview,
+    Search,
+    /// Line editing, shared by every mode with a text input.
+    Input,
+    TagEdit,
+    TagPicker,
+    Confirm,
+    Help,
+    FirstRun,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "Everywhere",
+            Scope::List => "Snippet list",
+            Scope::Preview => "Full-screen preview",
+            Scope::Search => "Search",
+            Scope::Input => "Text input",
+            Scope::TagEdit => "Tag editor",
+            Scope::TagPicker => "Tag filter",
+            Scope::Confirm => "Confirmation",
+            Scope::Help => "Help",
+            Scope::FirstRun => "First run",
+        }
+    }
+
+    /// Order in the help overlay.
+    pub const ALL: [Scope; 10] = [
+        Scope::List,
+        Scope::Search,
+        Scope::Preview,
+        Scope::TagEdit,
+        Scope::TagPicker,
+        Scope::Input,
+        Scope::Confirm,
+        Scope::FirstRun,
+        Scope::Help,
+        Scope::Global,
+    ];
+}
+
+/// What a key asks for. Its meaning in detail depends on the mode (Down
+/// moves the selection in the list and scrolls in the preview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Interrupt,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    StartSearch,
+    ClearFilter,
+    Open,
+    Back,
+    Copy,
+    Edit,
+    New,
+    Delete,
+    EditTags,
+    TagFilter,
+    Help,
+    Accept,
+    Cancel,
+    Yes,
+    No,
+    LoadSamples,
+    SkipSamples,
+    Input(Edit),
+}
+
+impl Action {
+    /// Every action with a fixed binding (typed characters are not listed).
+    pub const ALL: [Action; 33] = [
+        Action::Quit,
+        Action::Interrupt,
+        Action::Down,
+        Action::Up,
+        Action::Top,
+        Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
+        Action::StartSearch,
+        Action::ClearFilter,
+        Action::Open,
+        Action::Back,
+        Action::Copy,
+        Action::Edit,
+        Action::New,
+        Action::Delete,
+        Action::EditTags,
+        Action::TagFilter,
+        Action::Help,
+        Action::Accept,
+        Action::Cancel,
+        Action::Yes,
+        Action::No,
+        Action::LoadSamples,
+        Action::SkipSamples,
+        Action::Input(Edit::Backspace),
+        Action::Input(Edit::Delete),
+        Action::Input(Edit::Left),
+        Action::Input(Edit::Right),
+        Action::Input(Edit::Home),
+        Action::Input(Edit::End),
+        Action::Input(Edit::DeleteWord),
+        Action::Input(Edit::DeleteToStart),
+    ];
+
+    pub fn help(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Interrupt => "quit at once",
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::StartSearch => "search as you type",
+            Action::ClearFilter => "clear search and tag filter",
+            Action::Open => "show snippet full-screen",
+            Action::Back => "back to the list",
+            Action::Copy => "copy content to the clipboard",
+            Action::Edit => "edit in $EDITOR",
+            Action::New => "new snippet in $EDITOR",
+            Action::Delete => "delete (asks first)",
+            Action::EditTags => "edit tags",
+            Action::TagFilter => "filter by tag",
+            Action::Help => "this help",
+            Action::Accept => "accept",
+            Action::Cancel => "cancel",
+            Action::Yes => "yes",
+            Action::No => "no",
+            Action::LoadSamples => "add sample snippets",
+            Action::SkipSamples => "start with an empty library",
+            Action::Input(Edit::Backspace) => "delete back",
+            Action::Input(Edit::Delete) => "delete forward",
+            Action::Input(Edit::Left) => "cursor left",
+            Action::Input(Edit::Right) => "cursor right",
+            Action::Input(Edit::Home) => "cursor to start",
+            Action::Input(Edit::End) => "cursor to end",
+            Action::Input(Edit::DeleteWord) => "delete word",
+            Action::Input(Edit::DeleteToStart) => "delete to start",
+            Action::Input(Edit::Insert(_)) => "type text",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub scope: Scope,
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+    pub action: Action,
+}
+
+const fn b(scope: Scope, code: KeyCode, action: Action) -> Binding {
+    Binding {
+        scope,
+        code,
+        mods: KeyModifiers::NONE,
+        action,
+    }
+}
+
+const fn ctrl(scope: Scope, c: char, action: Action) -> Binding {
+    Binding {
+        scope,
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+        action,
+    }
+}
+
+const fn ch(scope: Scope, c: char, action: Action) -> Binding {
+    b(scope, KeyCode::Char(c), action)
+}
+
+use Action as A;
+use KeyCode as K;
+use Scope as S;
+
+pub static BINDINGS: &[Binding] = &[
+    ctrl(S::Global, 'c', A::Interrupt),
+    // The list.
+    ch(S::List, 'j', A::Down),
+    b(S::List, K::Down, A::Down),
+    ch(S::List, 'k', A::Up),
+    b(S::List, K::Up, A::Up),
+    ch(S::List, 'g', A::Top),
+    b(S::List, K::Home, A::Top),
+    ch(S::List, 'G', A::Bottom),
+    b(S::List, K::End, A::Bottom),
+    b(S::List, K::PageDown, A::PageDown),
+    ctrl(S::List, 'd', A::PageDown),
+    b(S::List, K::PageUp, A::PageUp),
+    ctrl(S::List, 'u', A::PageUp),
+    ch(S::List, '/', A::StartSearch),
+    b(S::List, K::Esc, A::ClearFilter),
+    b(S::List, K::Enter, A::Open),
+    ch(S::List, 'y', A::Copy),
+    ch(S::List, 'e', A::Edit),
+    ch(S::List, 'n', A::New),
+    ch(S::List, 'd', A::Delete),
+    ch(S::List, 't', A::EditTags),
+    ch(S::List, 'T', A::TagFilter),
+    ch(S::List, '#', A::TagFilter),
+    ch(S::List, '?', A::Help),
+    ch(S::List, 'q', A::Quit),
+    // Search: arrows and fzf's Ctrl keys move while typing.
+    b(S::Search, K::Enter, A::Accept),
+    b(S::Search, K::Esc, A::Cancel),
+    b(S::Search, K::Down, A::Down),
+    ctrl(S::Search, 'n', A::Down),
+    ctrl(S::Search, 'j', A::Down),
+    b(S::Search, K::Up, A::Up),
+    ctrl(S::Search, 'p', A::Up),
+    ctrl(S::Search, 'k', A::Up),
+    b(S::Search, K::PageDown, A::PageDown),
+    b(S::Search, K::PageUp, A::PageUp),
+    // Full-screen preview: a pager.
+    ch(S::Preview, 'j', A::Down),
+    b(S::Preview, K::Down, A::Down),
+    ch(S::Preview, 'k', A::Up),
+    b(S::Preview, K::Up, A::Up),
+    ch(S::Preview, 'g', A::Top),
+    ch(S::Preview, 'G', A::Bottom),
+    b(S::Preview, K::PageDown, A::PageDown),
+    ch(S::Preview, ' ', A::PageDown),
+    b(S::Preview, K::PageUp, A::PageUp),
+    b(S::Preview, K::Esc, A::Back),
+    b(S::Preview, K::Enter, A::Back),
+    ch(S::Preview, 'q', A::Back),
+    ch(S::Preview, 'y', A::Copy),
+    ch(S::Preview, 'e', A::Edit),
+    ch(S::Preview, 't', A::EditTags),
+    ch(S::Preview, 'd', A::Delete),
+    ch(S::Preview, '?', A::Help),
+    // Line editing.
+    b(S::Input, K::Backspace, A::Input(Edit::Backspace)),
+    ctrl(S::Input, 'h', A::Input(Edit::Backspace)),
+    b(S::Input, K::Delete, A::Input(Edit::Delete)),
+    b(S::Input, K::Left, A::Input(Edit::Left)),
+    b(S::Input, K::Right, A::Input(Edit::Right)),
+    b(S::Input, K::Home, A::Input(Edit::Home)),
+    ctrl(S::Input, 'a', A::Input(Edit::Home)),
+    b(S::Input, K::End, A::Input(Edit::End)),
+    ctrl(S::Input, 'e', A::Input(Edit::End)),
+    ctrl(S::Input, 'w', A::Input(Edit::DeleteWord)),
+    ctrl(S::Input, 'u', A::Input(Edit::DeleteToStart)),
+    // Tag editor and tag picker.
+    b(S::TagEdit, K::Enter, A::Accept),
+    b(S::TagEdit, K::Esc, A::Cancel),
+    b(S::TagPicker, K::Enter, A::Accept),
+    b(S::TagPicker, K::Esc, A::Cancel),
+    b(S::TagPicker, K::Down, A::Down),
+    ctrl(S::TagPicker, 'n', A::Down),
+    b(S::TagPicker, K::Up, A::Up),
+    ctrl(S::TagPicker, 'p', A::Up),
+    b(S::TagPicker, K::PageDown, A::PageDown),
+    b(S::TagPicker, K::PageUp, A::PageUp),
+    // Dialogs.
+    ch(S::Confirm, 'y', A::Yes),
+    ch(S::Confirm, 'Y', A::Yes),
+    ch(S::Confirm, 'n', A::No),
+    ch(S::Confirm, 'N', A::No),
+    b(S::Confirm, K::Esc, A::No),
+    ch(S::Help, 'j', A::Down),
+    b(S::Help, K::Down, A::Down),
+    ch(S::Help, 'k', A::Up),
+    b(S::Help, K::Up, A::Up),
+    b(S::Help, K::Esc, A::Back),
+    ch(S::Help, 'q', A::Back),
+    ch(S::Help, '?', A::Back),
+    b(S::Help, K::Enter, A::Back),
+    b(S::FirstRun, K::Enter, A::LoadSamples),
+    ch(S::FirstRun, 's', A::LoadSamples),
+    ch(S::FirstRun, 'n', A::New),
+    b(S::FirstRun, K::Esc, A::SkipSamples),
+    ch(S::FirstRun, 'q', A::Quit),
+];
+
+/// Terminals disagree on whether `G` or `#` carry SHIFT; the character
+/// alone says what was typed.
+fn normalise(key: &KeyEvent) -> (KeyCode, KeyModifiers) {
+    let mut mods = key.modifiers;
+    if matches!(key.code, KeyCode::Char(_)) {
+        mods.remove(KeyModifiers::SHIFT);
+    }
+    (key.code, mods)
+}
+
+/// The action for `key` in the first of `scopes` that binds it. In a chain
+/// with [`Scope::Input`], a plain character that nothing binds is text.
+pub fn resolve(scopes: &[Scope], key: &KeyEvent) -> Option<Action> {
+    let (code, mods) = normalise(key);
+    let bound = scopes
+        .iter()
+        .chain(std::iter::once(&Scope::Global))
+        .find_map(|scope| {
+            BINDINGS
+                .iter()
+                .find(|bd| bd.scope == *scope && bd.code == code && bd.mods == mods)
+        });
+    if let Some(bd) = bound {
+        return Some(bd.action);
+    }
+    match code {
+        KeyCode::Char(c)
+            if scopes.contains(&Scope::Input)
+                && !mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(Action::Input(Edit::Insert(c)))
+        }
+        _ => None,
+    }
+}
+
+/// How a key is written in the help and hints.
+pub fn key_label(code: KeyCode, mods: KeyModifiers) -> String {
+    let base = match code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        KeyCode::Delete => "Del".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Tab => "Tab".into(),
+        other => format!("{other:?}"),
+    };
+    if mods.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}
+
+/// One line of the help: every key of an action in a scope, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpEntry {
+    pub keys: String,
+    pub text: &'static str,
+}
+
+/// The help overlay's content, generated from [`BINDINGS`].
+pub fn help_sections() -> Vec<(Scope, Vec<HelpEntry>)> {
+    Scope::ALL
+        .iter()
+        .map(|&scope| {
+            let mut actions: Vec<Action> = Vec::new();
+            for bd in BINDINGS.iter().filter(|bd| bd.scope == scope) {
+                if !actions.contains(&bd.action) {
+                    actions.push(bd.action);
+                }
+            }
+            let entries = actions
+                .into_iter()
+                .map(|action| HelpEntry {
+                    keys: keys_for(scope, action).join(", "),
+                    text: action.help(),
+                })
+                .collect();
+            (scope, entries)
+        })
+        .collect()
+}
+
+/// Labels of the keys bound to `action` in `scope`, in table order.
+pub fn keys_for(scope: Scope, action: Action) -> Vec<String> {
+    BINDINGS
+        .iter()
+        .filter(|bd| bd.scope == scope && bd.action == action)
+        .map(|bd| key_label(bd.code, bd.mods))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

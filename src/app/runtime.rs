@@ -1,0 +1,278 @@
+//! The event loop: read events, let `update` decide, do the effects, draw.
+
+use super::clipboard::SystemClipboard;
+use super::event::AppEvent;
+use super::input::LineInput;
+use super::search::{self, SearchRequest};
+use super::state::AppState;
+use super::terminal::{TerminalSession, TtyWriter};
+use super::update::{update, Effect};
+use super::workers::{self, InputGate, Refresh};
+use super::{AppContext, AppError, SamplesProvider};
+use crate::config::UiConfig;
+use crate::domain::Snippet;
+use crate::index::SearchIndex;
+use crate::store::Store;
+use crate::ui::{self, Highlighter};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+
+/// Events handled between two frames at most, so a flood (a watcher
+/// importing a big folder) cannot starve drawing.
+const MAX_EVENTS_PER_FRAME: usize = 256;
+/// Summaries read before the first frame: more than any screen shows, and
+/// cheap however large the library is. The rest follows right after.
+const FIRST_PAGE: usize = 500;
+
+pub(super) struct Runtime<'a> {
+    pub(super) session: TerminalSession,
+    pub(super) state: AppState,
+    pub(super) store: &'a Store,
+    events: Receiver<AppEvent>,
+    search: Sender<SearchRequest>,
+    library: Option<Sender<Refresh>>,
+    input: Arc<InputGate>,
+    highlighter: Highlighter,
+    pub(super) clipboard: SystemClipboard,
+    pub(super) osc52: bool,
+    pub(super) tmux: bool,
+    pub(super) samples: Option<&'a SamplesProvider>,
+    pub(super) chosen: Option<Snippet>,
+    quit: bool,
+}
+
+struct Parts<'a> {
+    writer: TtyWriter,
+    state: AppState,
+    store: &'a Store,
+    index: Arc<SearchIndex>,
+    tx: Sender<AppEvent>,
+    rx: Receiver<AppEvent>,
+    library: Option<Sender<Refresh>>,
+    ui: UiConfig,
+    samples: Option<&'a SamplesProvider>,
+}
+
+impl<'a> Runtime<'a> {
+    fn start(p: Parts<'a>) -> Result<Runtime<'a>, AppError> {
+        // Load the list before touching the terminal: a failure here then
+        // prints normally instead of on a half-set-up screen.
+        let first_page = Arc::new(p.store.recent_summaries(Some(FIRST_PAGE))?);
+        let search = search::spawn_worker(p.index, p.tx.clone()).map_err(AppError::Thread)?;
+        workers::spawn_ticks(p.tx.clone()).map_err(AppError::Thread)?;
+        let session = TerminalSession::start(p.writer).map_err(AppError::Terminal)?;
+        let input = workers::spawn_input(p.tx.clone()).map_err(AppError::Thread)?;
+        let mut rt = Runtime {
+            session,
+            state: p.state,
+            store: p.store,
+            events: p.rx,
+            search,
+            library: p.library,
+            input,
+            highlighter: Highlighter::new(&p.ui.theme),
+            clipboard: SystemClipboard::default(),
+            osc52: p.ui.osc52,
+            tmux: std::env::var_os("TMUX").is_some(),
+            samples: p.samples,
+            chosen: None,
+            quit: false,
+        };
+        let size = rt.session.terminal.size().map_err(AppError::Terminal)?;
+        rt.handle(AppEvent::Resize(size.width, size.height));
+        let complete = first_page.len() < FIRST_PAGE;
+        rt.handle(if complete {
+            AppEvent::Loaded(first_page)
+        } else {
+            AppEvent::FirstPage(first_page)
+        });
+        Ok(rt)
+    }
+
+    fn run(&mut self) -> Result<(), AppError> {
+        self.draw()?;
+        // The rest of the library and the syntax definitions load only
+        // once something is on screen.
+        if self.state.partial {
+            for ev in self.reload() {
+                self.handle(ev);
+            }
+        }
+        self.highlighter.load();
+        while !self.quit {
+            self.draw()?;
+            let Ok(first) = self.events.recv() else {
+                break;
+            };
+            self.handle(first);
+            let mut handled = 1;
+            while !self.quit && handled < MAX_EVENTS_PER_FRAME {
+                let Ok(ev) = self.events.try_recv() else {
+                    break;
+                };
+                self.handle(ev);
+                handled += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn draw(&mut self) -> Result<(), AppError> {
+        let (state, hl) = (&self.state, &mut self.highlighter);
+        self.session
+            .terminal
+            .draw(|f| ui::draw(f, state, hl))
+            .map_err(AppError::Terminal)?;
+        Ok(())
+    }
+
+    /// Feed one event through `update`, and the events its effects produce
+    /// right away, before the next frame.
+    fn handle(&mut self, event: AppEvent) {
+        let mut queue = VecDeque::from([event]);
+        while let Some(ev) = queue.pop_front() {
+            for effect in update(&mut self.state, ev) {
+                queue.extend(self.execute(effect));
+            }
+        }
+    }
+
+    fn execute(&mut self, effect: Effect) -> Vec<AppEvent> {
+        match effect {
+            Effect::Search(query) => {
+                let request = SearchRequest {
+                    query,
+                    summaries: Arc::clone(&self.state.summaries),
+                };
+                match self.search.send(request) {
+                    Ok(()) => Vec::new(),
+                    Err(_) => vec![AppEvent::Error("The search worker stopped.".into())],
+                }
+            }
+            Effect::LoadPreview(id) => match self.store.find(id) {
+                Ok(Some(s)) => vec![AppEvent::Preview(Box::new(s))],
+                Ok(None) => Vec::new(),
+                Err(e) => vec![AppEvent::Error(format!("Cannot load snippet {id}: {e}"))],
+            },
+            Effect::LoadTagCounts => match self.store.tag_counts() {
+                Ok(t) => vec![AppEvent::TagCounts(t)],
+                Err(e) => vec![AppEvent::Error(format!("Cannot load tags: {e}"))],
+            },
+            Effect::Copy(id) => vec![self.copy(id)],
+            Effect::EditInEditor(id) => vec![self.edit(id)],
+            Effect::NewInEditor => vec![self.new_snippet()],
+            Effect::Delete(id) => self.delete(id),
+            Effect::SetTags(id, tags) => self.set_tags(id, tags),
+            Effect::LoadSamples => self.load_samples(),
+            Effect::Reload => self.reload(),
+            Effect::Choose(id) => match self.store.get(id) {
+                Ok(s) => {
+                    self.chosen = Some(s);
+                    self.quit = true;
+                    Vec::new()
+                }
+                Err(e) => vec![AppEvent::Error(format!("Cannot load snippet {id}: {e}"))],
+            },
+            Effect::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Ask the library worker for fresh summaries (and an index sync); pick
+    /// mode has no worker and reads them here.
+    pub(super) fn reload(&mut self) -> Vec<AppEvent> {
+        if let Some(lib) = &self.library {
+            if lib.send(Refresh).is_ok() {
+                return Vec::new();
+            }
+            self.library = None;
+        }
+        match self.store.summaries() {
+            Ok(s) => vec![AppEvent::Loaded(Arc::new(s))],
+            Err(e) => vec![AppEvent::Error(format!("Cannot reload the library: {e}"))],
+        }
+    }
+
+    /// Run `f` with the terminal handed back to the user.
+    pub(super) fn suspended<T>(&mut self, f: impl FnOnce() -> T) -> Result<T, std::io::Error> {
+        self.input.pause();
+        if let Err(e) = self.session.suspend() {
+            self.input.resume();
+            return Err(e);
+        }
+        let out = f();
+        let resumed = self.session.resume();
+        self.input.resume();
+        resumed.map(|()| out)
+    }
+}
+
+impl Drop for Runtime<'_> {
+    fn drop(&mut self) {
+        self.input.stop();
+    }
+}
+
+pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
+    let AppContext {
+        paths,
+        config,
+        store,
+        index,
+        samples,
+        tx,
+        rx,
+    } = ctx;
+    let library = if store.path() == Path::new(":memory:") {
+        None
+    } else {
+        let worker = workers::spawn_library(
+            store.path().to_path_buf(),
+            paths.backups_dir(),
+            Arc::clone(&index),
+            tx.clone(),
+        )
+        .map_err(AppError::Thread)?;
+        Some(worker)
+    };
+    let mut rt = Runtime::start(Parts {
+        writer: TtyWriter::Stdout(std::io::stdout()),
+        state: AppState::new(false),
+        store: &store,
+        index,
+        tx,
+        rx,
+        library,
+        ui: config.ui,
+        samples: samples.as_ref(),
+    })?;
+    rt.run()
+}
+
+pub(super) fn pick(
+    store: &Store,
+    index: Arc<SearchIndex>,
+    query: &str,
+) -> Result<Option<Snippet>, AppError> {
+    let writer = TtyWriter::controlling_terminal().map_err(AppError::NoTerminal)?;
+    let mut state = AppState::new(true);
+    state.query = LineInput::with_text(query);
+    let (tx, rx) = mpsc::channel();
+    let mut rt = Runtime::start(Parts {
+        writer,
+        state,
+        store,
+        index,
+        tx,
+        rx,
+        library: None,
+        ui: UiConfig::default(),
+        samples: None,
+    })?;
+    rt.run()?;
+    Ok(rt.chosen.take())
+}

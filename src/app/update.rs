@@ -1,0 +1,308 @@
+//! `update(state, event) -> effects`: every decision the UI makes, with no
+//! IO, so that it can be tested without a terminal.
+
+use super::event::{AppEvent, EditorOutcome};
+use super::keymap::Action;
+use super::state::{AppState, Mode, Screen};
+use crate::domain::SnippetId;
+use crate::store::SnippetSummary;
+use crate::ui::layout;
+use std::sync::Arc;
+
+/// IO that `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Rank the library for this (effective) query.
+    Search(String),
+    LoadPreview(SnippetId),
+    LoadTagCounts,
+    Copy(SnippetId),
+    EditInEditor(SnippetId),
+    NewInEditor,
+    Delete(SnippetId),
+    SetTags(SnippetId, Vec<String>),
+    LoadSamples,
+    /// Reload the summaries from the store.
+    Reload,
+    /// Pick mode: this snippet was chosen.
+    Choose(SnippetId),
+    Quit,
+}
+
+pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
+    match event {
+        AppEvent::Key(key) => super::keys::on_key(state, key),
+        AppEvent::Resize(w, h) => {
+            state.size = (w, h);
+            scroll_into_view(state);
+            Vec::new()
+        }
+        AppEvent::Tick => {
+            state.ticks += 1;
+            if state
+                .message
+                .as_ref()
+                .is_some_and(|m| m.expires_at <= state.ticks)
+            {
+                state.message = None;
+            }
+            Vec::new()
+        }
+        AppEvent::SearchResults { query, hits } => on_results(state, &query, &hits),
+        AppEvent::LibraryChanged => vec![Effect::Reload],
+        AppEvent::Loaded(summaries) => {
+            state.partial = false;
+            on_loaded(state, summaries)
+        }
+        AppEvent::FirstPage(summaries) => {
+            state.partial = true;
+            on_loaded(state, summaries)
+        }
+        AppEvent::Preview(snippet) => {
+            if state.selected_id() == Some(snippet.id) {
+                state.preview = Some(snippet);
+            }
+            Vec::new()
+        }
+        AppEvent::TagCounts(tags) => {
+            if let Mode::TagPicker(picker) = &mut state.mode {
+                picker.tags = Some(tags);
+                picker.selected = 0;
+            }
+            Vec::new()
+        }
+        AppEvent::Watch(text) => {
+            state.watch = Some(text);
+            Vec::new()
+        }
+        AppEvent::Index(status) => {
+            state.index = status;
+            Vec::new()
+        }
+        AppEvent::Status(text) => {
+            state.info(text);
+            Vec::new()
+        }
+        AppEvent::Error(text) => {
+            state.error(text);
+            Vec::new()
+        }
+        AppEvent::Copied { ok, detail } => {
+            if ok {
+                state.info(detail);
+            } else {
+                state.error(detail);
+            }
+            Vec::new()
+        }
+        AppEvent::SamplesLoaded(n) => {
+            if n == 0 {
+                state.error("No sample snippets are available in this build.");
+            } else {
+                state.info(format!("Added {n} sample snippets."));
+            }
+            state.screen = Screen::Browse;
+            vec![Effect::Reload]
+        }
+        AppEvent::EditorDone(outcome) => on_editor_done(state, outcome),
+    }
+}
+
+fn on_editor_done(state: &mut AppState, outcome: EditorOutcome) -> Vec<Effect> {
+    match outcome {
+        EditorOutcome::Saved(id) => {
+            state.info("Saved.");
+            state.select_after_load = Some(id);
+            vec![Effect::Reload]
+        }
+        EditorOutcome::Created(id) => {
+            state.info("Created a new snippet.");
+            state.screen = Screen::Browse;
+            state.select_after_load = Some(id);
+            vec![Effect::Reload]
+        }
+        EditorOutcome::OpenedFile(path) => {
+            state.info(format!(
+                "Closed {}; the watcher updates the snippet when the file changes.",
+                path.display()
+            ));
+            vec![Effect::Reload]
+        }
+        EditorOutcome::Unchanged => {
+            state.info("No changes; nothing saved.");
+            Vec::new()
+        }
+        EditorOutcome::Aborted(code) => {
+            let status = code.map_or("a signal".to_string(), |c| format!("status {c}"));
+            state.error(format!("The editor exited with {status}; nothing saved."));
+            Vec::new()
+        }
+    }
+}
+
+fn on_loaded(state: &mut AppState, summaries: Arc<Vec<SnippetSummary>>) -> Vec<Effect> {
+    let keep = state.select_after_load.take().or(state.selected_id());
+    let first_load = !state.loaded;
+    state.loaded = true;
+    state.by_id = summaries
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id, i))
+        .collect();
+    let old_visible: Vec<SnippetId> = state
+        .visible
+        .iter()
+        .filter_map(|&i| state.summaries.get(i).map(|s| s.id))
+        .collect();
+    state.summaries = summaries;
+    let mut effects = Vec::new();
+    let query = state.effective_query();
+    if query.is_empty() {
+        state.visible = (0..state.summaries.len()).collect();
+    } else {
+        // Keep showing the old results (minus deleted ones) until the
+        // re-run search answers.
+        state.visible = old_visible
+            .iter()
+            .filter_map(|id| state.by_id.get(id).copied())
+            .collect();
+        state.pending_query = Some(query.clone());
+        effects.push(Effect::Search(query));
+    }
+    if first_load && state.summaries.is_empty() && !state.pick {
+        state.screen = Screen::FirstRun;
+    }
+    // Stay on the same snippet; if it is gone, on its next neighbour that
+    // is still there, as a deleted line's neighbour takes its place.
+    let mut candidates: Vec<SnippetId> = keep.into_iter().collect();
+    if let Some(pos) = keep.and_then(|k| old_visible.iter().position(|&id| id == k)) {
+        candidates.extend(&old_visible[pos + 1..]);
+        candidates.extend(old_visible[..pos].iter().rev());
+    }
+    select_first_present(state, &candidates);
+    // The selected snippet itself may be what changed.
+    state.preview = None;
+    effects.extend(preview_effect(state));
+    effects
+}
+
+fn select_first_present(state: &mut AppState, candidates: &[SnippetId]) {
+    if candidates.is_empty() {
+        state.selected = 0;
+        scroll_into_view(state);
+        return;
+    }
+    let position: std::collections::HashMap<SnippetId, usize> = state
+        .visible
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, &i)| state.summaries.get(i).map(|s| (s.id, pos)))
+        .collect();
+    state.selected = candidates
+        .iter()
+        .find_map(|id| position.get(id).copied())
+        .unwrap_or(0);
+    scroll_into_view(state);
+}
+
+fn on_results(state: &mut AppState, query: &str, hits: &[SnippetId]) -> Vec<Effect> {
+    if query.is_empty() || query != state.effective_query() {
+        return Vec::new();
+    }
+    state.pending_query = None;
+    state.visible = hits
+        .iter()
+        .filter_map(|id| state.by_id.get(id).copied())
+        .collect();
+    state.selected = 0;
+    state.list_offset = 0;
+    preview_effect(state)
+}
+
+/// Load the selected snippet for the preview unless it is already there.
+fn preview_effect(state: &mut AppState) -> Vec<Effect> {
+    match state.selected_id() {
+        Some(id) if state.preview.as_ref().is_some_and(|p| p.id == id) => Vec::new(),
+        Some(id) => {
+            state.preview_scroll = 0;
+            vec![Effect::LoadPreview(id)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The query changed: show everything, or ask for a search.
+pub(super) fn requery(state: &mut AppState) -> Vec<Effect> {
+    let query = state.effective_query();
+    state.selected = 0;
+    state.list_offset = 0;
+    if query.is_empty() {
+        state.pending_query = None;
+        state.visible = (0..state.summaries.len()).collect();
+        preview_effect(state)
+    } else {
+        state.pending_query = Some(query.clone());
+        vec![Effect::Search(query)]
+    }
+}
+
+fn list_rows(state: &AppState) -> usize {
+    layout::list_rows(state.size.0, state.size.1)
+}
+
+fn scroll_into_view(state: &mut AppState) {
+    let rows = list_rows(state);
+    let len = state.visible.len();
+    if state.selected < state.list_offset {
+        state.list_offset = state.selected;
+    } else if state.selected >= state.list_offset + rows {
+        state.list_offset = state.selected + 1 - rows;
+    }
+    state.list_offset = state.list_offset.min(len.saturating_sub(rows));
+}
+
+pub(super) fn move_selection(state: &mut AppState, action: Action) -> Vec<Effect> {
+    let len = state.visible.len();
+    if len == 0 {
+        return Vec::new();
+    }
+    let page = list_rows(state).max(1);
+    let last = len - 1;
+    let before = state.selected;
+    state.selected = match action {
+        Action::Down => (state.selected + 1).min(last),
+        Action::Up => state.selected.saturating_sub(1),
+        Action::Top => 0,
+        Action::Bottom => last,
+        Action::PageDown => (state.selected + page).min(last),
+        Action::PageUp => state.selected.saturating_sub(page),
+        _ => state.selected,
+    };
+    if state.selected == before {
+        return Vec::new();
+    }
+    scroll_into_view(state);
+    preview_effect(state)
+}
+
+pub(super) fn scroll_preview(state: &mut AppState, action: Action) {
+    let lines = state
+        .current_preview()
+        .map_or(0, |p| p.content.lines().count());
+    let page = layout::preview_page(state.size.0, state.size.1);
+    let max = lines.saturating_sub(page);
+    state.preview_scroll = match action {
+        Action::Down => state.preview_scroll + 1,
+        Action::Up => state.preview_scroll.saturating_sub(1),
+        Action::Top => 0,
+        Action::Bottom => max,
+        Action::PageDown => state.preview_scroll + page,
+        Action::PageUp => state.preview_scroll.saturating_sub(page),
+        _ => state.preview_scroll,
+    }
+    .min(max);
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -1,0 +1,456 @@
+//! The four tasks run on a loaded model: one prefill of the snippet, then
+//! each task's adapter over its own short suffix.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crate::domain::Provenance;
+use crate::model::{
+    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model, ModelError,
+};
+use crate::paths::Paths;
+use crate::store::StoreError;
+
+use super::adapters::{load_task_adapter, AdapterSource, TaskAdapter};
+use super::clean::{clean, clean_tags_with_language, Cleaned, Rejected};
+use super::links::{load_table, LinkTable, TableError, MAX_LINKS};
+use super::prompt::{load_prompts, PromptError, Prompts};
+use super::task::Task;
+use super::truncate::CodeBudget;
+use super::Enrichment;
+
+/// Everything that can stop enrichment.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichError {
+    #[error("no model installed: run `snipdex model fetch` (looked in {})", .models_dir.display())]
+    NoModel { models_dir: PathBuf },
+    #[error("cannot load the model {}: {source}", .path.display())]
+    Model {
+        path: PathBuf,
+        #[source]
+        source: ModelError,
+    },
+    #[error("the {task} adapter {} cannot be used: {source}", .file.display())]
+    Adapter {
+        task: Task,
+        file: PathBuf,
+        #[source]
+        source: ModelError,
+    },
+    #[error("adapter folder {} does not exist", .0.display())]
+    AdapterDirMissing(PathBuf),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    LinkTable(#[from] TableError),
+    #[error("the snippet does not fit the model's context even when cut to {chars} characters")]
+    PromptTooLong { chars: usize },
+    #[error("{stage} failed: {source}")]
+    Run {
+        stage: &'static str,
+        #[source]
+        source: ModelError,
+    },
+    #[error("enrichment was cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the enrichment worker thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Token budget of each task's answer; the clean-up rules cap the fields
+/// well below these, so a longer answer is rambling.
+pub fn max_tokens(task: Task) -> usize {
+    match task {
+        Task::Title => 16,
+        Task::Description => 48,
+        Task::Tags => 24,
+        Task::Links => 24,
+    }
+}
+
+/// Tunables of [`Enricher::load_with`].
+#[derive(Debug, Clone)]
+pub struct EnricherOptions {
+    /// Kernel choice; [`ForwardMode::Quantized`] makes the shared and the
+    /// unshared paths agree bit for bit (used by the equivalence tests).
+    pub mode: ForwardMode,
+    /// Folder of prompt template overrides (`system.txt`, `title.txt`, ...).
+    pub prompts_dir: Option<PathBuf>,
+    /// A user's doc-link table laid over the embedded one.
+    pub link_table: Option<PathBuf>,
+    /// How much of a snippet goes into the prompt (cut further when the
+    /// model's context is smaller).
+    pub budget: CodeBudget,
+}
+
+impl Default for EnricherOptions {
+    fn default() -> Self {
+        Self {
+            mode: ForwardMode::default(),
+            prompts_dir: None,
+            link_table: None,
+            budget: CodeBudget::default(),
+        }
+    }
+}
+
+impl EnricherOptions {
+    /// Defaults plus the user's overrides in the config folder.
+    pub fn for_paths(paths: &Paths) -> Self {
+        Self {
+            prompts_dir: Some(paths.config_dir.join("prompts")),
+            link_table: Some(paths.config_dir.join("doclinks.toml")),
+            ..Self::default()
+        }
+    }
+}
+
+/// One task's answer before and after clean-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRun {
+    pub task: Task,
+    /// Generated tokens (the stop token excluded).
+    pub tokens: Vec<u32>,
+    /// The decoded answer as the model wrote it.
+    pub raw: String,
+    pub finish: FinishReason,
+    /// Why the answer was not used, if it was not.
+    pub rejected: Option<String>,
+    pub ms: u64,
+}
+
+/// What one snippet's enrichment produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrichOutput {
+    /// The language the prompt named (given, or detected).
+    pub language: String,
+    /// Cleaned fields; `None` where a task was not run or was rejected.
+    pub fields: Enrichment,
+    /// One entry per task run, in run order.
+    pub runs: Vec<TaskRun>,
+    pub prefix_tokens: usize,
+    pub prefill_ms: u64,
+    pub total_ms: u64,
+}
+
+impl EnrichOutput {
+    /// Tasks whose answer was rejected, with the reason.
+    pub fn rejected(&self) -> impl Iterator<Item = (Task, &str)> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.rejected.as_deref().map(|why| (r.task, why)))
+    }
+}
+
+/// A loaded model with its task adapters, prompts and doc-link table.
+#[derive(Debug)]
+pub struct Enricher {
+    model: Model,
+    adapters: Vec<(Task, TaskAdapter)>,
+    prompts: Prompts,
+    links: LinkTable,
+    budget: CodeBudget,
+    model_label: String,
+}
+
+impl Enricher {
+    /// Loads the model at `model_path` and each task's adapter from
+    /// `adapters`, with the default options.
+    pub fn load(model_path: &Path, adapters: &AdapterSource) -> Result<Self, EnrichError> {
+        Self::load_with(model_path, adapters, &EnricherOptions::default())
+    }
+
+    pub fn load_with(
+        model_path: &Path,
+        adapters: &AdapterSource,
+        opts: &EnricherOptions,
+    ) -> Result<Self, EnrichError> {
+        let prompts = load_prompts(opts.prompts_dir.as_deref())?;
+        let links = load_table(opts.link_table.as_deref())?;
+        let model =
+            Model::load_with(model_path, &LoadOptions { mode: opts.mode }).map_err(|source| {
+                EnrichError::Model {
+                    path: model_path.to_path_buf(),
+                    source,
+                }
+            })?;
+        let mut loaded = Vec::new();
+        for task in Task::ALL {
+            match adapters.locate(task)? {
+                Some(dir) => {
+                    let adapter = load_task_adapter(task, &dir, model.config())?;
+                    tracing::info!(%task, dir = %dir.display(), "loaded adapter");
+                    loaded.push((task, adapter));
+                }
+                None => tracing::info!(%task, "no adapter; running zero-shot"),
+            }
+        }
+        let model_label = model_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        Ok(Self {
+            model,
+            adapters: loaded,
+            prompts,
+            links,
+            budget: opts.budget,
+            model_label,
+        })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The folder `task`'s adapter was loaded from; `None` means zero-shot.
+    pub fn adapter_dir(&self, task: Task) -> Option<&Path> {
+        self.adapter(task).map(|a| a.dir.as_path())
+    }
+
+    fn adapter(&self, task: Task) -> Option<&TaskAdapter> {
+        self.adapters
+            .iter()
+            .find(|(t, _)| *t == task)
+            .map(|(_, a)| a)
+    }
+
+    /// What a field written by `task` records as its origin.
+    pub fn provenance(&self, task: Task) -> Provenance {
+        let (adapter, version) = match self.adapter(task) {
+            Some(a) => (task.name().to_owned(), a.version.clone()),
+            None => ("none".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        };
+        Provenance::Model {
+            model: self.model_label.clone(),
+            adapter,
+            version,
+        }
+    }
+
+    /// All four fields of a snippet from one shared prefill.
+    pub fn enrich(
+        &self,
+        code: &str,
+        language: Option<&str>,
+        file_name: Option<&str>,
+    ) -> Result<EnrichOutput, EnrichError> {
+        self.enrich_tasks(code, language, file_name, &Task::ALL, None)
+    }
+
+    /// `tasks` of a snippet from one shared prefill. `cancel`, checked
+    /// between tasks, ends the work early with [`EnrichError::Cancelled`].
+    pub fn enrich_tasks(
+        &self,
+        code: &str,
+        language: Option<&str>,
+        file_name: Option<&str>,
+        tasks: &[Task],
+        cancel: Option<&AtomicBool>,
+    ) -> Result<EnrichOutput, EnrichError> {
+        let started = Instant::now();
+        let language = resolve_language(code, language, file_name);
+        let (prefix, suffixes) = self.prompt_tokens(code, &language, file_name, tasks)?;
+        let cache = self
+            .model
+            .prefill(&prefix)
+            .map_err(|source| EnrichError::Run {
+                stage: "reading the snippet",
+                source,
+            })?;
+        let prefill_ms = elapsed_ms(started);
+        let mut runs = Vec::with_capacity(tasks.len());
+        for (&task, suffix) in tasks.iter().zip(&suffixes) {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(EnrichError::Cancelled);
+            }
+            runs.push(self.run_task(task, code, &language, |opts, adapter| {
+                self.model.generate(&cache, suffix, adapter, opts)
+            })?);
+        }
+        Ok(self.finish(code, language, runs, prefix.len(), prefill_ms, started))
+    }
+
+    /// The same work without sharing: every task reads the whole prompt
+    /// again. The reference for the shared path, and its benchmark baseline.
+    pub fn enrich_unshared(
+        &self,
+        code: &str,
+        language: Option<&str>,
+        file_name: Option<&str>,
+    ) -> Result<EnrichOutput, EnrichError> {
+        let started = Instant::now();
+        let language = resolve_language(code, language, file_name);
+        let (prefix, suffixes) = self.prompt_tokens(code, &language, file_name, &Task::ALL)?;
+        let mut runs = Vec::with_capacity(Task::ALL.len());
+        for (task, suffix) in Task::ALL.into_iter().zip(&suffixes) {
+            let prompt: Vec<u32> = prefix.iter().chain(suffix).copied().collect();
+            runs.push(self.run_task(task, code, &language, |opts, adapter| {
+                self.model
+                    .generate_unshared(&prompt, prefix.len(), adapter, opts)
+            })?);
+        }
+        Ok(self.finish(code, language, runs, prefix.len(), 0, started))
+    }
+
+    fn run_task(
+        &self,
+        task: Task,
+        code: &str,
+        language: &str,
+        generate: impl FnOnce(&GenerateOptions, Option<&Adapter>) -> crate::model::Result<Generation>,
+    ) -> Result<(TaskRun, Option<Cleaned>), EnrichError> {
+        let started = Instant::now();
+        let opts = GenerateOptions {
+            max_tokens: max_tokens(task),
+            ..GenerateOptions::default()
+        };
+        let adapter = self.adapter(task).map(|a| &a.adapter);
+        let generation = generate(&opts, adapter).map_err(|source| EnrichError::Run {
+            stage: task_stage(task),
+            source,
+        })?;
+        let (cleaned, rejected) = match clean_answer(task, &generation.text, code, language) {
+            Ok(c) => (Some(c), None),
+            Err(r) => {
+                tracing::info!(%task, reason = r.reason(), raw = %generation.text, "model output rejected");
+                (None, Some(r.reason().to_owned()))
+            }
+        };
+        let run = TaskRun {
+            task,
+            tokens: generation.tokens,
+            raw: generation.text,
+            finish: generation.finish,
+            rejected,
+            ms: elapsed_ms(started),
+        };
+        Ok((run, cleaned))
+    }
+
+    /// Puts the cleaned answers into fields. Links always come from the
+    /// resolver, which works from the code alone when the names were rejected.
+    fn finish(
+        &self,
+        code: &str,
+        language: String,
+        results: Vec<(TaskRun, Option<Cleaned>)>,
+        prefix_tokens: usize,
+        prefill_ms: u64,
+        started: Instant,
+    ) -> EnrichOutput {
+        let mut fields = Enrichment::default();
+        let mut runs = Vec::with_capacity(results.len());
+        for (run, cleaned) in results {
+            match (run.task, cleaned) {
+                (_, Some(Cleaned::Title(t))) => fields.title = Some(t),
+                (_, Some(Cleaned::Description(d))) => fields.description = Some(d),
+                (_, Some(Cleaned::Tags(t))) => fields.tags = Some(t),
+                (Task::Links, names) => {
+                    let names = match names {
+                        Some(Cleaned::LinkNames(n)) => n,
+                        _ => Vec::new(),
+                    };
+                    fields.links = Some(self.links.resolve(code, &language, &names, MAX_LINKS));
+                }
+                _ => {}
+            }
+            runs.push(run);
+        }
+        EnrichOutput {
+            language,
+            fields,
+            runs,
+            prefix_tokens,
+            prefill_ms,
+            total_ms: elapsed_ms(started),
+        }
+    }
+
+    /// The shared prefix and each task's suffix as tokens, with the code cut
+    /// further when the model's context is too small for the default budget.
+    fn prompt_tokens(
+        &self,
+        code: &str,
+        language: &str,
+        file_name: Option<&str>,
+        tasks: &[Task],
+    ) -> Result<(Vec<u32>, Vec<Vec<u32>>), EnrichError> {
+        let tok = self.model.tokenizer();
+        let encode = |text: &str| {
+            tok.encode(text).map_err(|source| EnrichError::Run {
+                stage: "tokenizing the prompt",
+                source,
+            })
+        };
+        let suffixes = tasks
+            .iter()
+            .map(|&t| encode(&self.prompts.suffix(t)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let room = tasks
+            .iter()
+            .zip(&suffixes)
+            .map(|(&t, s)| s.len() + max_tokens(t))
+            .max()
+            .unwrap_or(0);
+        let context = self.model.config().context_length;
+        let mut budget = self.budget;
+        loop {
+            let text = self
+                .prompts
+                .prefix_with_budget(code, language, file_name, budget);
+            let prefix = encode(&text)?;
+            if prefix.len() + room <= context {
+                return Ok((prefix, suffixes));
+            }
+            // Shrink in proportion to the excess (never by less than an
+            // eighth, so this ends quickly) until nothing useful is left.
+            let fits = context.saturating_sub(room);
+            let scaled = budget.max_chars * fits / prefix.len().max(1);
+            let next = scaled.min(budget.max_chars - budget.max_chars / 8);
+            if next < 32 {
+                return Err(EnrichError::PromptTooLong {
+                    chars: budget.max_chars,
+                });
+            }
+            budget.max_chars = next;
+        }
+    }
+}
+
+/// The given language, else one detected from the file name and content;
+/// plain text stays text rather than asking the model.
+fn resolve_language(code: &str, language: Option<&str>, file_name: Option<&str>) -> String {
+    match language.map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => l.to_ascii_lowercase(),
+        None => crate::ingest::detect_language(file_name.map(Path::new), code),
+    }
+}
+
+fn clean_answer(task: Task, raw: &str, code: &str, language: &str) -> Result<Cleaned, Rejected> {
+    match task {
+        // The language counts as a tag, so two good model tags still make a set.
+        Task::Tags => clean_tags_with_language(raw, language).map(Cleaned::Tags),
+        _ => clean(task, raw, code),
+    }
+}
+
+fn task_stage(task: Task) -> &'static str {
+    match task {
+        Task::Title => "writing the title",
+        Task::Description => "writing the description",
+        Task::Tags => "writing the tags",
+        Task::Links => "naming the libraries",
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,402 @@
+//! Render tests: every view drawn on a `TestBackend`, asserting on what
+//! the user would read.
+
+use super::*;
+use crate::app::{
+    update, AppEvent, AppState, ConfirmDelete, IndexStatus, LineInput, Mode, Screen, TagPicker,
+};
+use crate::domain::{content_hash, FieldMetas, Provenance, Snippet, Source};
+use crate::store::{SnippetSummary, TagCount};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use unicode_width::UnicodeWidthStr;
+
+const CJK_TITLE: &str = "日本語のスニペット 🦀 crab";
+
+fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
+    SnippetSummary {
+        id,
+        title: title.into(),
+        language: "rust".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        path: None,
+        start_line: None,
+        updated_at: 0,
+        has_secrets: false,
+    }
+}
+
+fn full_snippet() -> Snippet {
+    let content =
+        "fn read(path: &Path) -> String {\n    std::fs::read_to_string(path).unwrap()\n}\n";
+    let mut meta = FieldMetas::default();
+    meta.title.provenance = Some(Provenance::Model {
+        model: "smollm2".into(),
+        adapter: "title".into(),
+        version: "1".into(),
+    });
+    meta.tags.provenance = Some(Provenance::User);
+    meta.tags.locked = true;
+    Snippet {
+        id: 1,
+        title: "Read a file to string".into(),
+        description: "Reads the whole file into memory as UTF-8.".into(),
+        tags: vec!["rust".into(), "io".into()],
+        links: vec!["https://doc.rust-lang.org/std/fs/fn.read_to_string.html".into()],
+        language: "rust".into(),
+        content_hash: content_hash(content),
+        content: content.into(),
+        source: Source::File {
+            path: PathBuf::from("src/lib.rs"),
+            start_line: 7,
+            end_line: 9,
+            block: 0,
+        },
+        meta,
+        secrets: vec![],
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// A browsing state with three snippets and the first one's preview.
+fn browsing() -> AppState {
+    let mut s = AppState::new(false);
+    let mut first = summary(1, "Read a file to string", &["rust", "io"]);
+    first.path = Some(PathBuf::from("src/lib.rs"));
+    first.start_line = Some(7);
+    let lib = vec![
+        first,
+        summary(2, "HTTP GET with retries", &["http"]),
+        summary(3, "Parse JSON", &["json"]),
+    ];
+    update(&mut s, AppEvent::Resize(120, 40));
+    update(&mut s, AppEvent::Loaded(Arc::new(lib)));
+    update(&mut s, AppEvent::Preview(Box::new(full_snippet())));
+    update(&mut s, AppEvent::Index(IndexStatus::Ready(3)));
+    s
+}
+
+fn render(state: &AppState, w: u16, h: u16, hl: &mut Highlighter) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| draw(f, state, hl)).unwrap();
+    t
+}
+
+/// The screen as text, one line per row; the filler cell after a
+/// double-width character is skipped so text reads as typed.
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            skip = sym.width().saturating_sub(1);
+            out.push_str(sym);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn screen(state: &AppState, w: u16, h: u16) -> String {
+    let mut hl = Highlighter::new("base16-ocean.dark");
+    text(render(state, w, h, &mut hl).backend().buffer())
+}
+
+#[test]
+fn list_and_preview_side_by_side() {
+    let s = browsing();
+    let out = screen(&s, 120, 40);
+    let title_row = out
+        .lines()
+        .find(|l| l.contains("Read a file to string"))
+        .unwrap();
+    assert!(title_row.contains("#rust"), "list shows tags: {title_row}");
+    assert!(out.contains("HTTP GET with retries"));
+    assert!(
+        out.contains("title: model (title v1)"),
+        "provenance:\n{out}"
+    );
+    assert!(out.contains("tags: user, locked"));
+    assert!(out.contains("src/lib.rs:7-9"));
+    assert!(out.contains("Reads the whole file"));
+    assert!(out.contains("https://doc.rust-lang.org/std/fs"));
+    assert!(out.contains("read_to_string(path)"));
+    assert!(
+        out.contains(" 7 fn read"),
+        "numbered from the file's line:\n{out}"
+    );
+    assert!(out.contains("3/3"), "status counts");
+    assert!(out.contains("index: 3 docs"));
+}
+
+#[test]
+fn preview_is_syntax_highlighted_once_loaded() {
+    let s = browsing();
+    let mut hl = Highlighter::new("base16-ocean.dark");
+    hl.load();
+    let t = render(&s, 120, 40, &mut hl);
+    let buf = t.backend().buffer();
+    let out = text(buf);
+    let y = out
+        .lines()
+        .position(|l| l.contains("fn read(path"))
+        .unwrap() as u16;
+    let mut colours: Vec<Color> = (0..120)
+        .map(|x| buf[(x, y)].fg)
+        .filter(|c| matches!(c, Color::Rgb(..)))
+        .collect();
+    colours.dedup();
+    assert!(colours.len() >= 2, "keywords and names differ: {colours:?}");
+}
+
+#[test]
+fn search_bar_shows_query_and_cursor() {
+    let mut s = browsing();
+    s.mode = Mode::Search;
+    s.query = LineInput::with_text("rdfl");
+    s.tag_filter = Some("rust".into());
+    let mut hl = Highlighter::new("x");
+    let mut t = render(&s, 80, 24, &mut hl);
+    let out = text(t.backend().buffer());
+    let top = out.lines().next().unwrap();
+    assert!(top.starts_with("[#rust] / rdfl"), "{top}");
+    t.backend_mut()
+        .assert_cursor_position((("[#rust] / rdfl".len()) as u16, 0));
+    assert!(out.contains("filter: tag:rust rdfl"));
+}
+
+#[test]
+fn help_overlay_lists_keys_from_the_table() {
+    let mut s = browsing();
+    s.mode = Mode::Help { scroll: 0 };
+    let out = screen(&s, 100, 60);
+    assert!(out.contains("Help"));
+    assert!(
+        out.lines()
+            .any(|l| l.contains("  q ") && l.contains("quit")),
+        "{out}"
+    );
+    assert!(out.contains("search as you type"));
+    assert!(
+        !out.contains("Ctrl-c"),
+        "the last section is below the fold"
+    );
+    // Scrolling stops at the end, where the global keys are.
+    s.mode = Mode::Help { scroll: 10_000 };
+    let out = screen(&s, 100, 60);
+    assert!(out.contains("Ctrl-c"), "{out}");
+    assert!(out.contains("quit at once"));
+}
+
+#[test]
+fn confirm_dialog_explains_file_backed_deletes() {
+    let mut s = browsing();
+    s.mode = Mode::ConfirmDelete(ConfirmDelete {
+        id: 1,
+        title: "Read a file to string".into(),
+        source: Some("src/lib.rs:7".into()),
+    });
+    let out = screen(&s, 80, 24);
+    assert!(out.contains("Delete “Read a file to string”?"), "{out}");
+    assert!(out.contains("src/lib.rs:7"));
+    assert!(out.contains("watcher owns"));
+    assert!(out.contains("y delete"));
+}
+
+#[test]
+fn tag_editor_shows_the_prefilled_tags() {
+    let mut s = browsing();
+    s.mode = Mode::TagEdit {
+        id: 1,
+        input: LineInput::with_text("rust, io"),
+    };
+    let out = screen(&s, 80, 24);
+    assert!(out.contains("tags: rust, io"), "{out}");
+    assert!(out.contains("comma-separated"));
+}
+
+#[test]
+fn tag_filter_picker_lists_counts() {
+    let mut s = browsing();
+    s.mode = Mode::TagPicker(TagPicker {
+        input: LineInput::default(),
+        tags: Some(vec![
+            TagCount {
+                tag: "rust".into(),
+                count: 3,
+            },
+            TagCount {
+                tag: "http".into(),
+                count: 1,
+            },
+        ]),
+        selected: 1,
+    });
+    let out = screen(&s, 80, 24);
+    let rust = out.lines().find(|l| l.contains("│#rust ")).unwrap();
+    assert!(rust.trim_end_matches(['│', ' ']).ends_with('3'), "{rust}");
+    assert!(out.contains("#http"));
+    assert!(out.contains("all snippets"));
+    s.mode = Mode::TagPicker(TagPicker::default());
+    assert!(screen(&s, 80, 24).contains("Loading tags"));
+}
+
+#[test]
+fn first_run_offers_samples() {
+    let mut s = AppState::new(false);
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![])));
+    assert_eq!(s.screen, Screen::FirstRun);
+    let out = screen(&s, 80, 24);
+    assert!(out.contains("Welcome to snipdex"));
+    assert!(out.contains("sample snippets"));
+    assert!(out.contains("Enter"));
+}
+
+#[test]
+fn empty_library_says_how_to_start() {
+    let mut s = AppState::new(false);
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![])));
+    s.screen = Screen::Browse;
+    let out = screen(&s, 80, 24);
+    assert!(out.contains("library is empty"), "{out}");
+    assert!(out.contains("Nothing selected"));
+}
+
+#[test]
+fn narrow_terminals_stack_or_drop_the_preview() {
+    let s = browsing();
+    let out = screen(&s, 50, 20);
+    let lines: Vec<&str> = out.lines().collect();
+    let list_row = lines
+        .iter()
+        .position(|l| l.contains("Read a file"))
+        .unwrap();
+    let preview_row = lines.iter().position(|l| l.contains("Preview")).unwrap();
+    assert!(preview_row > list_row, "stacked below the list:\n{out}");
+    let out = screen(&s, 50, 12);
+    assert!(out.contains("Read a file"));
+    assert!(!out.contains("Preview"), "too short for a preview:\n{out}");
+}
+
+#[test]
+fn wide_titles_and_secret_markers() {
+    let mut s = AppState::new(false);
+    let mut sum = summary(1, CJK_TITLE, &["日本"]);
+    sum.has_secrets = true;
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![sum])));
+    let mut snip = full_snippet();
+    snip.title = CJK_TITLE.into();
+    snip.secrets = vec!["aws-access-key".into()];
+    update(&mut s, AppEvent::Preview(Box::new(snip)));
+    let out = screen(&s, 120, 30);
+    let row = out
+        .lines()
+        .find(|l| l.contains("日本語のスニペット"))
+        .unwrap();
+    assert!(row.contains("│! "), "secret marker first: {row}");
+    assert!(row.contains("secret"), "{row}");
+    assert!(out.contains("🦀"));
+    assert!(out.contains("! secret: contains aws-access-key"));
+    // Cut in the middle of wide characters, nothing spills or panics.
+    let out = screen(&s, 41, 20);
+    assert!(out.lines().all(|l| l.width() <= 41), "{out}");
+}
+
+#[test]
+fn errors_show_in_the_message_line() {
+    let mut s = browsing();
+    update(&mut s, AppEvent::Error("Copy failed: no display".into()));
+    let out = screen(&s, 80, 24);
+    assert!(out
+        .lines()
+        .nth(22)
+        .unwrap()
+        .contains("Copy failed: no display"));
+}
+
+#[test]
+fn full_screen_preview_scrolls() {
+    let mut s = browsing();
+    let mut snip = full_snippet();
+    snip.content = (0..100).map(|i| format!("let line_{i} = {i};\n")).collect();
+    snip.content_hash = content_hash(&snip.content);
+    update(&mut s, AppEvent::Preview(Box::new(snip)));
+    s.screen = Screen::Preview;
+    s.preview_scroll = 40;
+    let out = screen(&s, 80, 24);
+    assert!(out.contains("let line_40 = 40;"));
+    assert!(!out.contains("let line_0 = 0;"));
+}
+
+#[test]
+fn no_view_panics_at_any_size() {
+    let base = browsing();
+    let mut cjk = base.clone();
+    let mut sum = summary(9, CJK_TITLE, &["タグ"]);
+    sum.has_secrets = true;
+    update(&mut cjk, AppEvent::Loaded(Arc::new(vec![sum])));
+    let modes = [
+        Mode::Normal,
+        Mode::Search,
+        Mode::Help { scroll: 3 },
+        Mode::ConfirmDelete(ConfirmDelete {
+            id: 1,
+            title: CJK_TITLE.into(),
+            source: Some("日本/ファイル.rs:3".into()),
+        }),
+        Mode::TagEdit {
+            id: 1,
+            input: LineInput::with_text("日本語, 🦀, rust"),
+        },
+        Mode::TagPicker(TagPicker {
+            input: LineInput::with_text("ru"),
+            tags: Some(vec![TagCount {
+                tag: "rust".into(),
+                count: 1,
+            }]),
+            selected: 1,
+        }),
+    ];
+    let mut hl = Highlighter::new("base16-ocean.dark");
+    hl.load();
+    for state in [&base, &cjk] {
+        for screen_kind in [Screen::Browse, Screen::Preview, Screen::FirstRun] {
+            for mode in &modes {
+                let mut s = state.clone();
+                s.screen = screen_kind;
+                s.mode = mode.clone();
+                s.query = LineInput::with_text("日本語 query 🦀");
+                for w in 1..=120u16 {
+                    for h in [1u16, 2, 3, 5, 8, 24] {
+                        render(&s, w, h, &mut hl);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn status_bar_shows_loading_watch_and_filter() {
+    let mut s = AppState::new(false);
+    let lib: Vec<_> = (1..=3).map(|i| summary(i, "x", &[])).collect();
+    update(&mut s, AppEvent::FirstPage(Arc::new(lib)));
+    update(&mut s, AppEvent::Watch("watching 2 folders".into()));
+    s.tag_filter = Some("rust".into());
+    let out = screen(&s, 120, 24);
+    let status = out.lines().last().unwrap();
+    assert!(status.contains("3/3+ (loading)"), "{status}");
+    assert!(status.contains("watch: watching 2 folders"), "{status}");
+    assert!(status.contains("filter: tag:rust"), "{status}");
+    assert!(status.contains("? help"), "{status}");
+}
