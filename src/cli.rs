@@ -56,10 +56,6 @@ pub enum Command {
     },
     /// Measure import, search and startup speed on generated data.
     Bench(BenchArgs),
-    /// Train a task's LoRA adapter on a JSONL data file.
-    Train(TrainArgs),
-    /// Score a task's adapter (or the base model) on a JSONL data file.
-    Eval(EvalArgs),
     /// Download the local language model, or show what is installed.
     Model(ModelArgs),
     /// Write titles, descriptions, tags and links with the local model.
@@ -71,6 +67,10 @@ pub enum Command {
     BenchEnrich(BenchEnrichArgs),
     /// Build the task adapters' training data from real packages.
     Dataset(DatasetArgs),
+    /// Train a task's LoRA adapter on a JSONL data file.
+    Train(TrainArgs),
+    /// Score a task's adapter (or the base model) on a JSONL data file.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -236,90 +236,6 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    /// title, description, tags or links.
-    #[arg(long)]
-    pub task: crate::enrich::Task,
-    /// JSONL rows with `code`, `language` and the task's label.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Folder for the adapter files, README.md and checkpoints.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Optimiser updates to run.
-    #[arg(long, conflicts_with = "epochs")]
-    pub steps: Option<usize>,
-    /// Passes over the data (default 2 when --steps is not given).
-    #[arg(long)]
-    pub epochs: Option<f64>,
-    #[arg(long, default_value_t = 16)]
-    pub rank: usize,
-    #[arg(long, default_value_t = 32.0)]
-    pub alpha: f64,
-    #[arg(long, default_value_t = 2e-4)]
-    pub lr: f64,
-    /// Examples per update (reached by gradient accumulation).
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    /// Warm-up updates before the linear decay.
-    #[arg(long, default_value_t = 20)]
-    pub warmup: usize,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Updates between checkpoints (0: none).
-    #[arg(long, default_value_t = 50)]
-    pub checkpoint_every: usize,
-    /// Continue the unfinished run whose checkpoint is in --out.
-    #[arg(long)]
-    pub resume: bool,
-    /// Classic LoRA over the whole prompt instead of the activated layout.
-    #[arg(long)]
-    pub standard: bool,
-    /// After training, evaluate on this file next to the base model.
-    #[arg(long)]
-    pub eval: Option<PathBuf>,
-    /// Evaluate only the first N rows of --eval.
-    #[arg(long)]
-    pub eval_limit: Option<usize>,
-    #[command(flatten)]
-    pub model: ModelOptions,
-}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    /// title, description, tags or links.
-    #[arg(long)]
-    pub task: crate::enrich::Task,
-    /// JSONL rows with `code`, `language` and the task's label.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// An adapter folder, or a folder with one sub-folder per task.
-    #[arg(long, conflicts_with = "no_adapters")]
-    pub adapters: Option<PathBuf>,
-    /// Score the base model alone (zero-shot).
-    #[arg(long)]
-    pub no_adapters: bool,
-    /// Evaluate only the first N usable rows.
-    #[arg(long, short = 'n')]
-    pub limit: Option<usize>,
-    /// Print scores and every prediction as JSON.
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub model: ModelOptions,
-}
-
-#[derive(Debug, Args)]
-pub struct ModelOptions {
-    /// GGUF model file (default: the installed model, as `snipdex enrich` uses).
-    #[arg(long, env = "SNIPDEX_MODEL")]
-    pub model: Option<PathBuf>,
-    /// Folder of prompt template overrides (system.txt, title.txt, ...).
-    #[arg(long)]
-    pub prompts: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
 pub struct ModelArgs {
     #[command(subcommand)]
     pub action: ModelAction,
@@ -458,4 +374,93 @@ pub struct HarvestArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// title, description, tags or links.
+    #[arg(long)]
+    pub task: crate::enrich::Task,
+    /// JSONL rows with `code`, `language` and the task's label.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Folder for the adapter files, README.md and checkpoints.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Optimiser updates to run.
+    #[arg(long, conflicts_with = "epochs")]
+    pub steps: Option<usize>,
+    /// Passes over the data (default 2 when --steps is not given).
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    #[arg(long, default_value_t = 16)]
+    pub rank: usize,
+    #[arg(long, default_value_t = 32.0)]
+    pub alpha: f64,
+    #[arg(long, default_value_t = 2e-4)]
+    pub lr: f64,
+    /// Examples per update (reached by gradient accumulation).
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Warm-up updates before the linear decay.
+    #[arg(long, default_value_t = 20)]
+    pub warmup: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Updates between checkpoints (0: none).
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_every: usize,
+    /// Continue the unfinished run whose checkpoint is in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Classic LoRA over the whole prompt instead of the activated layout.
+    #[arg(long)]
+    pub standard: bool,
+    /// Write each example's token ids (prefix, invocation, answer) as JSONL
+    /// to this file and stop: the exact layout, for training elsewhere
+    /// (e.g. `tools/train_peft.py` on an accelerator).
+    #[arg(long)]
+    pub export_tokens: Option<PathBuf>,
+    /// After training, evaluate on this file next to the base model.
+    #[arg(long)]
+    pub eval: Option<PathBuf>,
+    /// Evaluate only the first N rows of --eval.
+    #[arg(long)]
+    pub eval_limit: Option<usize>,
+    #[command(flatten)]
+    pub model: TrainModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// title, description, tags or links.
+    #[arg(long)]
+    pub task: crate::enrich::Task,
+    /// JSONL rows with `code`, `language` and the task's label.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// An adapter folder, or a folder with one sub-folder per task.
+    #[arg(long, conflicts_with = "no_adapters")]
+    pub adapters: Option<PathBuf>,
+    /// Score the base model alone (zero-shot).
+    #[arg(long)]
+    pub no_adapters: bool,
+    /// Evaluate only the first N usable rows.
+    #[arg(long, short = 'n')]
+    pub limit: Option<usize>,
+    /// Print scores and every prediction as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: TrainModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainModelArgs {
+    /// GGUF model file (default: the installed model, as `snipdex enrich` uses).
+    #[arg(long, env = "SNIPDEX_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Folder of prompt template overrides (system.txt, title.txt, ...).
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
 }

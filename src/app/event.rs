@@ -3,6 +3,8 @@
 //! [`AppEvent`] on one channel.
 
 use crate::domain::{Snippet, SnippetId};
+use crate::enrich::EnrichEvent;
+use crate::model::FetchEvent;
 use crate::store::{SnippetSummary, TagCount};
 use crossterm::event::KeyEvent;
 use std::path::PathBuf;
@@ -41,6 +43,12 @@ pub enum AppEvent {
     EditorDone(EditorOutcome),
     /// Samples were added to the library.
     SamplesLoaded(usize),
+    /// A report from the enrichment worker.
+    Enrich(EnrichEvent),
+    /// Progress of the model download; [`FetchEvent::Installed`] ends it.
+    ModelFetch(FetchEvent),
+    /// The model download failed; the text says why.
+    ModelFetchFailed(String),
     /// Copying to the clipboard finished; the text says through what.
     Copied {
         ok: bool,

@@ -2,6 +2,10 @@
 //! looks keys up in it and the help overlay is generated from it, so the
 //! two cannot disagree.
 
+mod action;
+
+pub use action::Action;
+
 use super::input::Edit;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -20,6 +24,12 @@ pub enum Scope {
     Confirm,
     Help,
     FirstRun,
+    /// The fields dialog: one snippet's enrichable fields.
+    Fields,
+    /// Editing one field's value in the fields dialog.
+    FieldEdit,
+    /// The offer to download the enrichment model.
+    ModelOffer,
 }
 
 impl Scope {
@@ -35,132 +45,28 @@ impl Scope {
             Scope::Confirm => "Confirmation",
             Scope::Help => "Help",
             Scope::FirstRun => "First run",
+            Scope::Fields => "Fields dialog",
+            Scope::FieldEdit => "Field editor",
+            Scope::ModelOffer => "Model download offer",
         }
     }
 
     /// Order in the help overlay.
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 13] = [
         Scope::List,
         Scope::Search,
         Scope::Preview,
+        Scope::Fields,
+        Scope::FieldEdit,
         Scope::TagEdit,
         Scope::TagPicker,
         Scope::Input,
         Scope::Confirm,
+        Scope::ModelOffer,
         Scope::FirstRun,
         Scope::Help,
         Scope::Global,
     ];
-}
-
-/// What a key asks for. Its meaning in detail depends on the mode (Down
-/// moves the selection in the list and scrolls in the preview).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Quit,
-    Interrupt,
-    Down,
-    Up,
-    Top,
-    Bottom,
-    PageDown,
-    PageUp,
-    StartSearch,
-    ClearFilter,
-    Open,
-    Back,
-    Copy,
-    Edit,
-    New,
-    Delete,
-    EditTags,
-    TagFilter,
-    Help,
-    Accept,
-    Cancel,
-    Yes,
-    No,
-    LoadSamples,
-    SkipSamples,
-    Input(Edit),
-}
-
-impl Action {
-    /// Every action with a fixed binding (typed characters are not listed).
-    pub const ALL: [Action; 33] = [
-        Action::Quit,
-        Action::Interrupt,
-        Action::Down,
-        Action::Up,
-        Action::Top,
-        Action::Bottom,
-        Action::PageDown,
-        Action::PageUp,
-        Action::StartSearch,
-        Action::ClearFilter,
-        Action::Open,
-        Action::Back,
-        Action::Copy,
-        Action::Edit,
-        Action::New,
-        Action::Delete,
-        Action::EditTags,
-        Action::TagFilter,
-        Action::Help,
-        Action::Accept,
-        Action::Cancel,
-        Action::Yes,
-        Action::No,
-        Action::LoadSamples,
-        Action::SkipSamples,
-        Action::Input(Edit::Backspace),
-        Action::Input(Edit::Delete),
-        Action::Input(Edit::Left),
-        Action::Input(Edit::Right),
-        Action::Input(Edit::Home),
-        Action::Input(Edit::End),
-        Action::Input(Edit::DeleteWord),
-        Action::Input(Edit::DeleteToStart),
-    ];
-
-    pub fn help(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::Interrupt => "quit at once",
-            Action::Down => "down",
-            Action::Up => "up",
-            Action::Top => "top",
-            Action::Bottom => "bottom",
-            Action::PageDown => "page down",
-            Action::PageUp => "page up",
-            Action::StartSearch => "search as you type",
-            Action::ClearFilter => "clear search and tag filter",
-            Action::Open => "show snippet full-screen",
-            Action::Back => "back to the list",
-            Action::Copy => "copy content to the clipboard",
-            Action::Edit => "edit in $EDITOR",
-            Action::New => "new snippet in $EDITOR",
-            Action::Delete => "delete (asks first)",
-            Action::EditTags => "edit tags",
-            Action::TagFilter => "filter by tag",
-            Action::Help => "this help",
-            Action::Accept => "accept",
-            Action::Cancel => "cancel",
-            Action::Yes => "yes",
-            Action::No => "no",
-            Action::LoadSamples => "add sample snippets",
-            Action::SkipSamples => "start with an empty library",
-            Action::Input(Edit::Backspace) => "delete back",
-            Action::Input(Edit::Delete) => "delete forward",
-            Action::Input(Edit::Left) => "cursor left",
-            Action::Input(Edit::Right) => "cursor right",
-            Action::Input(Edit::Home) => "cursor to start",
-            Action::Input(Edit::End) => "cursor to end",
-            Action::Input(Edit::DeleteWord) => "delete word",
-            Action::Input(Edit::DeleteToStart) => "delete to start",
-            Action::Input(Edit::Insert(_)) => "type text",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +128,9 @@ pub static BINDINGS: &[Binding] = &[
     ch(S::List, 't', A::EditTags),
     ch(S::List, 'T', A::TagFilter),
     ch(S::List, '#', A::TagFilter),
+    ch(S::List, 'f', A::Fields),
+    ch(S::List, 'r', A::Regenerate),
+    ch(S::List, 'p', A::TogglePause),
     ch(S::List, '?', A::Help),
     ch(S::List, 'q', A::Quit),
     // Search: arrows and fzf's Ctrl keys move while typing.
@@ -252,6 +161,9 @@ pub static BINDINGS: &[Binding] = &[
     ch(S::Preview, 'e', A::Edit),
     ch(S::Preview, 't', A::EditTags),
     ch(S::Preview, 'd', A::Delete),
+    ch(S::Preview, 'f', A::Fields),
+    ch(S::Preview, 'r', A::Regenerate),
+    ch(S::Preview, 'p', A::TogglePause),
     ch(S::Preview, '?', A::Help),
     // Line editing.
     b(S::Input, K::Backspace, A::Input(Edit::Backspace)),
@@ -290,6 +202,27 @@ pub static BINDINGS: &[Binding] = &[
     ch(S::Help, 'q', A::Back),
     ch(S::Help, '?', A::Back),
     b(S::Help, K::Enter, A::Back),
+    // Fields dialog: j/k pick a field, then act on it.
+    ch(S::Fields, 'j', A::Down),
+    b(S::Fields, K::Down, A::Down),
+    ch(S::Fields, 'k', A::Up),
+    b(S::Fields, K::Up, A::Up),
+    ch(S::Fields, 'a', A::LockField),
+    ch(S::Fields, 'e', A::EditField),
+    b(S::Fields, K::Enter, A::EditField),
+    ch(S::Fields, 'u', A::UnlockField),
+    ch(S::Fields, 'r', A::RegenerateField),
+    b(S::Fields, K::Esc, A::Close),
+    ch(S::Fields, 'q', A::Close),
+    ch(S::Fields, 'f', A::Close),
+    b(S::FieldEdit, K::Enter, A::Accept),
+    b(S::FieldEdit, K::Esc, A::Cancel),
+    // Model download offer.
+    ch(S::ModelOffer, 'y', A::FetchModel),
+    ch(S::ModelOffer, 'Y', A::FetchModel),
+    ch(S::ModelOffer, 'n', A::DeclineModel),
+    ch(S::ModelOffer, 'N', A::DeclineModel),
+    b(S::ModelOffer, K::Esc, A::Later),
     b(S::FirstRun, K::Enter, A::LoadSamples),
     ch(S::FirstRun, 's', A::LoadSamples),
     ch(S::FirstRun, 'n', A::New),

@@ -1,6 +1,7 @@
 //! Keys: what each resolved [`Action`] does in each mode. Part of the
 //! pure `update`; no IO.
 
+use super::enrich::update as enrich;
 use super::input::{Edit, LineInput};
 use super::keymap::{self, Action};
 use super::state::{AppState, ConfirmDelete, Mode, Screen, TagPicker};
@@ -70,6 +71,8 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             }
         },
         Mode::TagPicker(picker) => on_tag_picker(state, picker, action),
+        Mode::Fields(dialog) => enrich::on_fields_key(state, dialog, action),
+        Mode::ModelOffer => enrich::on_offer_key(state, action),
     }
 }
 
@@ -90,13 +93,21 @@ fn on_snippet_action(state: &mut AppState, action: Action) -> Vec<Effect> {
     let Some(summary) = state.selected_summary().cloned() else {
         if matches!(
             action,
-            Action::Copy | Action::Edit | Action::Delete | Action::EditTags
+            Action::Copy
+                | Action::Edit
+                | Action::Delete
+                | Action::EditTags
+                | Action::Regenerate
+                | Action::Fields
         ) {
             state.info("No snippet selected.");
         }
         return Vec::new();
     };
-    let writes = matches!(action, Action::Edit | Action::Delete | Action::EditTags);
+    let writes = matches!(
+        action,
+        Action::Edit | Action::Delete | Action::EditTags | Action::Regenerate | Action::Fields
+    );
     if writes && state.pick {
         state.info("Picking a snippet: Enter chooses, Esc cancels.");
         return Vec::new();
@@ -124,6 +135,8 @@ fn on_snippet_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             };
             Vec::new()
         }
+        Action::Regenerate => enrich::regenerate(state, summary.id),
+        Action::Fields => enrich::open_fields(state, summary.id),
         _ => Vec::new(),
     }
 }
@@ -172,6 +185,7 @@ fn on_browse(state: &mut AppState, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Quit => vec![Effect::Quit],
+        Action::TogglePause => enrich::toggle_pause(state),
         _ => on_snippet_action(state, action),
     }
 }
@@ -195,6 +209,7 @@ fn on_preview(state: &mut AppState, action: Action) -> Vec<Effect> {
             state.mode = Mode::Help { scroll: 0 };
             Vec::new()
         }
+        Action::TogglePause => enrich::toggle_pause(state),
         _ => on_snippet_action(state, action),
     }
 }

@@ -2,16 +2,19 @@
 //! and a runtime that does the IO it asks for.
 //!
 //! ```text
-//! input thread ─┐                         ┌─► store / clipboard / $EDITOR
-//! tick thread ──┤                         │
-//! search worker ┼─► AppEvent ─► update ─► Effect
-//! library sync ─┤   (one channel)  │
-//! watcher (lead)┘                  └─► AppState ─► ui::draw
+//! input thread ──┐                         ┌─► store / clipboard / $EDITOR
+//! tick thread ───┤                         │   enrichment queue, model
+//! search worker ─┤                         │
+//! library sync ──┼─► AppEvent ─► update ─► Effect
+//! watcher ───────┤   (one channel)  │
+//! enrich worker ─┤                  └─► AppState ─► ui::draw
+//! model download ┘
 //! ```
 
 mod clipboard;
 pub(crate) mod editor;
 mod effects;
+mod enrich;
 mod event;
 mod input;
 pub mod keymap;
@@ -23,6 +26,10 @@ mod terminal;
 mod update;
 mod workers;
 
+pub use enrich::{
+    declined_marker, field_text, EnrichControl, EnrichPhase, EnrichStatus, FieldValue,
+    FieldsDialog, ModelState,
+};
 pub use event::{AppEvent, EditorOutcome, IndexStatus};
 pub use input::{Edit, LineInput};
 pub use search::{rank, Prepared, SearchRequest, SEARCH_LIMIT};
@@ -64,6 +71,7 @@ pub struct AppContext {
     pub store: Store,
     pub index: Arc<SearchIndex>,
     samples: Option<SamplesProvider>,
+    enrich: EnrichSetup,
     tx: Sender<AppEvent>,
     rx: Receiver<AppEvent>,
 }
@@ -75,6 +83,7 @@ impl std::fmt::Debug for AppContext {
             .field("store", &self.store)
             .field("index", &self.index)
             .field("samples", &self.samples.is_some())
+            .field("enrich", &self.enrich)
             .finish()
     }
 }
@@ -88,6 +97,7 @@ impl AppContext {
             store,
             index,
             samples: None,
+            enrich: EnrichSetup::NotStarted,
             tx,
             rx,
         }
@@ -102,13 +112,36 @@ impl AppContext {
         self
     }
 
+    /// The enrichment worker the caller started, for the UI to show and
+    /// control; it stops when the UI quits.
+    pub fn with_enrich(mut self, control: EnrichControl) -> Self {
+        self.enrich = EnrichSetup::Started(control);
+        self
+    }
+
+    /// Enrichment is enabled but its worker could not start; `why` shows
+    /// in the status bar.
+    pub fn with_enrich_error(mut self, why: impl Into<String>) -> Self {
+        self.enrich = EnrichSetup::Failed(why.into());
+        self
+    }
+
     /// A sender into the UI's event channel, for workers started by the
     /// caller (the watcher sends [`AppEvent::Watch`] and
-    /// [`AppEvent::LibraryChanged`], enrichment [`AppEvent::Status`]).
+    /// [`AppEvent::LibraryChanged`], enrichment [`AppEvent::Enrich`]).
     /// Sends fail once the UI has quit; a worker should then stop.
     pub fn sender(&self) -> Sender<AppEvent> {
         self.tx.clone()
     }
+}
+
+/// What became of enrichment before the UI started.
+#[derive(Debug)]
+enum EnrichSetup {
+    /// Nobody started a worker: off if the config says so, else unavailable.
+    NotStarted,
+    Failed(String),
+    Started(EnrichControl),
 }
 
 /// Run the TUI until the user quits.

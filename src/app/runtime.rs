@@ -1,6 +1,7 @@
 //! The event loop: read events, let `update` decide, do the effects, draw.
 
 use super::clipboard::SystemClipboard;
+use super::enrich::{EnrichControl, EnrichPhase, EnrichStatus};
 use super::event::AppEvent;
 use super::input::LineInput;
 use super::search::{self, SearchRequest};
@@ -8,7 +9,7 @@ use super::state::AppState;
 use super::terminal::{TerminalSession, TtyWriter};
 use super::update::{update, Effect};
 use super::workers::{self, InputGate, Refresh};
-use super::{AppContext, AppError, SamplesProvider};
+use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
 use crate::index::SearchIndex;
@@ -40,6 +41,12 @@ pub(super) struct Runtime<'a> {
     pub(super) tmux: bool,
     pub(super) samples: Option<&'a SamplesProvider>,
     pub(super) chosen: Option<Snippet>,
+    pub(super) enrich: Option<EnrichControl>,
+    /// Queue enrichment for snippets written here (the config's
+    /// `enrich.enabled`), as every other way into the library does.
+    pub(super) queue_jobs: bool,
+    /// For threads started on request (the model download).
+    pub(super) tx: Sender<AppEvent>,
     quit: bool,
 }
 
@@ -53,6 +60,8 @@ struct Parts<'a> {
     library: Option<Sender<Refresh>>,
     ui: UiConfig,
     samples: Option<&'a SamplesProvider>,
+    enrich: Option<EnrichControl>,
+    queue_jobs: bool,
 }
 
 impl<'a> Runtime<'a> {
@@ -64,6 +73,7 @@ impl<'a> Runtime<'a> {
         workers::spawn_ticks(p.tx.clone()).map_err(AppError::Thread)?;
         let session = TerminalSession::start(p.writer).map_err(AppError::Terminal)?;
         let input = workers::spawn_input(p.tx.clone()).map_err(AppError::Thread)?;
+        let tx = p.tx;
         let mut rt = Runtime {
             session,
             state: p.state,
@@ -78,6 +88,9 @@ impl<'a> Runtime<'a> {
             tmux: std::env::var_os("TMUX").is_some(),
             samples: p.samples,
             chosen: None,
+            enrich: p.enrich,
+            queue_jobs: p.queue_jobs,
+            tx,
             quit: false,
         };
         let size = rt.session.terminal.size().map_err(AppError::Terminal)?;
@@ -161,8 +174,14 @@ impl<'a> Runtime<'a> {
                 Err(e) => vec![AppEvent::Error(format!("Cannot load tags: {e}"))],
             },
             Effect::Copy(id) => vec![self.copy(id)],
-            Effect::EditInEditor(id) => vec![self.edit(id)],
-            Effect::NewInEditor => vec![self.new_snippet()],
+            Effect::EditInEditor(id) => {
+                let done = self.edit(id);
+                self.queue_new_content(done)
+            }
+            Effect::NewInEditor => {
+                let done = self.new_snippet();
+                self.queue_new_content(done)
+            }
             Effect::Delete(id) => self.delete(id),
             Effect::SetTags(id, tags) => self.set_tags(id, tags),
             Effect::LoadSamples => self.load_samples(),
@@ -179,6 +198,13 @@ impl<'a> Runtime<'a> {
                 self.quit = true;
                 Vec::new()
             }
+            Effect::SetEnrichPaused(paused) => self.set_enrich_paused(paused),
+            Effect::Regenerate { id, fields } => self.regenerate(id, &fields),
+            Effect::SetLocked { id, field, locked } => self.set_locked(id, field, locked),
+            Effect::SaveField { id, field, value } => self.save_field(id, field, value),
+            Effect::FetchModel => self.fetch_model(),
+            Effect::DeclineModel => self.decline_model(),
+            Effect::WakeEnrich => self.wake_enrich(),
         }
     }
 
@@ -214,6 +240,35 @@ impl<'a> Runtime<'a> {
 impl Drop for Runtime<'_> {
     fn drop(&mut self) {
         self.input.stop();
+        if let Some(control) = self.enrich.take() {
+            control.stop();
+        }
+    }
+}
+
+/// Enrichment as the status bar first shows it, and the worker to control.
+fn enrich_start(enabled: bool, setup: EnrichSetup) -> (EnrichStatus, Option<EnrichControl>) {
+    let off = |phase| EnrichStatus {
+        phase,
+        ..EnrichStatus::default()
+    };
+    match setup {
+        EnrichSetup::Started(control) => {
+            let status = EnrichStatus::started(
+                control.is_paused(),
+                control.model_installed(),
+                control.offer_declined(),
+            );
+            (status, Some(control))
+        }
+        _ if !enabled => (off(EnrichPhase::Disabled), None),
+        EnrichSetup::Failed(why) => (off(EnrichPhase::Unavailable(why)), None),
+        EnrichSetup::NotStarted => (
+            off(EnrichPhase::Unavailable(
+                "the worker was not started".into(),
+            )),
+            None,
+        ),
     }
 }
 
@@ -224,9 +279,13 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         store,
         index,
         samples,
+        enrich,
         tx,
         rx,
     } = ctx;
+    let mut state = AppState::new(false);
+    let (status, enrich) = enrich_start(config.enrich.enabled, enrich);
+    state.enrich = status;
     let library = if store.path() == Path::new(":memory:") {
         None
     } else {
@@ -241,7 +300,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
     };
     let mut rt = Runtime::start(Parts {
         writer: TtyWriter::Stdout(std::io::stdout()),
-        state: AppState::new(false),
+        state,
         store: &store,
         index,
         tx,
@@ -249,8 +308,18 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         library,
         ui: config.ui,
         samples: samples.as_ref(),
+        enrich,
+        queue_jobs: config.enrich.enabled,
     })?;
-    rt.run()
+    let result = rt.run();
+    // Give the terminal back before waiting for the worker to finish the
+    // token it is on.
+    let enrich = rt.enrich.take();
+    drop(rt);
+    if let Some(control) = enrich {
+        control.stop();
+    }
+    result
 }
 
 pub(super) fn pick(
@@ -272,6 +341,8 @@ pub(super) fn pick(
         library: None,
         ui: UiConfig::default(),
         samples: None,
+        enrich: None,
+        queue_jobs: false,
     })?;
     rt.run()?;
     Ok(rt.chosen.take())

@@ -1,5 +1,6 @@
 //! The UI's whole state as plain data. Only [`super::update`] changes it.
 
+use super::enrich::{EnrichStatus, FieldsDialog};
 use super::event::IndexStatus;
 use super::input::LineInput;
 use super::keymap::Scope;
@@ -37,6 +38,10 @@ pub enum Mode {
         input: LineInput,
     },
     TagPicker(TagPicker),
+    /// One snippet's enrichable fields: provenance, locks, edits.
+    Fields(FieldsDialog),
+    /// The offer to download the enrichment model.
+    ModelOffer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +108,7 @@ pub struct AppState {
     pub size: (u16, u16),
     pub watch: Option<String>,
     pub index: IndexStatus,
+    pub enrich: EnrichStatus,
     pub message: Option<Message>,
     pub ticks: u64,
     /// Whether summaries have arrived at least once.
@@ -140,6 +146,7 @@ impl AppState {
             size: (80, 24),
             watch: None,
             index: IndexStatus::Unknown,
+            enrich: EnrichStatus::default(),
             message: None,
             ticks: 0,
             loaded: false,
@@ -186,6 +193,9 @@ impl AppState {
             (Mode::ConfirmDelete(_), _) => &[Scope::Confirm],
             (Mode::TagEdit { .. }, _) => &[Scope::TagEdit, Scope::Input],
             (Mode::TagPicker(_), _) => &[Scope::TagPicker, Scope::Input],
+            (Mode::Fields(d), _) if d.input.is_some() => &[Scope::FieldEdit, Scope::Input],
+            (Mode::Fields(_), _) => &[Scope::Fields],
+            (Mode::ModelOffer, _) => &[Scope::ModelOffer],
         }
     }
 

@@ -1,10 +1,11 @@
 //! `update(state, event) -> effects`: every decision the UI makes, with no
 //! IO, so that it can be tested without a terminal.
 
+use super::enrich::{self, FieldValue};
 use super::event::{AppEvent, EditorOutcome};
 use super::keymap::Action;
 use super::state::{AppState, Mode, Screen};
-use crate::domain::SnippetId;
+use crate::domain::{Field, SnippetId};
 use crate::store::SnippetSummary;
 use crate::ui::layout;
 use std::sync::Arc;
@@ -27,9 +28,43 @@ pub enum Effect {
     /// Pick mode: this snippet was chosen.
     Choose(SnippetId),
     Quit,
+    /// Pause (true) or resume enrichment, for later runs too.
+    SetEnrichPaused(bool),
+    /// Queue these fields of a snippet for the model and wake the worker.
+    Regenerate {
+        id: SnippetId,
+        fields: Vec<Field>,
+    },
+    /// Lock or unlock a field, keeping its value and provenance.
+    SetLocked {
+        id: SnippetId,
+        field: Field,
+        locked: bool,
+    },
+    /// Save a value the user typed: it becomes user-provided and locked.
+    SaveField {
+        id: SnippetId,
+        field: Field,
+        value: FieldValue,
+    },
+    /// Download and install the model in the background.
+    FetchModel,
+    /// Remember that the user does not want the model offered again.
+    DeclineModel,
+    /// A model was installed: let the worker look at once.
+    WakeEnrich,
 }
 
 pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
+    let effects = dispatch(state, event);
+    // A reload may have taken the dialog's snippet away, and whatever just
+    // happened may have freed the screen for the model offer.
+    enrich::update::close_fields_if_gone(state);
+    enrich::update::offer_model_when_free(state);
+    effects
+}
+
+fn dispatch(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
     match event {
         AppEvent::Key(key) => super::keys::on_key(state, key),
         AppEvent::Resize(w, h) => {
@@ -105,6 +140,9 @@ pub fn update(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
             vec![Effect::Reload]
         }
         AppEvent::EditorDone(outcome) => on_editor_done(state, outcome),
+        AppEvent::Enrich(e) => enrich::update::on_event(state, e),
+        AppEvent::ModelFetch(e) => enrich::update::on_fetch(state, e),
+        AppEvent::ModelFetchFailed(e) => enrich::update::on_fetch_failed(state, e),
     }
 }
 

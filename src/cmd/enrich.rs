@@ -135,7 +135,7 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
                 fields += fields_written.len();
                 failed.remove(id);
                 bar.inc(1);
-                if done % 20 == 0 {
+                if done.is_multiple_of(20) {
                     lib.sync_index();
                 }
             }

@@ -1,8 +1,10 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
 use super::{CliError, CmdResult, Exit};
-use crate::app::{AppContext, AppError, AppEvent};
+use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
+use crate::config::EnrichConfig;
 use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
+use crate::enrich::{EnrichEvent, WorkerOptions};
 use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
 use crate::watch::{FileChange, WatchEvent, Watcher};
@@ -50,8 +52,11 @@ pub fn tui(paths: Paths) -> CmdResult {
         store,
         index,
     } = lib;
-    let ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
+    let mut ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
         .with_samples(samples);
+    if config.enrich.enabled {
+        ctx = start_enrichment(ctx, &paths, &config.enrich);
+    }
     let ui = ctx.sender();
     let ingest = crate::ingest::IngestOptions::from_config(&config);
     // The watcher reports into the UI's channel and ends when the UI does.
@@ -88,6 +93,20 @@ pub fn tui(paths: Paths) -> CmdResult {
     }
     result.map_err(|e| CliError::new(Exit::Failure, e))?;
     Ok(Exit::Ok)
+}
+
+/// Start the enrichment worker for the TUI. It reports into the UI's
+/// channel and ends once the UI is gone; the UI controls and stops it.
+fn start_enrichment(ctx: AppContext, paths: &Paths, config: &EnrichConfig) -> AppContext {
+    let ui = ctx.sender();
+    let sink = move |e: EnrichEvent| ui.send(AppEvent::Enrich(e)).is_ok();
+    match crate::enrich::spawn(WorkerOptions::new(paths, config), sink) {
+        Ok(worker) => ctx.with_enrich(EnrichControl::new(worker, paths)),
+        Err(e) => {
+            tracing::warn!(error = %e, "enrichment worker did not start");
+            ctx.with_enrich_error(e.to_string())
+        }
+    }
 }
 
 /// `snipdex pick`: choose interactively, print the content on stdout.

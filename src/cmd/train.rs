@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CmdResult, Exit};
-use crate::cli::{EvalArgs, ModelOptions, TrainArgs};
+use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
 use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
 use crate::model::{Adapter, Model, ModelError};
 use crate::paths::Paths;
@@ -41,7 +41,7 @@ fn model_exit(e: &ModelError) -> Exit {
     }
 }
 
-fn load_model(paths: &Paths, args: &ModelOptions) -> Result<(Model, Prompts), CliError> {
+fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), CliError> {
     let path = match &args.model {
         Some(p) => p.clone(),
         None => {
@@ -95,6 +95,9 @@ fn run_eval(
 pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
     let (mut model, prompts) = load_model(&paths, &a.model)?;
     let data = load_rows(&a.data, a.task).map_err(train_error)?;
+    if let Some(out) = &a.export_tokens {
+        return export_tokens(&model, &prompts, &data, a.task, out);
+    }
     let eval_data = match &a.eval {
         Some(p) => Some(load_rows(p, a.task).map_err(train_error)?),
         None => None,
@@ -259,4 +262,36 @@ fn print_comparison(first: &EvalReport, second: Option<&EvalReport>) {
             None => println!("  {name:<26} {value:>12}"),
         }
     }
+}
+
+/// `--export-tokens`: the examples as token ids, one JSON object a line.
+fn export_tokens(
+    model: &Model,
+    prompts: &Prompts,
+    data: &crate::train::Dataset,
+    task: crate::enrich::Task,
+    out: &std::path::Path,
+) -> CmdResult {
+    use std::io::Write;
+    let file = std::fs::File::create(out)
+        .map_err(|e| CliError::bad_input(format!("cannot write {}: {e}", out.display())))?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut n = 0usize;
+    for row in &data.rows {
+        let Some(ex) = crate::train::encode_example(model.tokenizer(), prompts, task, row)
+            .map_err(train_error)?
+        else {
+            continue;
+        };
+        let line = serde_json::json!({
+            "prefix": ex.prefix,
+            "invocation": ex.invocation,
+            "answer": ex.answer,
+        });
+        writeln!(w, "{line}")?;
+        n += 1;
+    }
+    w.flush()?;
+    eprintln!("wrote {n} {task} examples to {}", out.display());
+    Ok(Exit::Ok)
 }

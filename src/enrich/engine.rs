@@ -7,58 +7,18 @@ use std::time::Instant;
 
 use crate::domain::Provenance;
 use crate::model::{
-    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model, ModelError,
+    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
 };
 use crate::paths::Paths;
-use crate::store::StoreError;
 
 use super::adapters::{load_task_adapter, AdapterSource, TaskAdapter};
 use super::clean::{clean, clean_tags_with_language, Cleaned, Rejected};
-use super::links::{load_table, LinkTable, TableError, MAX_LINKS};
-use super::prompt::{load_prompts, PromptError, Prompts};
+pub use super::error::EnrichError;
+use super::links::{load_table, LinkTable, MAX_LINKS};
+use super::prompt::{load_prompts, Prompts};
 use super::task::Task;
 use super::truncate::CodeBudget;
 use super::Enrichment;
-
-/// Everything that can stop enrichment.
-#[derive(Debug, thiserror::Error)]
-pub enum EnrichError {
-    #[error("no model installed: run `snipdex model fetch` (looked in {})", .models_dir.display())]
-    NoModel { models_dir: PathBuf },
-    #[error("cannot load the model {}: {source}", .path.display())]
-    Model {
-        path: PathBuf,
-        #[source]
-        source: ModelError,
-    },
-    #[error("the {task} adapter {} cannot be used: {source}", .file.display())]
-    Adapter {
-        task: Task,
-        file: PathBuf,
-        #[source]
-        source: ModelError,
-    },
-    #[error("adapter folder {} does not exist", .0.display())]
-    AdapterDirMissing(PathBuf),
-    #[error(transparent)]
-    Prompt(#[from] PromptError),
-    #[error(transparent)]
-    LinkTable(#[from] TableError),
-    #[error("the snippet does not fit the model's context even when cut to {chars} characters")]
-    PromptTooLong { chars: usize },
-    #[error("{stage} failed: {source}")]
-    Run {
-        stage: &'static str,
-        #[source]
-        source: ModelError,
-    },
-    #[error("enrichment was cancelled")]
-    Cancelled,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("cannot start the enrichment worker thread: {0}")]
-    Thread(#[source] std::io::Error),
-}
 
 /// Token budget of each task's answer; the clean-up rules cap the fields
 /// well below these, so a longer answer is rambling.
@@ -72,7 +32,7 @@ pub fn max_tokens(task: Task) -> usize {
 }
 
 /// Tunables of [`Enricher::load_with`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EnricherOptions {
     /// Kernel choice; [`ForwardMode::Quantized`] makes the shared and the
     /// unshared paths agree bit for bit (used by the equivalence tests).
@@ -84,17 +44,6 @@ pub struct EnricherOptions {
     /// How much of a snippet goes into the prompt (cut further when the
     /// model's context is smaller).
     pub budget: CodeBudget,
-}
-
-impl Default for EnricherOptions {
-    fn default() -> Self {
-        Self {
-            mode: ForwardMode::default(),
-            prompts_dir: None,
-            link_table: None,
-            budget: CodeBudget::default(),
-        }
-    }
 }
 
 impl EnricherOptions {
@@ -216,6 +165,26 @@ impl Enricher {
             .iter()
             .find(|(t, _)| *t == task)
             .map(|(_, a)| a)
+    }
+
+    /// The adapter `task` runs with; `None` means zero-shot.
+    pub fn task_adapter(&self, task: Task) -> Option<&Adapter> {
+        self.adapter(task).map(|a| &a.adapter)
+    }
+
+    /// The tokens `task` runs on for this snippet: the shared prefix (read
+    /// by the base model) and the task's suffix (read with its adapter).
+    /// For scoring, training and checks against the engine.
+    pub fn task_prompt(
+        &self,
+        code: &str,
+        language: Option<&str>,
+        file_name: Option<&str>,
+        task: Task,
+    ) -> Result<(Vec<u32>, Vec<u32>), EnrichError> {
+        let language = resolve_language(code, language, file_name);
+        let (prefix, mut suffixes) = self.prompt_tokens(code, &language, file_name, &[task])?;
+        Ok((prefix, suffixes.pop().unwrap_or_default()))
     }
 
     /// What a field written by `task` records as its origin.
@@ -370,8 +339,10 @@ impl Enricher {
         }
     }
 
-    /// The shared prefix and each task's suffix as tokens, with the code cut
-    /// further when the model's context is too small for the default budget.
+    /// The shared prefix and each of `tasks`' suffixes as tokens. The code
+    /// is cut further when the model's context is too small for the default
+    /// budget, leaving room for every task (not only those asked for), so a
+    /// snippet's prefix is the same whichever tasks run.
     fn prompt_tokens(
         &self,
         code: &str,
@@ -386,16 +357,21 @@ impl Enricher {
                 source,
             })
         };
-        let suffixes = tasks
+        let all = Task::ALL
             .iter()
             .map(|&t| encode(&self.prompts.suffix(t)))
             .collect::<Result<Vec<_>, _>>()?;
-        let room = tasks
+        let room = Task::ALL
             .iter()
-            .zip(&suffixes)
+            .zip(&all)
             .map(|(&t, s)| s.len() + max_tokens(t))
             .max()
             .unwrap_or(0);
+        let suffixes: Vec<Vec<u32>> = tasks
+            .iter()
+            .filter_map(|t| Task::ALL.iter().position(|x| x == t))
+            .map(|i| all[i].clone())
+            .collect();
         let context = self.model.config().context_length;
         let mut budget = self.budget;
         loop {

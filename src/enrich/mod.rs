@@ -29,6 +29,7 @@ pub mod bench;
 mod bench_samples;
 pub mod clean;
 pub mod engine;
+mod error;
 mod job;
 pub mod jsonl;
 pub mod links;

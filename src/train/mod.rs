@@ -5,7 +5,8 @@
 //!
 //! Training uses exactly the prompt layout of inference
 //! ([`crate::enrich::Prompts`]):
-//! `[system + snippet][task invocation + answer + <|im_end|>]`. By default the adapter acts only from the invocation on
+//! `[system + snippet][task invocation + answer + <|im_end|>]`.
+//! By default the adapter acts only from the invocation on
 //! (the "activated LoRA" idea in the design notes): the prefix's keys and
 //! values come from the base model, computed without gradient, and only the
 //! short suffix is back-propagated. The loss is the mean cross-entropy of the

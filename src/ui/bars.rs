@@ -113,6 +113,9 @@ pub fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &
         parts.push(format!("watch: {w}"));
     }
     parts.push(index_label(&state.index));
+    if let Some(enrich) = state.enrich.label() {
+        parts.push(enrich);
+    }
     let hint = if state.pick {
         " Enter pick  Esc cancel "
     } else {

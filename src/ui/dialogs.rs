@@ -24,7 +24,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// Clear `area`, draw a bordered box, and return its inside.
-fn popup(frame: &mut Frame<'_>, area: Rect, title: &str, theme: &Theme) -> Rect {
+pub(super) fn popup(frame: &mut Frame<'_>, area: Rect, title: &str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::bordered()
         .title(Line::styled(format!(" {title} "), theme.title))

@@ -3,6 +3,7 @@
 
 mod bars;
 mod dialogs;
+mod enrich;
 mod highlight;
 pub mod layout;
 mod list;
@@ -50,8 +51,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, highlighter: &mut Highlight
         Mode::ConfirmDelete(c) => dialogs::draw_confirm(frame, area, c, &theme),
         Mode::TagEdit { input, .. } => dialogs::draw_tag_edit(frame, area, input, &theme),
         Mode::TagPicker(p) => dialogs::draw_tag_picker(frame, area, p, &theme),
+        Mode::Fields(d) => enrich::draw_fields(frame, area, state, d, &theme),
+        Mode::ModelOffer => enrich::draw_model_offer(frame, area, &theme),
     }
 }
 
+#[cfg(test)]
+mod enrich_tests;
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 const CJK_TITLE: &str = "日本語のスニペット 🦀 crab";
 
-fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
+pub(super) fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
     SnippetSummary {
         id,
         title: title.into(),
@@ -30,7 +30,7 @@ fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
     }
 }
 
-fn full_snippet() -> Snippet {
+pub(super) fn full_snippet() -> Snippet {
     let content =
         "fn read(path: &Path) -> String {\n    std::fs::read_to_string(path).unwrap()\n}\n";
     let mut meta = FieldMetas::default();
@@ -64,7 +64,7 @@ fn full_snippet() -> Snippet {
 }
 
 /// A browsing state with three snippets and the first one's preview.
-fn browsing() -> AppState {
+pub(super) fn browsing() -> AppState {
     let mut s = AppState::new(false);
     let mut first = summary(1, "Read a file to string", &["rust", "io"]);
     first.path = Some(PathBuf::from("src/lib.rs"));
@@ -81,7 +81,12 @@ fn browsing() -> AppState {
     s
 }
 
-fn render(state: &AppState, w: u16, h: u16, hl: &mut Highlighter) -> Terminal<TestBackend> {
+pub(super) fn render(
+    state: &AppState,
+    w: u16,
+    h: u16,
+    hl: &mut Highlighter,
+) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| draw(f, state, hl)).unwrap();
     t
@@ -89,7 +94,7 @@ fn render(state: &AppState, w: u16, h: u16, hl: &mut Highlighter) -> Terminal<Te
 
 /// The screen as text, one line per row; the filler cell after a
 /// double-width character is skipped so text reads as typed.
-fn text(buf: &Buffer) -> String {
+pub(super) fn text(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
         let mut skip = 0;
@@ -107,7 +112,7 @@ fn text(buf: &Buffer) -> String {
     out
 }
 
-fn screen(state: &AppState, w: u16, h: u16) -> String {
+pub(super) fn screen(state: &AppState, w: u16, h: u16) -> String {
     let mut hl = Highlighter::new("base16-ocean.dark");
     text(render(state, w, h, &mut hl).backend().buffer())
 }

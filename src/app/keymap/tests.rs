@@ -1,6 +1,6 @@
 use super::*;
 use crate::app::state::{AppState, Mode, Screen, TagPicker};
-use crate::app::LineInput;
+use crate::app::{FieldsDialog, LineInput};
 use std::collections::HashSet;
 
 fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
@@ -27,6 +27,12 @@ fn all_chains() -> Vec<&'static [Scope]> {
                 input: LineInput::default(),
             },
             Mode::TagPicker(TagPicker::default()),
+            Mode::Fields(FieldsDialog::new(1)),
+            Mode::Fields(FieldsDialog {
+                input: Some(LineInput::default()),
+                ..FieldsDialog::new(1)
+            }),
+            Mode::ModelOffer,
         ] {
             state.mode = mode;
             chains.push(state.scopes());
@@ -134,4 +140,41 @@ fn resolve_uses_scope_order_shift_and_text() {
         resolve(&search, &key(KeyCode::Esc, none)),
         Some(Action::Cancel)
     );
+}
+
+#[test]
+fn enrichment_keys_resolve_in_their_dialogs() {
+    let none = KeyModifiers::NONE;
+    let r = key(KeyCode::Char('r'), none);
+    assert_eq!(resolve(&[Scope::List], &r), Some(Action::Regenerate));
+    assert_eq!(resolve(&[Scope::Fields], &r), Some(Action::RegenerateField));
+    assert_eq!(
+        resolve(&[Scope::FieldEdit, Scope::Input], &r),
+        Some(Action::Input(Edit::Insert('r'))),
+        "typing a value, r is a letter"
+    );
+    assert_eq!(
+        resolve(
+            &[Scope::ModelOffer],
+            &key(KeyCode::Char('Y'), KeyModifiers::SHIFT)
+        ),
+        Some(Action::FetchModel)
+    );
+    assert_eq!(
+        resolve(&[Scope::ModelOffer], &key(KeyCode::Char('q'), none)),
+        None,
+        "the offer wants an answer"
+    );
+    let sections = help_sections();
+    let fields = &sections
+        .iter()
+        .find(|(s, _)| *s == Scope::Fields)
+        .unwrap()
+        .1;
+    assert!(fields
+        .iter()
+        .any(|e| e.keys == "a" && e.text.contains("lock")));
+    assert!(fields
+        .iter()
+        .any(|e| e.keys == "Esc, q, f" && e.text == "close"));
 }

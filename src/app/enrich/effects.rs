@@ -1,0 +1,154 @@
+//! Enrichment effects as the runtime does them. Each answers with the
+//! events that tell `update` how it went.
+
+use super::control::queue_regeneration;
+use super::state::{capitalized, FieldValue};
+use crate::app::event::{AppEvent, EditorOutcome};
+use crate::app::runtime::Runtime;
+use crate::domain::{Field, SnippetId};
+use crate::enrich::worker::MAX_ATTEMPTS;
+use crate::enrich::EnrichEvent;
+
+const NO_WORKER: &str = "Enrichment is not running in this session.";
+
+impl Runtime<'_> {
+    pub(in crate::app) fn set_enrich_paused(&mut self, paused: bool) -> Vec<AppEvent> {
+        let Some(control) = &self.enrich else {
+            return vec![AppEvent::Error(NO_WORKER.into())];
+        };
+        match control.set_paused(paused) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![AppEvent::Error(format!(
+                "Enrichment {} for this run only: cannot record the choice: {e}",
+                if paused { "paused" } else { "resumed" }
+            ))],
+        }
+    }
+
+    pub(in crate::app) fn regenerate(&mut self, id: SnippetId, fields: &[Field]) -> Vec<AppEvent> {
+        match queue_regeneration(self.store, id, fields) {
+            Ok(queued) => {
+                if let Some(control) = &self.enrich {
+                    control.wake();
+                }
+                // The worker counts only when it finishes a job; a paused
+                // one would show a stale count until it resumes.
+                vec![AppEvent::Enrich(EnrichEvent::Progress { queued })]
+            }
+            Err(e) => vec![AppEvent::Error(format!("Cannot queue #{id}: {e}"))],
+        }
+    }
+
+    pub(in crate::app) fn set_locked(
+        &mut self,
+        id: SnippetId,
+        field: Field,
+        locked: bool,
+    ) -> Vec<AppEvent> {
+        if let Err(e) = self.store.set_locked(id, field, locked) {
+            return vec![AppEvent::Error(format!(
+                "Cannot change the {field} lock: {e}"
+            ))];
+        }
+        let note = if locked {
+            format!("{} locked: the model won't change it.", capitalized(field))
+        } else {
+            format!("{} unlocked: the model may rewrite it.", capitalized(field))
+        };
+        let mut events = vec![AppEvent::Status(note)];
+        events.extend(self.fresh_preview(id));
+        events
+    }
+
+    pub(in crate::app) fn save_field(
+        &mut self,
+        id: SnippetId,
+        field: Field,
+        value: FieldValue,
+    ) -> Vec<AppEvent> {
+        let Some(patch) = value.into_patch(field) else {
+            return vec![AppEvent::Error(format!(
+                "Cannot save the {field}: a value of the wrong kind."
+            ))];
+        };
+        let snippet = match self.store.update(id, &patch) {
+            Ok(s) => s,
+            Err(e) => return vec![AppEvent::Error(format!("Cannot save the {field}: {e}"))],
+        };
+        let mut events = vec![
+            AppEvent::Status(format!("Saved the {field}; it is yours now (locked).")),
+            AppEvent::Preview(Box::new(snippet)),
+        ];
+        // Titles and tags show in the list.
+        events.extend(self.reload());
+        events
+    }
+
+    pub(in crate::app) fn fetch_model(&mut self) -> Vec<AppEvent> {
+        let Some(control) = &self.enrich else {
+            return vec![AppEvent::ModelFetchFailed(NO_WORKER.into())];
+        };
+        match control.fetch_model(self.tx.clone()) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![AppEvent::ModelFetchFailed(format!(
+                "cannot start the download: {e}"
+            ))],
+        }
+    }
+
+    pub(in crate::app) fn decline_model(&mut self) -> Vec<AppEvent> {
+        let Some(control) = &self.enrich else {
+            return Vec::new();
+        };
+        match control.decline_offer() {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![AppEvent::Error(format!(
+                "Cannot remember the choice (the offer comes back next start): {e}"
+            ))],
+        }
+    }
+
+    pub(in crate::app) fn wake_enrich(&mut self) -> Vec<AppEvent> {
+        if let Some(control) = &self.enrich {
+            control.wake();
+        }
+        Vec::new()
+    }
+
+    /// A snippet written in `$EDITOR` (new, or with new content) gets an
+    /// enrichment job like any other way in; `done` is the editor's report.
+    pub(in crate::app) fn queue_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
+        let id = match &done {
+            AppEvent::EditorDone(EditorOutcome::Saved(id) | EditorOutcome::Created(id)) => *id,
+            _ => return vec![done],
+        };
+        if !self.queue_jobs {
+            return vec![done];
+        }
+        let mut events = vec![done];
+        match self
+            .store
+            .enqueue_job(id, &[])
+            .and_then(|()| self.store.pending_job_count(MAX_ATTEMPTS))
+        {
+            Ok(queued) => {
+                if let Some(control) = &self.enrich {
+                    control.wake();
+                }
+                events.push(AppEvent::Enrich(EnrichEvent::Progress { queued }));
+            }
+            Err(e) => events.push(AppEvent::Error(format!(
+                "Saved, but cannot queue #{id} for enrichment: {e}"
+            ))),
+        }
+        events
+    }
+
+    fn fresh_preview(&mut self, id: SnippetId) -> Vec<AppEvent> {
+        match self.store.find(id) {
+            Ok(Some(s)) => vec![AppEvent::Preview(Box::new(s))],
+            Ok(None) => Vec::new(),
+            Err(e) => vec![AppEvent::Error(format!("Cannot load snippet {id}: {e}"))],
+        }
+    }
+}
