@@ -67,6 +67,9 @@ pub enum Command {
     BenchEnrich(BenchEnrichArgs),
     /// Build the task adapters' training data from real packages.
     Dataset(DatasetArgs),
+    /// Label training rows with a teacher LLM behind an OpenAI-compatible
+    /// endpoint (resumable; appends to --out).
+    Label(LabelArgs),
     /// Train a task's LoRA adapter on a JSONL data file.
     Train(TrainArgs),
     /// Score a task's adapter (or the base model) on a JSONL data file.
@@ -463,4 +466,38 @@ pub struct TrainModelArgs {
     /// Folder of prompt template overrides (system.txt, title.txt, ...).
     #[arg(long)]
     pub prompts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// OpenAI-compatible server: its root, its `/v1` base or the full chat
+    /// completions URL.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Model name sent to the endpoint and recorded with every label.
+    #[arg(long)]
+    pub model: String,
+    /// Dataset JSONL (from `snipdex dataset`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Labels JSONL. Appended to: a rerun skips ids already labelled.
+    /// Rows that fail go to `<out>.failures.jsonl` and are retried next run.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Name of the environment variable that holds the API key (the key
+    /// itself never goes on the command line).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Label at most this many new rows in this run.
+    #[arg(long, short = 'n')]
+    pub limit: Option<usize>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Seconds to wait for one answer.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_secs: u64,
+    /// Do not send `response_format: json_object`, for servers that reject it.
+    #[arg(long)]
+    pub no_json_mode: bool,
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod dataset;
 mod enrich;
+mod label;
 mod live;
 mod model;
 mod output;
@@ -148,6 +149,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Dataset(a) => dataset::run(a),
             Command::Train(a) => train::train(paths, a),
             Command::Eval(a) => train::eval(paths, a),
+            Command::Label(a) => label::label(a),
         },
     }
 }

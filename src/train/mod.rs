@@ -25,6 +25,8 @@
 //!
 //! - [`dataset`]: harvesting training snippets from real packages, and
 //!   joining them with teacher labels.
+//! - [`label`]: teacher labels from a larger model behind an
+//!   OpenAI-compatible endpoint.
 //! - [`data`]: the JSONL row schema and per-task targets.
 //! - [`metrics`]: ROUGE-L, CodeXGLUE's smoothed BLEU-4, tag and link scores.
 //! - [`trainer`]: the training loop, [`optim`] its optimiser and schedule,
@@ -37,6 +39,7 @@ pub mod dataset;
 mod encode;
 mod error;
 pub mod eval;
+pub mod label;
 pub mod metrics;
 pub mod optim;
 mod readme;
