@@ -460,7 +460,7 @@ pub struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub struct TrainModelArgs {
-    /// GGUF model file (default: the installed SmolLM2 in the data folder).
+    /// GGUF model file (default: the installed model, as `snipdex enrich` uses).
     #[arg(long, env = "SNIPDEX_MODEL")]
     pub model: Option<PathBuf>,
     /// Folder of prompt template overrides (system.txt, title.txt, ...).

@@ -6,8 +6,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
-use crate::enrich::{load_prompts, Prompts};
-use crate::model::{installed_name, Adapter, Model, ModelError, DEFAULT_FILE};
+use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
+use crate::model::{Adapter, Model, ModelError};
 use crate::paths::Paths;
 use crate::train::{
     evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
@@ -44,7 +44,9 @@ fn model_exit(e: &ModelError) -> Exit {
 fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), CliError> {
     let path = match &args.model {
         Some(p) => p.clone(),
-        None => paths.models_dir().join(installed_name(DEFAULT_FILE)),
+        None => {
+            installed_model(&paths.models_dir()).map_err(|e| CliError::new(Exit::BadInput, e))?
+        }
     };
     if !path.is_file() {
         return Err(CliError::bad_input(format!(
@@ -192,31 +194,30 @@ pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-/// The adapter folder `--adapters` names: the folder itself when it holds
-/// an adapter, else its sub-folder for the task.
+/// The adapter folder to evaluate: `--adapters DIR` when DIR holds an
+/// adapter, else DIR's sub-folder for the task; without the flag, the
+/// adapter enrichment would use (the user's, else the shipped one).
 fn adapter_dir(paths: &Paths, a: &EvalArgs) -> Result<Option<PathBuf>, CliError> {
     if a.no_adapters {
         return Ok(None);
     }
-    let (root, explicit) = match &a.adapters {
-        Some(dir) => (dir.clone(), true),
-        None => (paths.adapters_dir(), false),
+    let bad = |e| CliError::new(Exit::BadInput, e);
+    let found = match &a.adapters {
+        Some(dir) if dir.join(ADAPTER_CONFIG).is_file() => Some(dir.clone()),
+        Some(dir) => AdapterSource::Dir(dir.clone())
+            .locate(a.task)
+            .map_err(bad)?,
+        None => AdapterSource::standard(paths).locate(a.task).map_err(bad)?,
     };
-    let found = [root.clone(), root.join(a.task.name())]
-        .into_iter()
-        .find(|d| d.join(ADAPTER_CONFIG).is_file());
     match found {
         Some(dir) => Ok(Some(dir)),
-        None if explicit => Err(CliError::bad_input(format!(
-            "no {} adapter in {} (expected {ADAPTER_CONFIG} there or in {}/)",
-            a.task,
-            root.display(),
-            a.task.name()
-        ))),
         None => Err(CliError::bad_input(format!(
-            "no {} adapter installed in {}: pass --adapters DIR or --no-adapters",
+            "no {} adapter found{}: pass --adapters DIR, or --no-adapters for the base model",
             a.task,
-            root.display()
+            a.adapters
+                .as_ref()
+                .map(|d| format!(" in {}", d.display()))
+                .unwrap_or_default()
         ))),
     }
 }

@@ -1,12 +1,15 @@
 //! Evaluation: generate each row's answer the way enrichment does, clean it
 //! with the task's clean-up, and score what a user would see.
 //!
-//! Generation here is a small private copy of the enrichment path (prefill
-//! the prefix with the base model, generate the suffix with the adapter,
-//! [`crate::enrich::clean`], links through [`crate::enrich::resolve_links`]);
-//! the worker's `Enricher` was not available to reuse when this was written.
-//! An adapter without `alora_invocation_tokens` in its config was trained as
-//! classic LoRA (`--standard`) and is applied over the whole prompt.
+//! Generation follows [`crate::enrich::engine::Enricher`] step for step
+//! (prefill the prefix with the base model, generate the suffix with the
+//! adapter, the same answer budgets and clean-up, links through the
+//! resolver) but runs on an adapter in memory rather than on the adapter
+//! folders the `Enricher` locates, so that `snipdex train --eval` scores the
+//! adapter it just trained, wherever it was written. An adapter without
+//! `alora_invocation_tokens` in its config was trained as classic LoRA
+//! (`--standard`) and is applied over the whole prompt, which the
+//! `Enricher`'s shared prefill cannot do.
 
 use serde::Serialize;
 
@@ -17,7 +20,9 @@ use super::metrics::{
     is_wellformed_https, mean, mean_set_scores, rouge_l, same_page, sentence_bleu, set_scores,
     SetScores,
 };
-use crate::enrich::{clean, resolve_links, Cleaned, Prompts, Task};
+use crate::enrich::clean::{clean, clean_tags_with_language, Cleaned};
+use crate::enrich::engine::max_tokens;
+use crate::enrich::{resolve_links, Prompts, Task};
 use crate::model::{Adapter, GenerateOptions, Model};
 
 /// Settings of an evaluation run.
@@ -25,19 +30,8 @@ use crate::model::{Adapter, GenerateOptions, Model};
 pub struct EvalOptions {
     /// Rows to evaluate, from the start of the file; all when `None`.
     pub limit: Option<usize>,
-    /// Answer token budget; the task's default when `None`.
+    /// Answer token budget; enrichment's budget for the task when `None`.
     pub max_tokens: Option<usize>,
-}
-
-/// Answer budget per task: a title or a tag list is short, a description is
-/// one sentence.
-fn default_max_tokens(task: Task) -> usize {
-    match task {
-        Task::Title => 32,
-        Task::Description => 80,
-        Task::Tags => 48,
-        Task::Links => 64,
-    }
 }
 
 /// What the model produced for one row.
@@ -132,8 +126,15 @@ pub fn evaluate(
     let started = std::time::Instant::now();
     let task = data.task;
     let encoder = Encoder::new(model.tokenizer(), prompts, task)?;
+    let trained_on = adapter.and_then(|a| a.config().alora_invocation_tokens.as_deref());
+    if trained_on.is_some_and(|tokens| tokens != encoder.invocation()) {
+        tracing::warn!(
+            %task,
+            "the adapter was trained with another task invocation than the current prompts"
+        );
+    }
     let gen_opts = GenerateOptions {
-        max_tokens: opts.max_tokens.unwrap_or(default_max_tokens(task)),
+        max_tokens: opts.max_tokens.unwrap_or(max_tokens(task)),
         ..GenerateOptions::default()
     };
     let rows: Vec<&Row> = data
@@ -174,7 +175,12 @@ fn predict(
         model.generate(&cache, encoder.invocation(), adapter, opts)?
     };
     let raw = generation.text;
-    let (value, rejected, names) = match clean(task, &raw, &row.code) {
+    // As in enrichment: the language counts as a tag.
+    let cleaned = match task {
+        Task::Tags => clean_tags_with_language(&raw, &row.language).map(Cleaned::Tags),
+        _ => clean(task, &raw, &row.code),
+    };
+    let (value, rejected, names) = match cleaned {
         Ok(Cleaned::Title(s)) | Ok(Cleaned::Description(s)) => (s, None, Vec::new()),
         Ok(Cleaned::Tags(tags)) => (tags.join(", "), None, Vec::new()),
         Ok(Cleaned::LinkNames(names)) => (names.join(", "), None, names),

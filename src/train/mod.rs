@@ -43,6 +43,7 @@ pub mod label;
 pub mod metrics;
 pub mod optim;
 mod readme;
+mod settings;
 pub mod trainer;
 
 pub use data::{load_rows, Dataset, Row, SkipCounts};
@@ -50,10 +51,10 @@ pub use encode::{encode_example, EncodedExample};
 pub use error::TrainError;
 pub use eval::{evaluate, EvalOptions, EvalReport, Prediction, Scores};
 pub use readme::{write_readme, ReadmeContext};
-pub use trainer::{
-    train, StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL,
-    DEFAULT_TARGETS,
+pub use settings::{
+    StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL, DEFAULT_TARGETS,
 };
+pub use trainer::train;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::error::TrainError;
 use super::eval::EvalReport;
-use super::trainer::{TrainLength, TrainOutcome, TrainSettings};
+use super::settings::{TrainLength, TrainOutcome, TrainSettings};
 
 /// Inputs of [`write_readme`] that the outcome does not carry.
 #[derive(Debug, Clone, Copy)]
