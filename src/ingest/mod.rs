@@ -29,7 +29,7 @@ pub use language::{
 };
 pub use samples::{sample_snippets, Sample, SampleError};
 pub use secrets::{detect_secrets, SecretKind, UnknownSecretKind};
-pub use walk::{walk, WalkIssue};
+pub use walk::{walk, walk_builder, WalkIssue, IGNORE_FILE_NAME as SNIPDEX_IGNORE_FILE};
 
 /// Default for [`IngestOptions::max_file_bytes`]: larger files are rarely
 /// snippets, and reading them would slow every rescan.

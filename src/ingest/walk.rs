@@ -47,6 +47,24 @@ fn display_path(path: &Option<PathBuf>) -> String {
         .map_or_else(|| "<unknown path>".to_owned(), |p| p.display().to_string())
 }
 
+/// The walk's rules in one place: hidden files skipped; `.gitignore` (also
+/// outside a repository), `.ignore`, the global gitignore and
+/// `.snipdexignore` respected; links followed. The watcher builds its
+/// event-path checks from this too, so events and scans always agree.
+pub fn walk_builder(root: &Path) -> WalkBuilder {
+    let mut b = WalkBuilder::new(root);
+    b.hidden(true)
+        .parents(true)
+        .ignore(true)
+        .git_ignore(true)
+        .git_global(true)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(true)
+        .add_custom_ignore_filename(IGNORE_FILE_NAME);
+    b
+}
+
 /// Regular files under `root`, lazily, in directory order.
 ///
 /// Honours `.gitignore` (also outside a Git repository, since watched
@@ -58,26 +76,15 @@ fn display_path(path: &Option<PathBuf>) -> String {
 /// a whole folder's listing), so memory does not grow with the number of
 /// files.
 pub fn walk(root: &Path) -> impl Iterator<Item = Result<PathBuf, WalkIssue>> {
-    WalkBuilder::new(root)
-        .hidden(true)
-        .parents(true)
-        .ignore(true)
-        .git_ignore(true)
-        .git_global(true)
-        .git_exclude(true)
-        .require_git(false)
-        .follow_links(true)
-        .add_custom_ignore_filename(IGNORE_FILE_NAME)
-        .build()
-        .filter_map(|entry| match entry {
-            Ok(entry) => {
-                // With links followed, the type is the target's: FIFOs,
-                // sockets and devices drop out here, folders are descended.
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                is_file.then(|| Ok(entry.into_path()))
-            }
-            Err(err) => Some(Err(convert(err, None))),
-        })
+    walk_builder(root).build().filter_map(|entry| match entry {
+        Ok(entry) => {
+            // With links followed, the type is the target's: FIFOs,
+            // sockets and devices drop out here, folders are descended.
+            let is_file = entry.file_type().is_some_and(|t| t.is_file());
+            is_file.then(|| Ok(entry.into_path()))
+        }
+        Err(err) => Some(Err(convert(err, None))),
+    })
 }
 
 /// Flattens `ignore`'s nested error wrappers into one [`WalkIssue`],

@@ -93,8 +93,10 @@ impl Store {
         // written, without the full scan of `quick_check` (which costs a
         // noticeable part of start-up on a large library; `doctor` runs
         // the full integrity check).
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(corrupt)?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(corrupt)?;
         migrations::migrate(&conn, path, backups_dir)?;
         Ok(Store {
             conn,

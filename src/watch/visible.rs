@@ -6,13 +6,11 @@
 //! the same walk as [`crate::ingest::walk`] is run from the root, pruned to
 //! the ancestors of the named paths, so both always agree.
 
-use ignore::WalkBuilder;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The snipdex-only ignore file that `ingest::walk` also reads.
-const IGNORE_FILE_NAME: &str = ".snipdexignore";
+use crate::ingest::SNIPDEX_IGNORE_FILE as IGNORE_FILE_NAME;
 
 /// The files under `root` that a full scan would ingest and that are one of
 /// `targets` or lie under one of them (a target may be a folder).
@@ -37,17 +35,7 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
     // Sets, not lists: a checkout can name thousands of paths at once.
     let wanted = Arc::new(wanted);
     let keep = Arc::clone(&wanted);
-    // Keep this builder in step with `ingest::walk`.
-    WalkBuilder::new(root)
-        .hidden(true)
-        .parents(true)
-        .ignore(true)
-        .git_ignore(true)
-        .git_global(true)
-        .git_exclude(true)
-        .require_git(false)
-        .follow_links(true)
-        .add_custom_ignore_filename(IGNORE_FILE_NAME)
+    crate::ingest::walk_builder(root)
         .filter_entry(move |entry| {
             let p = entry.path();
             on_the_way.contains(p) || within(&keep, p)
