@@ -146,6 +146,16 @@ def main():
         if step % 10 == 0 or step == steps - 1:
             print(f"step {step + 1}/{steps} loss {total:.4f} {time.time() - t0:.0f}s", flush=True)
     model.save_pretrained(args.out)
+    # snipdex (like peft's aLoRA) reads `alora_invocation_tokens` to know an
+    # adapter is activated; without it the adapter counts as classic LoRA
+    # and `snipdex eval` would apply it over the whole prompt.
+    cfg_path = f"{args.out}/adapter_config.json"
+    with open(cfg_path) as f:
+        saved = json.load(f)
+    saved["alora_invocation_tokens"] = None if args.standard else examples[0]["invocation"]
+    saved["base_model_name_or_path"] = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    with open(cfg_path, "w") as f:
+        json.dump(saved, f, indent=2)
     with open(f"{args.out}/train_log.json", "w") as f:
         json.dump({"examples": len(examples), "steps": steps, "batch": args.batch,
                    "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr,
