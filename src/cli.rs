@@ -124,7 +124,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Words, "phrases", tag:X, lang:X, path:X, -tag:X.
-    #[arg(required = true)]
+    #[arg(required = true, allow_hyphen_values = true)]
     pub query: Vec<String>,
     #[arg(long, short = 'n', default_value_t = 20)]
     pub limit: usize,

@@ -251,7 +251,10 @@ fn on_tag_picker(state: &mut AppState, mut picker: TagPicker, action: Action) ->
     match action {
         Action::Input(edit) => {
             if picker.input.apply(edit) {
-                picker.selected = 0;
+                // With text typed, Enter should take the first matching tag,
+                // not the "no tag filter" row above it.
+                let typed = !picker.input.text().trim().is_empty();
+                picker.selected = usize::from(typed && picker.choices().len() > 1);
             }
         }
         Action::Down => picker.selected = (picker.selected + 1).min(count - 1),

@@ -241,6 +241,23 @@ fn tag_edit_prefills_and_saves_normalised_tags() {
 }
 
 #[test]
+fn typing_in_the_tag_picker_then_enter_takes_the_first_match() {
+    let mut s = loaded(4);
+    ch(&mut s, '#');
+    let tags = ["rust", "shell", "sql"]
+        .iter()
+        .map(|t| TagCount {
+            tag: (*t).into(),
+            count: 1,
+        })
+        .collect();
+    update(&mut s, AppEvent::TagCounts(tags));
+    typed(&mut s, "sq");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.tag_filter.as_deref(), Some("sql"));
+}
+
+#[test]
 fn tag_picker_sets_and_clears_the_filter() {
     let mut s = loaded(4);
     assert_eq!(ch(&mut s, '#'), vec![Effect::LoadTagCounts]);

@@ -117,6 +117,7 @@ struct DoctorReport {
     indexed: u64,
     index_pending: i64,
     enrich_jobs: i64,
+    enrich_paused: bool,
     tags: usize,
     watch_dirs: Vec<(PathBuf, bool)>,
     skipped_files: Vec<crate::store::SkipCount>,
@@ -175,6 +176,8 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
         indexed,
         index_pending: pending,
         enrich_jobs: lib.store.job_count()?,
+        enrich_paused: lib.config.enrich.paused
+            || crate::enrich::worker::pause_marker(&paths).exists(),
         tags: lib.store.tag_counts()?.len(),
         watch_dirs,
         skipped_files: lib.store.skip_counts()?,
@@ -212,7 +215,11 @@ fn print_doctor(r: &DoctorReport) {
         r.snippets, r.indexed, r.index_pending, r.snippets_with_secrets
     );
     println!("tags        {}", r.tags);
-    println!("enrichment  {} jobs queued", r.enrich_jobs);
+    println!(
+        "enrichment  {} jobs queued{}",
+        r.enrich_jobs,
+        if r.enrich_paused { " (paused)" } else { "" }
+    );
     if r.owned_by_running_instance {
         println!("owner       another snipdex is running on this library");
     }

@@ -47,7 +47,14 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     opts.model = Some(model);
     opts.adapters = adapters;
     opts.threads = a.threads.unwrap_or(opts.threads).max(1);
-    // An explicit command runs even while background enrichment is paused.
+    // An explicit command runs even while background enrichment is paused,
+    // and says so, since the pause is still in force for the background.
+    if opts.paused {
+        eprintln!(
+            "note: background enrichment is paused (`snipdex enrich --resume` resumes it); \
+             this explicit run goes ahead"
+        );
+    }
     opts.paused = false;
     opts.pause_file = None;
     opts.until_empty = true;
@@ -198,7 +205,24 @@ fn set_paused(paths: &Paths, pause: bool) -> CmdResult {
 fn adapter_source(paths: &Paths, a: &AdapterArgs) -> AdapterSource {
     match (&a.adapters, a.no_adapters) {
         (_, true) => AdapterSource::None,
-        (Some(dir), false) => AdapterSource::Dir(dir.clone()),
+        (Some(dir), false) => {
+            let source = AdapterSource::Dir(dir.clone());
+            // An existing folder with no `<task>/` adapter in it is almost
+            // always a wrong path; say so instead of silently going zero-shot.
+            let missing: Vec<&str> = crate::enrich::Task::ALL
+                .iter()
+                .filter(|t| matches!(source.locate(**t), Ok(None)))
+                .map(|t| t.name())
+                .collect();
+            if dir.is_dir() && !missing.is_empty() {
+                eprintln!(
+                    "warning: {} has no adapter for {}; those tasks run zero-shot",
+                    dir.display(),
+                    missing.join(", ")
+                );
+            }
+            source
+        }
         (None, false) => AdapterSource::standard(paths),
     }
 }

@@ -31,6 +31,12 @@ fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
                 (source.file_name().is_some_and(|n| n == DEFAULT_FILE))
                     .then(|| DEFAULT_SHA256.to_owned())
             });
+            if expected.is_none() {
+                eprintln!(
+                    "warning: {} is not checked against a known checksum; pass --sha256 HEX to verify it",
+                    source.display()
+                );
+            }
             install_from_file(source, &models_dir, expected.as_deref(), &mut |e| {
                 bar.update(e)
             })

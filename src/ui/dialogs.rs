@@ -178,7 +178,9 @@ pub fn draw_tag_picker(frame: &mut Frame<'_>, area: Rect, picker: &TagPicker, th
 }
 
 pub fn draw_first_run(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let cols = usize::from(area.width.saturating_sub(4)).max(1);
+    // Wrap to the inside of the box actually drawn (70 columns at most,
+    // less the borders), not to the whole screen.
+    let cols = usize::from(70.min(area.width).saturating_sub(2)).max(1);
     let key = |action: Action| keys_for(Scope::FirstRun, action).join("/");
     let mut lines = vec![
         Line::styled("Welcome to snipdex", theme.title),

@@ -268,6 +268,26 @@ fn first_run_offers_samples() {
 }
 
 #[test]
+fn first_run_text_wraps_inside_its_box_on_wide_screens() {
+    let mut s = AppState::new(false);
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![])));
+    // The box is 70 columns; the text used to be wrapped to the screen and
+    // then clipped by the box, losing words.
+    let out = screen(&s, 100, 30);
+    let words: String = out
+        .lines()
+        .map(|l| l.replace('│', " "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let words: Vec<&str> = words.split_whitespace().collect();
+    let joined = words.join(" ");
+    assert!(
+        joined.contains("from folders you watch, from your editor, or from a set of samples"),
+        "{out}"
+    );
+}
+
+#[test]
 fn empty_library_says_how_to_start() {
     let mut s = AppState::new(false);
     update(&mut s, AppEvent::Loaded(Arc::new(vec![])));

@@ -231,3 +231,19 @@ fn word_evidence_respects_identifier_boundaries() {
     assert_eq!(last_segment("std::io::Read"), "Read");
     assert_eq!(last_segment("stdio.h"), "stdio");
 }
+
+#[test]
+fn js_members_link_to_their_object_never_to_an_invented_page() {
+    let urls = with_names(
+        "const x = Array.frobnicate([1, 2]);\nawait Promise.all(jobs);",
+        "javascript",
+        &["Promise.whatever"],
+    );
+    assert_well_formed(&urls);
+    let base = "https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/";
+    assert!(urls.contains(&format!("{base}Array")), "{urls:?}");
+    assert!(urls.contains(&format!("{base}Promise")), "{urls:?}");
+    assert!(!urls
+        .iter()
+        .any(|u| u.contains("frobnicate") || u.contains("whatever")));
+}
