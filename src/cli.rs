@@ -123,8 +123,9 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// Words, "phrases", tag:X, lang:X, path:X, -tag:X.
-    #[arg(required = true, allow_hyphen_values = true)]
+    /// Words, "phrases", tag:X, lang:X, path:X, -tag:X (a query that starts
+    /// with `-` goes after `--`: `snipdex search -- -tag:old`).
+    #[arg(required = true)]
     pub query: Vec<String>,
     #[arg(long, short = 'n', default_value_t = 20)]
     pub limit: usize,

@@ -211,7 +211,11 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
                     "the edited snippet is empty; nothing changed",
                 ));
             }
-            _ => {
+            None => {
+                eprintln!("the editor exited with an error; nothing changed");
+                return Ok(Exit::Ok);
+            }
+            Some(_) => {
                 eprintln!("no changes");
                 return Ok(Exit::Ok);
             }

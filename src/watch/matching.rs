@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Pair the file's blocks with its stored snippets: identical content first
-/// (preferring the same block), then the same block index (an edited
+/// (preferring the same block), then the most similar content (an edited
 /// block), then a claimable orphan with identical content; the rest is new.
 /// Stored snippets left unpaired are deleted.
 pub(crate) fn match_blocks(
@@ -45,13 +45,33 @@ pub(crate) fn match_blocks(
             }
         }
     }
+    // Edited blocks: pair by how much content they still share, best pairs
+    // first, so that inserting a block above an edited one cannot hand the
+    // edited block's title and tags to the newcomer (which pairing by block
+    // index alone would do). A file with one block on each side is the same
+    // snippet however much it changed.
+    let sole = stored.len() == 1 && blocks.len() == 1;
+    let mut scored: Vec<(f64, bool, usize, usize)> = Vec::new();
     for (i, b) in blocks.iter().enumerate() {
-        if pair[i].is_none() {
-            let free = (0..stored.len()).find(|&j| !taken[j] && block_of(&stored[j]) == b.block);
-            if let Some(j) = free {
-                pair[i] = Some(j);
-                taken[j] = true;
+        if pair[i].is_some() {
+            continue;
+        }
+        let words = word_set(&b.content);
+        for (j, s) in stored.iter().enumerate() {
+            if taken[j] {
+                continue;
             }
+            let score = jaccard(&words, &word_set(&s.content));
+            if sole || score >= MIN_SIMILARITY {
+                scored.push((score, block_of(s) == b.block, i, j));
+            }
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (_, _, i, j) in scored {
+        if pair[i].is_none() && !taken[j] {
+            pair[i] = Some(j);
+            taken[j] = true;
         }
     }
 
@@ -109,6 +129,22 @@ pub(crate) fn match_blocks(
         }
     }
     plan
+}
+
+/// Share of words two versions of a block must have in common to count as
+/// one block edited rather than one removed and another added.
+const MIN_SIMILARITY: f64 = 0.3;
+
+fn word_set(text: &str) -> std::collections::HashSet<&str> {
+    text.split_whitespace().collect()
+}
+
+fn jaccard(a: &std::collections::HashSet<&str>, b: &std::collections::HashSet<&str>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 1.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
 }
 
 fn block_of(s: &Snippet) -> u32 {

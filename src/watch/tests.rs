@@ -182,6 +182,41 @@ fn an_edited_fence_keeps_its_snippet_and_a_dropped_one_goes() {
 }
 
 #[test]
+fn a_block_inserted_above_an_edited_one_does_not_take_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.md");
+    fs::write(
+        &path,
+        md(&[("Docker cleanup", "docker container prune -f")]),
+    )
+    .unwrap();
+    let mut store = store();
+    sync_file(&mut store, &path, &opts()).unwrap();
+    let docker = store.by_path(&path).unwrap().remove(0);
+    set_title(&store, &docker, "Prune containers");
+
+    // One save: a new block above, and the docker block edited.
+    fs::write(
+        &path,
+        md(&[
+            ("Intro", "echo first"),
+            (
+                "Docker cleanup",
+                "docker container prune -f --filter until=24h",
+            ),
+        ]),
+    )
+    .unwrap();
+    let change = sync_file(&mut store, &path, &opts()).unwrap();
+    assert_eq!((change.added, change.updated, change.removed), (1, 1, 0));
+    let after = store.by_path(&path).unwrap();
+    let kept = by_content(&after, "until=24h");
+    assert_eq!(kept.id, docker.id);
+    assert_eq!(kept.title, "Prune containers");
+    assert_eq!(by_content(&after, "echo first").title, "Intro");
+}
+
+#[test]
 fn identical_blocks_pair_up_by_index() {
     let text = md(&[("X", "ls"), ("Y", "ls")]);
     let blocks = ingest_text(Some("n.md"), &text);
