@@ -19,8 +19,23 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
             tracing::error!(error = ?e.error, "command failed");
-            eprintln!("snipdex: {:#}", e.error);
+            eprintln!("snipdex: {}", message(&e.error));
             ExitCode::from(e.exit as u8)
         }
     }
+}
+
+/// The error and its causes on one line. Many library errors already quote
+/// their source in their own message; a cause that adds nothing new is
+/// left out instead of being printed twice.
+fn message(error: &anyhow::Error) -> String {
+    let mut msg = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+    }
+    msg
 }

@@ -217,7 +217,7 @@ fn model_fetch_from_a_file_then_info_and_pause_flags() {
         .args(["model", "fetch", "--sha256", &"0".repeat(64), "--from-file"])
         .arg(&source)
         .assert()
-        .code(10)
+        .code(4)
         .stderr(predicate::str::contains("checksum mismatch"));
     let out = snipdex(h)
         .args(["model", "fetch", "--from-file"])

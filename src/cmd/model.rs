@@ -66,7 +66,24 @@ fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
         }
     };
     bar.finish();
-    let installed = installed.map_err(|e| CliError::new(Exit::Failure, e))?;
+    let installed = installed.map_err(|e| {
+        use crate::model::ModelError as E;
+        let exit = match &e {
+            // The file given (or downloaded) is not the model: bad input.
+            E::Io { .. }
+            | E::InvalidModel { .. }
+            | E::Truncated { .. }
+            | E::UnsupportedArchitecture { .. }
+            | E::MissingMetadata { .. }
+            | E::MissingTensor { .. }
+            | E::TensorShape { .. }
+            | E::ChecksumMismatch { .. } => Exit::BadInput,
+            // Neither the Hub nor pip could be reached.
+            E::Fetch { .. } => Exit::Unavailable,
+            _ => Exit::Failure,
+        };
+        CliError::new(exit, e)
+    })?;
     eprintln!("installed {}", installed.display());
     println!("{}", installed.display());
     Ok(Exit::Ok)
