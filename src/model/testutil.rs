@@ -192,3 +192,38 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
         Ok(candle_core::quantized::gguf_file::write(w, &md, &ts)?)
     })
 }
+
+/// A LoRA on every projection of `cfg` with random, clearly non-zero
+/// factors drawn uniformly from `[-scale/2, scale/2)`; the same seed gives
+/// the same adapter. For tests of the engine, the worker and the trainer.
+pub fn random_adapter(
+    cfg: &super::ModelConfig,
+    r: usize,
+    scale: f32,
+    seed: u64,
+) -> Result<super::Adapter> {
+    use super::{Adapter, AdapterConfig, LoraWeights};
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5) * scale
+    };
+    let mut weights = Vec::new();
+    for layer in 0..cfg.block_count {
+        for p in Projection::ALL {
+            let (out, inp) = p.shape(cfg);
+            let a: Vec<f32> = (0..r * inp).map(|_| next()).collect();
+            let b: Vec<f32> = (0..out * r).map(|_| next()).collect();
+            weights.push(LoraWeights {
+                layer,
+                projection: p,
+                a: Tensor::from_vec(a, (r, inp), &Device::Cpu)?,
+                b: Tensor::from_vec(b, (out, r), &Device::Cpu)?,
+            });
+        }
+    }
+    let config = AdapterConfig::new(r, 2.0 * r as f64, &Projection::ALL, "tiny");
+    Adapter::from_weights(config, cfg, weights)
+}

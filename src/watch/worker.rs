@@ -187,17 +187,10 @@ impl Worker {
     }
 
     fn run_rechecks(&mut self) {
-        let now = Instant::now();
-        let due: BTreeSet<PathBuf> = self
-            .recheck
-            .iter()
-            .filter(|(_, &at)| at <= now)
-            .map(|(p, _)| p.clone())
-            .collect();
+        let due = take_due(&mut self.recheck);
         if due.is_empty() {
             return;
         }
-        self.recheck.retain(|p, _| !due.contains(p));
         let touched = Touched {
             paths: due,
             ..Touched::default()
@@ -207,21 +200,12 @@ impl Worker {
 
     /// Delete the snippets whose wait in limbo is over.
     fn settle_limbo(&mut self) {
-        let now = Instant::now();
-        let due: Vec<PathBuf> = self
-            .limbo
-            .iter()
-            .filter(|(_, &at)| at <= now)
-            .map(|(p, _)| p.clone())
-            .collect();
+        let due = take_due(&mut self.limbo);
         if due.is_empty() {
             return;
         }
-        for p in &due {
-            self.limbo.remove(p);
-        }
         let touched = Touched {
-            paths: due.into_iter().collect(),
+            paths: due,
             ..Touched::default()
         };
         self.apply_events(touched, true);
@@ -321,4 +305,16 @@ impl Worker {
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
+}
+
+/// Remove and return the paths whose time has come.
+fn take_due(waiting: &mut BTreeMap<PathBuf, Instant>) -> BTreeSet<PathBuf> {
+    let now = Instant::now();
+    let due: BTreeSet<PathBuf> = waiting
+        .iter()
+        .filter(|(_, &at)| at <= now)
+        .map(|(p, _)| p.clone())
+        .collect();
+    waiting.retain(|p, _| !due.contains(p));
+    due
 }

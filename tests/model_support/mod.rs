@@ -7,10 +7,7 @@ use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 use candle_transformers::models::quantized_llama::ModelWeights;
 use snipdex::model::testutil::write_tiny_llama_gguf;
-use snipdex::model::{
-    Adapter, AdapterConfig, ForwardMode, LoadOptions, Logits, LoraWeights, Model, ModelError,
-    Projection,
-};
+use snipdex::model::{Adapter, ForwardMode, LoadOptions, Logits, Model, ModelError};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -38,30 +35,7 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
 
 /// A LoRA on every projection with random, clearly non-zero factors.
 pub fn random_adapter(model: &Model, r: usize, seed: u64) -> Result<Adapter, ModelError> {
-    let cfg = model.config();
-    let config = AdapterConfig::new(r, 2.0 * r as f64, &Projection::ALL, "tiny");
-    let mut state = seed;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    };
-    let mut weights = Vec::new();
-    for layer in 0..cfg.block_count {
-        for p in Projection::ALL {
-            let (out, inp) = p.shape(cfg);
-            let a: Vec<f32> = (0..r * inp).map(|_| next() * 0.5).collect();
-            let b: Vec<f32> = (0..out * r).map(|_| next() * 0.5).collect();
-            weights.push(LoraWeights {
-                layer,
-                projection: p,
-                a: Tensor::from_vec(a, (r, inp), &Device::Cpu)?,
-                b: Tensor::from_vec(b, (out, r), &Device::Cpu)?,
-            });
-        }
-    }
-    Adapter::from_weights(config, cfg, weights)
+    snipdex::model::testutil::random_adapter(model.config(), r, 0.5, seed)
 }
 
 pub fn reference_logits(path: &Path, chunks: &[&[u32]]) -> Vec<Tensor> {
