@@ -498,7 +498,20 @@ pub struct LabelArgs {
     /// Seconds to wait for one answer.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_secs: u64,
-    /// Do not send `response_format: json_object`, for servers that reject it.
-    #[arg(long)]
-    pub no_json_mode: bool,
+    /// How to ask for the answer's shape: `json-object` (JSON mode, any
+    /// object), `json-schema` (OpenAI structured outputs; llama.cpp's
+    /// server, Ollama, vLLM), `schema-in-json-object` (llama-cpp-python's
+    /// server), or `text` for servers that reject `response_format`. A schema
+    /// lets a grammar-constrained server keep even a small teacher to the
+    /// format.
+    #[arg(long, value_enum, default_value_t = ResponseFormatArg::JsonObject)]
+    pub response_format: ResponseFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResponseFormatArg {
+    Text,
+    JsonObject,
+    JsonSchema,
+    SchemaInJsonObject,
 }

@@ -16,6 +16,11 @@ adapter_model.safetensors) that snipdex loads like its own.
 Usage:
   train_peft.py --gguf-dir DIR --gguf-file F --tokens T.jsonl --out DIR
                 [--standard] [--epochs 2] [--rank 8] [--alpha 16] [--lr 2e-4]
+                [--dev-tokens D.jsonl] [--bf16]
+
+With --dev-tokens, the answer loss on those examples is measured after every
+epoch, and the adapter kept is the one from the epoch with the lowest dev
+loss (early stopping on held-out packages); train_log.json lists them all.
 """
 import argparse
 import json
@@ -95,6 +100,9 @@ def main():
     ap.add_argument("--micro", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--dev-tokens", help="held-out examples for per-epoch dev loss")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
+    ap.add_argument("--max-seconds", type=float, help="stop early after this long")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -119,6 +127,24 @@ def main():
         return max(0.0, (steps - step) / max(1, steps - args.warmup))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    dev = load_examples(args.dev_tokens) if args.dev_tokens else []
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.bf16 and device == "cuda")
+
+    def dev_loss():
+        """Mean answer loss over the dev examples (weighted by batch)."""
+        model.eval()
+        total, count = 0.0, 0
+        with torch.no_grad(), autocast:
+            for i in range(0, len(dev), args.micro):
+                mb = dev[i:i + args.micro]
+                total += batch_loss(model, mb, device, args.standard).item() * len(mb)
+                count += len(mb)
+        model.train()
+        return total / max(1, count)
+
+    per_epoch = max(1, round(len(examples) / args.batch))
+    epochs_seen = []
+    best = None
     order = []
     t0 = time.time()
     losses = []
@@ -136,7 +162,8 @@ def main():
         total = 0.0
         micro = [batch[i:i + args.micro] for i in range(0, len(batch), args.micro)]
         for mb in micro:
-            loss = batch_loss(model, mb, device, args.standard) / len(micro)
+            with autocast:
+                loss = batch_loss(model, mb, device, args.standard) / len(micro)
             loss.backward()
             total += loss.item()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
@@ -145,7 +172,19 @@ def main():
         losses.append(total)
         if step % 10 == 0 or step == steps - 1:
             print(f"step {step + 1}/{steps} loss {total:.4f} {time.time() - t0:.0f}s", flush=True)
-    model.save_pretrained(args.out)
+        out_of_time = args.max_seconds is not None and time.time() - t0 > args.max_seconds
+        if dev and ((step + 1) % per_epoch == 0 or step == steps - 1 or out_of_time):
+            loss = dev_loss()
+            epochs_seen.append({"step": step + 1, "dev_loss": loss})
+            print(f"step {step + 1} dev loss {loss:.4f}", flush=True)
+            if best is None or loss < best["dev_loss"]:
+                best = epochs_seen[-1]
+                model.save_pretrained(args.out)
+        if out_of_time:
+            print(f"stopped after {step + 1} of {steps} steps: --max-seconds", flush=True)
+            break
+    if not dev:
+        model.save_pretrained(args.out)
     # snipdex (like peft's aLoRA) reads `alora_invocation_tokens` to know an
     # adapter is activated; without it the adapter counts as classic LoRA
     # and `snipdex eval` would apply it over the whole prompt.
@@ -157,9 +196,11 @@ def main():
     with open(cfg_path, "w") as f:
         json.dump(saved, f, indent=2)
     with open(f"{args.out}/train_log.json", "w") as f:
-        json.dump({"examples": len(examples), "steps": steps, "batch": args.batch,
+        json.dump({"examples": len(examples), "steps": steps, "steps_run": len(losses),
+                   "batch": args.batch,
                    "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr,
                    "warmup": args.warmup, "seed": args.seed, "standard": args.standard,
+                   "bf16": args.bf16, "dev_losses": epochs_seen, "kept": best,
                    "first_loss": losses[0], "final_loss": sum(losses[-10:]) / len(losses[-10:]),
                    "seconds": time.time() - t0, "device": torch.cuda.get_device_name(0)
                    if device == "cuda" else "cpu"}, f, indent=1)

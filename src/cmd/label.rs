@@ -5,8 +5,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, CmdResult, Exit};
-use crate::cli::LabelArgs;
-use crate::train::label::{run_labelling, LabelError, LabelEvent, LabelOptions};
+use crate::cli::{LabelArgs, ResponseFormatArg};
+use crate::train::label::{run_labelling, AnswerFormat, LabelError, LabelEvent, LabelOptions};
 
 pub fn label(a: LabelArgs) -> CmdResult {
     let api_key = match &a.api_key_env {
@@ -32,7 +32,12 @@ pub fn label(a: LabelArgs) -> CmdResult {
         limit: a.limit,
         concurrency: usize::from(a.concurrency),
         timeout: Duration::from_secs(a.timeout_secs),
-        json_mode: !a.no_json_mode,
+        format: match a.response_format {
+            ResponseFormatArg::Text => AnswerFormat::Text,
+            ResponseFormatArg::JsonObject => AnswerFormat::JsonObject,
+            ResponseFormatArg::JsonSchema => AnswerFormat::JsonSchema,
+            ResponseFormatArg::SchemaInJsonObject => AnswerFormat::SchemaInJsonObject,
+        },
     };
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -119,7 +124,7 @@ fn exit_for(error: &LabelError) -> Exit {
         LabelError::InputIo { .. }
         | LabelError::InputRow { .. }
         | LabelError::OutputCorrupt { .. } => Exit::BadInput,
-        LabelError::InvalidEndpoint { .. } => Exit::Usage,
+        LabelError::InvalidEndpoint { .. } | LabelError::FormatRefused { .. } => Exit::Usage,
         LabelError::Unreachable { .. } | LabelError::Refused { .. } => Exit::Unavailable,
         LabelError::Output { .. } => Exit::Failure,
     }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::enrich::clean::clean_description;
-pub use client::completions_url;
+pub use client::{completions_url, AnswerFormat};
 use client::{CallError, ChatClient};
 pub use input::{read_rows, InputRow};
 use journal::Journal;
@@ -72,6 +72,17 @@ pub enum LabelError {
     InvalidEndpoint { endpoint: String, reason: String },
     #[error("cannot reach the endpoint {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error(
+        "{url} does not take --response-format {format}: HTTP {status}: {body} \
+         (try --response-format {instead})"
+    )]
+    FormatRefused {
+        url: String,
+        format: &'static str,
+        instead: &'static str,
+        status: u16,
+        body: String,
+    },
     #[error("{url} answered HTTP {status}: {body} (check --endpoint, --model and the API key)")]
     Refused {
         url: String,
@@ -99,8 +110,8 @@ pub struct LabelOptions {
     pub concurrency: usize,
     /// Per request.
     pub timeout: Duration,
-    /// Ask for `response_format: json_object`.
-    pub json_mode: bool,
+    /// How the answer's shape is asked for.
+    pub format: AnswerFormat,
 }
 
 /// Where a label's description came from.
@@ -204,7 +215,7 @@ pub fn run_labelling(
         &opts.model,
         opts.api_key.clone(),
         opts.timeout,
-        opts.json_mode,
+        opts.format,
     )?;
     let rows = read_rows(&opts.data)?;
     let (mut labels, resumed) = Journal::open(&opts.out)?;
@@ -331,13 +342,14 @@ fn label_one(client: &ChatClient, row: &InputRow) -> Outcome {
         .and_then(|doc| clean_description(doc, &row.code).ok());
     let with_description = docstring.is_none();
     let mut conversation = teacher::messages(row, with_description);
+    let schema = teacher::answer_schema(with_description);
     let mut reason = String::new();
     let mut attempts = 0;
     while attempts < MAX_ATTEMPTS {
         attempts += 1;
         // A little randomness on retries, so a bad answer is not repeated.
         let temperature = if attempts == 1 { 0.2 } else { 0.6 };
-        match client.complete(&conversation, temperature) {
+        match client.complete(&conversation, temperature, &schema) {
             Ok(raw) => match teacher::parse_answer(&raw, &row.code, with_description) {
                 Ok(answer) => {
                     let (description, description_source) = match (docstring, answer.description) {

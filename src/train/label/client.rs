@@ -64,23 +64,89 @@ pub struct ChatClient {
     host: String,
     model: String,
     api_key: Option<String>,
-    json_mode: bool,
+    format: AnswerFormat,
 }
 
+/// How the teacher is asked for the shape of its answer: the request's
+/// `response_format`, which servers differ on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnswerFormat {
+    /// No `response_format`: plain text, for servers that reject it.
+    Text,
+    /// `{"type": "json_object"}`: any JSON object (OpenAI's JSON mode,
+    /// llama.cpp's server, llama-cpp-python, Ollama, vLLM).
+    #[default]
+    JsonObject,
+    /// `{"type": "json_schema", "json_schema": {...}}`: OpenAI's structured
+    /// outputs, also taken by llama.cpp's server, Ollama and vLLM.
+    JsonSchema,
+    /// `{"type": "json_object", "schema": {...}}`: the schema inside JSON
+    /// mode, the form llama-cpp-python's server takes.
+    SchemaInJsonObject,
+}
+
+impl AnswerFormat {
+    /// The `response_format` for an answer that must match `schema`.
+    fn request<'a, S: Serialize>(self, schema: &'a S) -> Option<FormatRequest<'a, S>> {
+        let (kind, json_schema, schema) = match self {
+            Self::Text => return None,
+            Self::JsonObject => ("json_object", None, None),
+            Self::JsonSchema => (
+                "json_schema",
+                Some(NamedSchema {
+                    name: "snippet_labels",
+                    strict: true,
+                    schema,
+                }),
+                None,
+            ),
+            Self::SchemaInJsonObject => ("json_object", None, Some(schema)),
+        };
+        Some(FormatRequest {
+            kind,
+            json_schema,
+            schema,
+        })
+    }
+
+    /// The `--response-format` value that selects it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::JsonObject => "json-object",
+            Self::JsonSchema => "json-schema",
+            Self::SchemaInJsonObject => "schema-in-json-object",
+        }
+    }
+}
+
+// Typed rather than `serde_json::Value`, so that the schema's properties
+// keep their order: grammar-constrained servers generate them in it.
 #[derive(Serialize)]
-struct Request<'a> {
+struct Request<'a, S: Serialize> {
     model: &'a str,
     messages: &'a [Message],
     temperature: f32,
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    response_format: Option<ResponseFormat>,
+    response_format: Option<FormatRequest<'a, S>>,
 }
 
 #[derive(Serialize)]
-struct ResponseFormat {
+struct FormatRequest<'a, S: Serialize> {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    json_schema: Option<NamedSchema<'a, S>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a S>,
+}
+
+#[derive(Serialize)]
+struct NamedSchema<'a, S: Serialize> {
+    name: &'static str,
+    strict: bool,
+    schema: &'a S,
 }
 
 #[derive(Deserialize)]
@@ -126,15 +192,14 @@ pub fn completions_url(endpoint: &str) -> Result<Url, LabelError> {
 }
 
 impl ChatClient {
-    /// A client for `endpoint`; `json_mode` asks the server to constrain the
-    /// answer to a JSON object (`response_format`), which servers backed by
-    /// llama.cpp enforce with a grammar.
+    /// A client for `endpoint`; `format` says how the answer's shape is
+    /// asked for (servers backed by llama.cpp enforce it with a grammar).
     pub fn new(
         endpoint: &str,
         model: &str,
         api_key: Option<String>,
         timeout: Duration,
-        json_mode: bool,
+        format: AnswerFormat,
     ) -> Result<Self, LabelError> {
         let url = completions_url(endpoint)?;
         let host = url.host_str().unwrap_or_default().to_owned();
@@ -153,7 +218,7 @@ impl ChatClient {
             host,
             model: model.to_owned(),
             api_key,
-            json_mode,
+            format,
         })
     }
 
@@ -168,16 +233,20 @@ impl ChatClient {
         &self.model
     }
 
-    /// The text of the first choice for `messages`.
-    pub fn complete(&self, messages: &[Message], temperature: f32) -> Result<String, CallError> {
+    /// The text of the first choice for `messages`; `schema` is the JSON
+    /// schema of a good answer, sent when the format asks for one.
+    pub fn complete(
+        &self,
+        messages: &[Message],
+        temperature: f32,
+        schema: &impl Serialize,
+    ) -> Result<String, CallError> {
         let body = Request {
             model: &self.model,
             messages,
             temperature,
             max_tokens: MAX_ANSWER_TOKENS,
-            response_format: self.json_mode.then_some(ResponseFormat {
-                kind: "json_object",
-            }),
+            response_format: self.format.request(schema),
         };
         let body = serde_json::to_string(&body).map_err(|e| CallError::Row {
             reason: format!("could not encode the request: {e}"),
@@ -208,6 +277,24 @@ impl ChatClient {
 
     fn status_error(&self, status: u16, body: &str) -> CallError {
         let quoted: String = body.trim().chars().take(MAX_QUOTED_BODY).collect();
+        // A server that does not take this `response_format` refuses every
+        // request alike (llama-cpp-python even answers 500 to it).
+        if self.format != AnswerFormat::Text
+            && matches!(status, 400 | 422 | 500)
+            && mentions_format(body)
+        {
+            return CallError::Fatal(LabelError::FormatRefused {
+                url: self.shown_url.clone(),
+                format: self.format.name(),
+                instead: match self.format {
+                    AnswerFormat::JsonSchema => "schema-in-json-object or json-object",
+                    AnswerFormat::SchemaInJsonObject => "json-schema or json-object",
+                    AnswerFormat::JsonObject | AnswerFormat::Text => "text",
+                },
+                status,
+                body: quoted,
+            });
+        }
         match status {
             // Wrong key, wrong URL or unknown model: the same for every row.
             401 | 403 | 404 => CallError::Fatal(LabelError::Refused {
@@ -252,6 +339,14 @@ impl ChatClient {
             },
         }
     }
+}
+
+/// Whether an error body is about the request's `response_format`.
+fn mentions_format(body: &str) -> bool {
+    let body = body.to_lowercase();
+    ["response_format", "json_schema", "json_object"]
+        .iter()
+        .any(|word| body.contains(word))
 }
 
 /// What went wrong, without the URL that ureq's own message repeats.
@@ -343,7 +438,7 @@ mod tests {
             "m",
             None,
             Duration::from_secs(1),
-            true,
+            AnswerFormat::JsonObject,
         )
         .unwrap();
         assert_eq!(client.host(), "example.org");

@@ -4,6 +4,7 @@
 //! (`enrich::clean`), so the adapters are trained on exactly the shape of
 //! field the app would store.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::client::Message;
@@ -46,6 +47,82 @@ def load_settings(path):
     return {k.lower(): v for k, v in data.items()}";
 
 const EXAMPLE_ANSWER: &str = r#"{"title": "Load JSON settings with lowercase keys", "description": "Reads a JSON settings file and returns its entries with every key lowercased, so lookups ignore case.", "tags": ["json", "config", "file-io", "dictionary"], "apis": ["json.load", "open"]}"#;
+
+/// The JSON schema of a good answer, for servers that constrain the reply
+/// to one (`--response-format json-schema`): the keys asked for in the order
+/// the prompt names them, no others, and bounds that keep a small teacher
+/// from running on. The clean-up still judges the content.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerSchema {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    properties: AnswerProperties,
+    required: Vec<&'static str>,
+    #[serde(rename = "additionalProperties")]
+    additional_properties: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct AnswerProperties {
+    title: SchemaText,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<SchemaText>,
+    tags: SchemaList,
+    apis: SchemaList,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct SchemaText {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "minLength")]
+    min_length: usize,
+    #[serde(rename = "maxLength")]
+    max_length: usize,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+struct SchemaList {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    items: SchemaText,
+    #[serde(rename = "minItems")]
+    min_items: usize,
+    #[serde(rename = "maxItems")]
+    max_items: usize,
+}
+
+/// See [`AnswerSchema`]; `with_description` when the description is asked
+/// for.
+pub fn answer_schema(with_description: bool) -> AnswerSchema {
+    let text = |max_length| SchemaText {
+        kind: "string",
+        min_length: 1,
+        max_length,
+    };
+    let list = |min_items, max_items, item_length| SchemaList {
+        kind: "array",
+        items: text(item_length),
+        min_items,
+        max_items,
+    };
+    let mut required = vec!["title"];
+    if with_description {
+        required.push("description");
+    }
+    required.extend(["tags", "apis"]);
+    AnswerSchema {
+        kind: "object",
+        properties: AnswerProperties {
+            title: text(80),
+            description: with_description.then_some(text(300)),
+            tags: list(3, 6, 30),
+            apis: list(0, 12, 60),
+        },
+        required,
+        additional_properties: false,
+    }
+}
 
 /// Labels taken from one good answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +307,33 @@ mod tests {
         assert!(last.contains("Its documentation says: Reads a file."));
         // The worked example must itself pass the clean-up it teaches.
         assert!(parse_answer(EXAMPLE_ANSWER, EXAMPLE_CODE, true).is_ok());
+    }
+
+    #[test]
+    fn the_schema_asks_for_exactly_the_keys_wanted() {
+        for with_description in [true, false] {
+            // Serialised text, since the order of the properties matters.
+            let text = serde_json::to_string(&answer_schema(with_description)).unwrap();
+            let schema: Value = serde_json::from_str(&text).unwrap();
+            let want: &[&str] = if with_description {
+                &["title", "description", "tags", "apis"]
+            } else {
+                &["title", "tags", "apis"]
+            };
+            assert_eq!(schema["required"], serde_json::json!(want));
+            let positions: Vec<usize> = want
+                .iter()
+                .map(|key| text.find(&format!("\"{key}\":{{")).unwrap())
+                .collect();
+            assert!(positions.is_sorted(), "{text}");
+            assert_eq!(schema["properties"].as_object().unwrap().len(), want.len());
+            assert_eq!(schema["additionalProperties"], false);
+            assert_eq!(schema["properties"]["tags"]["minItems"], 3);
+        }
+        // The worked example fits the schema's bounds.
+        let example: Value = serde_json::from_str(EXAMPLE_ANSWER).unwrap();
+        let tags = example["tags"].as_array().unwrap().len();
+        assert!((3..=6).contains(&tags));
     }
 
     #[test]

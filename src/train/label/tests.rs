@@ -42,7 +42,7 @@ impl Run {
             limit: None,
             concurrency: 1,
             timeout: Duration::from_secs(10),
-            json_mode: true,
+            format: AnswerFormat::JsonObject,
         };
         Self { _dir: dir, opts }
     }
@@ -193,6 +193,62 @@ fn a_request_the_server_rejects_is_not_retried() {
     assert_eq!(server.requests(), 1);
     let failures = run.lines(&failures_path(&run.opts.out));
     assert!(failures[0]["reason"].as_str().unwrap().contains("HTTP 400"));
+}
+
+#[test]
+fn each_response_format_is_sent_as_servers_expect_it() {
+    let server = FakeServer::start(good);
+    let mut run = Run::new(&server, &[dataset_row("a", None)]);
+    let mut bodies = Vec::new();
+    for (n, format) in [
+        AnswerFormat::Text,
+        AnswerFormat::JsonSchema,
+        AnswerFormat::SchemaInJsonObject,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        run.opts.format = format;
+        std::fs::remove_file(&run.opts.out).ok();
+        assert_eq!(run.go().unwrap().labelled, 1);
+        bodies.push(server.request(n).1);
+    }
+    assert!(bodies[0].get("response_format").is_none());
+    let openai = &bodies[1]["response_format"];
+    assert_eq!(openai["type"], "json_schema");
+    assert_eq!(openai["json_schema"]["strict"], true);
+    let schema = &openai["json_schema"]["schema"];
+    // No docstring: the description is asked for and required.
+    assert_eq!(
+        schema["required"],
+        json!(["title", "description", "tags", "apis"])
+    );
+    let inline = &bodies[2]["response_format"];
+    assert_eq!(inline["type"], "json_object");
+    assert_eq!(&inline["schema"], schema);
+}
+
+#[test]
+fn a_server_that_rejects_the_response_format_stops_the_run_with_a_hint() {
+    let server = FakeServer::start(|_, _| {
+        // llama-cpp-python's answer, status included.
+        Reply::Status(500, "'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"")
+    });
+    let mut run = Run::new(&server, &[dataset_row("a", None), dataset_row("b", None)]);
+    run.opts.format = AnswerFormat::JsonSchema;
+    match run.go() {
+        Err(error @ LabelError::FormatRefused { status: 500, .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("does not take --response-format json-schema")
+                    && message
+                        .contains("try --response-format schema-in-json-object or json-object"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(server.requests(), 1);
 }
 
 #[test]
