@@ -258,3 +258,38 @@ fn model_fetch_from_a_file_then_info_and_pause_flags() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_broken_adapter_is_bad_input_for_the_worker_and_for_jsonl() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    install_tiny_model(h);
+    let id = add(h, PY);
+    let adapters = h.join("broken-adapters");
+    std::fs::create_dir_all(adapters.join("title")).unwrap();
+    std::fs::write(adapters.join("title/adapter_config.json"), "{ not json").unwrap();
+    std::fs::write(adapters.join("title/adapter_model.safetensors"), b"junk").unwrap();
+    snipdex(h)
+        .args(["enrich", &id.to_string(), "--adapters"])
+        .arg(&adapters)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("title adapter"));
+    snipdex(h)
+        .args(["enrich", "--jsonl", "--adapters"])
+        .arg(&adapters)
+        .write_stdin("")
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("title adapter"));
+    // Nothing was written: the job is still queued for a later run.
+    let show: Value = serde_json::from_slice(
+        &snipdex(h)
+            .args(["show", "--json", &id.to_string()])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(show[0]["meta"]["title"]["provenance"], Value::Null);
+}

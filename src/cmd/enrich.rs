@@ -11,8 +11,8 @@ use super::{CliError, CmdResult, Exit};
 use crate::cli::{AdapterArgs, BenchEnrichArgs, EnrichArgs};
 use crate::domain::{Field, Snippet, SnippetId};
 use crate::enrich::{
-    pause_marker, spawn, AdapterSource, EnrichEvent, Enricher, EnricherOptions, WorkerOptions,
-    WorkerState,
+    pause_marker, spawn, AdapterSource, EnrichEvent, Enricher, EnricherOptions, OffCause,
+    WorkerOptions, WorkerState,
 };
 use crate::library::Library;
 use crate::paths::Paths;
@@ -133,7 +133,7 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
     let mut done = 0usize;
     let mut fields = 0usize;
     let mut failed: BTreeSet<SnippetId> = BTreeSet::new();
-    let mut off: Option<String> = None;
+    let mut off: Option<(String, OffCause)> = None;
     for event in rx {
         match &event {
             EnrichEvent::Started { id } => bar.set_message(format!("#{id}")),
@@ -153,7 +153,7 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
             EnrichEvent::Progress { queued } => {
                 bar.set_length(bar.position() + u64::try_from(*queued).unwrap_or(0));
             }
-            EnrichEvent::State(WorkerState::Off(why)) => off = Some(why.clone()),
+            EnrichEvent::State(WorkerState::Off(why, cause)) => off = Some((why.clone(), *cause)),
             EnrichEvent::State(_) => {}
         }
         tracing::debug!(%event, "enrichment");
@@ -161,8 +161,13 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
     handle.join();
     bar.finish_and_clear();
     lib.sync_index();
-    if let Some(why) = off {
-        return Err(CliError::new(Exit::Failure, anyhow::anyhow!("{why}")));
+    if let Some((why, cause)) = off {
+        let exit = match cause {
+            OffCause::NoModel => Exit::Unavailable,
+            OffCause::BadInput => Exit::BadInput,
+            OffCause::Other => Exit::Failure,
+        };
+        return Err(CliError::new(exit, anyhow::anyhow!("{why}")));
     }
     // Failures the worker retried successfully are not failures.
     failed.retain(|id| matches!(lib.store.job(*id), Ok(Some(_))));

@@ -111,6 +111,8 @@ fn classify(error: &anyhow::Error) -> Exit {
                 EnrichError::NoModel { .. } => return Exit::Unavailable,
                 EnrichError::Prompt(_)
                 | EnrichError::LinkTable(_)
+                | EnrichError::Model { .. }
+                | EnrichError::Adapter { .. }
                 | EnrichError::AdapterDirMissing(_) => return Exit::BadInput,
                 EnrichError::Store(s) => return store_exit(s),
                 _ => {}

@@ -50,7 +50,8 @@ pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompt
 pub use task::{ParseTaskError, Task};
 pub use truncate::{truncate_code, CodeBudget};
 pub use worker::{
-    pause_marker, spawn, EnrichEvent, EnrichSink, WorkerHandle, WorkerOptions, WorkerState,
+    pause_marker, spawn, EnrichEvent, EnrichSink, OffCause, WorkerHandle, WorkerOptions,
+    WorkerState,
 };
 
 /// What enrichment produced for one snippet; `None` where a task was not run

@@ -34,7 +34,34 @@ pub enum WorkerState {
     Running,
     Paused,
     /// Not running, and why (no model installed, a broken adapter, ...).
-    Off(String),
+    Off(String, OffCause),
+}
+
+/// What turned the worker off, for callers that map it to an exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffCause {
+    /// No model is installed.
+    NoModel,
+    /// The model, an adapter, a prompt template or the link table cannot
+    /// be used as given.
+    BadInput,
+    /// Anything else (the database, a thread).
+    Other,
+}
+
+impl OffCause {
+    /// The cause for a load failure.
+    pub fn of(error: &EnrichError) -> Self {
+        match error {
+            EnrichError::NoModel { .. } => Self::NoModel,
+            EnrichError::Model { .. }
+            | EnrichError::Adapter { .. }
+            | EnrichError::AdapterDirMissing(_)
+            | EnrichError::Prompt(_)
+            | EnrichError::LinkTable(_) => Self::BadInput,
+            _ => Self::Other,
+        }
+    }
 }
 
 /// What the worker reports.
@@ -76,7 +103,7 @@ impl fmt::Display for EnrichEvent {
             EnrichEvent::Progress { queued } => write!(f, "{queued} snippets to enrich"),
             EnrichEvent::State(WorkerState::Running) => f.write_str("enrichment running"),
             EnrichEvent::State(WorkerState::Paused) => f.write_str("enrichment paused"),
-            EnrichEvent::State(WorkerState::Off(why)) => write!(f, "enrichment off: {why}"),
+            EnrichEvent::State(WorkerState::Off(why, _)) => write!(f, "enrichment off: {why}"),
         }
     }
 }

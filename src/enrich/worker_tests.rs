@@ -193,7 +193,7 @@ fn without_a_model_the_worker_turns_off_and_keeps_the_jobs() {
     lab.add(PY);
     let events = run_to_end(lab.options(None));
     let off = events.iter().find_map(|e| match e {
-        EnrichEvent::State(WorkerState::Off(why)) => Some(why.clone()),
+        EnrichEvent::State(WorkerState::Off(why, _)) => Some(why.clone()),
         _ => None,
     });
     assert!(off.unwrap().contains("snipdex model fetch"), "{events:?}");
@@ -305,6 +305,6 @@ fn events_read_well_in_a_status_bar() {
         EnrichEvent::Progress { queued: 2 }.to_string(),
         "2 snippets to enrich"
     );
-    let off = EnrichEvent::State(WorkerState::Off("no model".into()));
+    let off = EnrichEvent::State(WorkerState::Off("no model".into(), OffCause::NoModel));
     assert_eq!(off.to_string(), "enrichment off: no model");
 }

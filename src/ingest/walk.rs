@@ -65,7 +65,10 @@ pub fn walk_builder(root: &Path) -> WalkBuilder {
     b
 }
 
-/// Regular files under `root`, lazily, in directory order.
+/// Every non-folder entry under `root`, lazily, in directory order: regular
+/// files, and also FIFOs, sockets and devices, which the ingest guard then
+/// skips (without blocking) and counts, so that `snipdex doctor` can say
+/// why a name in a watched folder is not a snippet.
 ///
 /// Honours `.gitignore` (also outside a Git repository, since watched
 /// folders often are not one), `.ignore`, [`IGNORE_FILE_NAME`] and Git's
@@ -78,10 +81,10 @@ pub fn walk_builder(root: &Path) -> WalkBuilder {
 pub fn walk(root: &Path) -> impl Iterator<Item = Result<PathBuf, WalkIssue>> {
     walk_builder(root).build().filter_map(|entry| match entry {
         Ok(entry) => {
-            // With links followed, the type is the target's: FIFOs,
-            // sockets and devices drop out here, folders are descended.
-            let is_file = entry.file_type().is_some_and(|t| t.is_file());
-            is_file.then(|| Ok(entry.into_path()))
+            // With links followed, the type is the target's; folders are
+            // descended, not returned.
+            let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
+            (!is_dir).then(|| Ok(entry.into_path()))
         }
         Err(err) => Some(Err(convert(err, None))),
     })

@@ -102,6 +102,35 @@ fn symlink_loops_and_unreadable_files_are_recorded_not_fatal() {
 }
 
 #[test]
+fn fifos_and_sockets_are_skipped_and_recorded_without_blocking() {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(root.join("ok.rs"), "fn ok() {}\n").unwrap();
+    let fifo = root.join("pipe.rs");
+    let c_path = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    let socket = root.join("sock.py");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+
+    let mut store = store();
+    // Reading a FIFO with no writer would block forever; the scan must not.
+    let report = scan_dir(&mut store, root, &opts()).unwrap();
+    assert_eq!((report.files, report.skipped), (3, 2), "{report:?}");
+    let skips = load_skips(&store).unwrap();
+    for path in [&fifo, &socket] {
+        assert_eq!(
+            skips.get(path).map(String::as_str),
+            Some("not_a_file"),
+            "{skips:?}"
+        );
+    }
+    assert!(!store.by_path(&root.join("ok.rs")).unwrap().is_empty());
+}
+
+#[test]
 fn a_scan_of_thousands_of_files_counts_right_and_rescans_cheaply() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

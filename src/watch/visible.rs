@@ -42,10 +42,9 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
         })
         .build()
         .filter_map(|entry| match entry {
-            Ok(entry) => entry
-                .file_type()
-                .is_some_and(|t| t.is_file())
-                .then(|| entry.into_path()),
+            // Like the scan's walk: anything but a folder, so that a FIFO
+            // or socket is skipped and counted, not silently passed over.
+            Ok(entry) => (!entry.file_type().is_none_or(|t| t.is_dir())).then(|| entry.into_path()),
             // Paths that vanish or cannot be read are for the sync to
             // notice; here they are simply not visible.
             Err(err) => {

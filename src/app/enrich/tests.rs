@@ -8,7 +8,7 @@ use super::*;
 use crate::app::state::{AppState, Mode, Screen};
 use crate::app::{update, AppEvent, Effect};
 use crate::domain::{content_hash, Field, FieldMetas, Provenance, Snippet, SnippetId, Source};
-use crate::enrich::{EnrichEvent, WorkerState};
+use crate::enrich::{EnrichEvent, OffCause, WorkerState};
 use crate::model::FetchEvent;
 use crate::store::SnippetSummary;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -143,7 +143,10 @@ fn worker_reports_drive_the_status_label() {
     enrich(&mut s, EnrichEvent::State(WorkerState::Running));
     enrich(
         &mut s,
-        EnrichEvent::State(WorkerState::Off("broken adapter".into())),
+        EnrichEvent::State(WorkerState::Off(
+            "broken adapter".into(),
+            OffCause::BadInput,
+        )),
     );
     assert_eq!(label(&s), "enrich: off (broken adapter)");
     // Pausing a worker that is off does not pretend it runs.

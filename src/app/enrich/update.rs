@@ -83,7 +83,7 @@ pub(in crate::app) fn on_event(state: &mut AppState, event: EnrichEvent) -> Vec<
                     status.off = None;
                     status.current = None;
                 }
-                WorkerState::Off(why) => {
+                WorkerState::Off(why, _) => {
                     status.off = Some(why.clone());
                     status.current = None;
                 }

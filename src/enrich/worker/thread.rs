@@ -12,7 +12,7 @@ use crate::store::{Job, Store, StoreError};
 use super::super::engine::{EnrichError, Enricher};
 use super::super::job::{process, JobOutcome};
 use super::super::locate::installed_model;
-use super::{EnrichEvent, EnrichSink, WorkerOptions, WorkerState};
+use super::{EnrichEvent, EnrichSink, OffCause, WorkerOptions, WorkerState};
 
 /// State shared by the handle and the threads.
 pub(super) struct Shared {
@@ -219,8 +219,10 @@ impl Thread {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "enrichment is off");
-                self.reporter
-                    .state(&self.shared, WorkerState::Off(e.to_string()));
+                self.reporter.state(
+                    &self.shared,
+                    WorkerState::Off(e.to_string(), OffCause::of(&e)),
+                );
                 match (&e, opts.model_retry) {
                     (EnrichError::NoModel { .. }, Some(retry)) => self.shared.idle_wait(retry),
                     _ => self.shared.stop_all(),
