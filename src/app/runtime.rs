@@ -200,7 +200,12 @@ impl<'a> Runtime<'a> {
             }
             Effect::SetEnrichPaused(paused) => self.set_enrich_paused(paused),
             Effect::Regenerate { id, fields } => self.regenerate(id, &fields),
-            Effect::SetLocked { id, field, locked } => self.set_locked(id, field, locked),
+            Effect::SetLocked {
+                id,
+                field,
+                locked,
+                announce,
+            } => self.set_locked(id, field, locked, announce),
             Effect::SaveField { id, field, value } => self.save_field(id, field, value),
             Effect::FetchModel => self.fetch_model(),
             Effect::DeclineModel => self.decline_model(),

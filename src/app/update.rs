@@ -35,11 +35,14 @@ pub enum Effect {
         id: SnippetId,
         fields: Vec<Field>,
     },
-    /// Lock or unlock a field, keeping its value and provenance.
+    /// Lock or unlock a field, keeping its value and provenance; with
+    /// `announce`, the status bar says so (off when a message about what
+    /// follows is already shown).
     SetLocked {
         id: SnippetId,
         field: Field,
         locked: bool,
+        announce: bool,
     },
     /// Save a value the user typed: it becomes user-provided and locked.
     SaveField {

@@ -44,6 +44,7 @@ impl Runtime<'_> {
         id: SnippetId,
         field: Field,
         locked: bool,
+        announce: bool,
     ) -> Vec<AppEvent> {
         if let Err(e) = self.store.set_locked(id, field, locked) {
             return vec![AppEvent::Error(format!(
@@ -55,7 +56,10 @@ impl Runtime<'_> {
         } else {
             format!("{} unlocked: the model may rewrite it.", capitalized(field))
         };
-        let mut events = vec![AppEvent::Status(note)];
+        let mut events = Vec::new();
+        if announce {
+            events.push(AppEvent::Status(note));
+        }
         events.extend(self.fresh_preview(id));
         events
     }

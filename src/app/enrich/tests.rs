@@ -259,7 +259,8 @@ fn accept_and_unlock_change_only_the_lock() {
         vec![Effect::SetLocked {
             id: 1,
             field: Field::Title,
-            locked: true
+            locked: true,
+            announce: true
         }]
     );
     assert_eq!(ch(&mut s, 'u'), Vec::new(), "title is not locked");
@@ -272,7 +273,8 @@ fn accept_and_unlock_change_only_the_lock() {
         vec![Effect::SetLocked {
             id: 1,
             field: Field::Tags,
-            locked: false
+            locked: false,
+            announce: true
         }]
     );
     assert!(matches!(s.mode, Mode::Fields(_)), "the dialog stays open");
@@ -352,7 +354,8 @@ fn r_in_the_dialog_regenerates_one_field_unlocking_it_first() {
             Effect::SetLocked {
                 id: 1,
                 field: Field::Tags,
-                locked: false
+                locked: false,
+                announce: false
             },
             Effect::Regenerate {
                 id: 1,
@@ -360,7 +363,39 @@ fn r_in_the_dialog_regenerates_one_field_unlocking_it_first() {
             },
         ]
     );
-    assert!(message(&s).contains("tags of #1"), "{}", message(&s));
+    assert!(
+        message(&s).contains("Unlocked tags. Queued tags of #1"),
+        "{}",
+        message(&s)
+    );
+}
+
+#[test]
+fn r_on_a_locked_field_without_a_model_says_when_it_will_run() {
+    let mut s = running();
+    s.enrich.model = ModelState::Missing;
+    ch(&mut s, 'f');
+    ch(&mut s, 'j');
+    ch(&mut s, 'j');
+    let effects = ch(&mut s, 'r');
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [
+                Effect::SetLocked {
+                    announce: false,
+                    ..
+                },
+                Effect::Regenerate { .. }
+            ]
+        ),
+        "{effects:?}"
+    );
+    let text = message(&s);
+    assert!(
+        text.contains("Unlocked tags") && text.contains("once a model is installed"),
+        "{text}"
+    );
 }
 
 #[test]

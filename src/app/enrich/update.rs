@@ -323,7 +323,12 @@ fn on_field_action(
     text: String,
 ) -> Vec<Effect> {
     let (id, field) = (dialog.id, dialog.field());
-    let set_locked = |locked| Effect::SetLocked { id, field, locked };
+    let set_locked = |locked| Effect::SetLocked {
+        id,
+        field,
+        locked,
+        announce: true,
+    };
     match action {
         Action::LockField if locked => {
             state.info(format!("{} is already locked.", capitalized(field)));
@@ -345,12 +350,22 @@ fn on_field_action(
                 return Vec::new();
             }
             // A locked field is skipped by the worker: regenerating it
-            // means handing it back to the model first.
+            // means handing it back to the model first. The queue's message
+            // (which says when the model will run) is the one shown.
             let mut effects = Vec::new();
             if locked {
-                effects.push(set_locked(false));
+                effects.push(Effect::SetLocked {
+                    id,
+                    field,
+                    locked: false,
+                    announce: false,
+                });
             }
             effects.push(queue(state, id, vec![field]));
+            if let Some(queued) = state.message.as_ref().filter(|_| locked) {
+                let text = format!("Unlocked {field}. {}", queued.text);
+                state.info(text);
+            }
             effects
         }
         _ => Vec::new(),
