@@ -455,6 +455,14 @@ pub struct EvalArgs {
     /// Print scores and every prediction as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Soft minimum answer length in tokens (0: none), instead of the
+    /// one enrichment uses for the task; with --end-penalty, for tuning.
+    #[arg(long)]
+    pub min_tokens: Option<usize>,
+    /// Logit penalty on ending the answer or its sentence before
+    /// --min-tokens (`inf` forbids it).
+    #[arg(long, requires = "min_tokens")]
+    pub end_penalty: Option<f32>,
     #[command(flatten)]
     pub model: TrainModelArgs,
 }

@@ -133,3 +133,27 @@ fn real_model_shared_prefill_gives_the_unshared_tokens() {
         assert_eq!(shared.fields, unshared.fields);
     }
 }
+
+#[test]
+fn real_model_sentence_ends_are_punctuation_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let Some(model) = real_model(scratch.path()) else {
+        return;
+    };
+    let model = snipdex::model::Model::load(&model).unwrap();
+    let tok = model.tokenizer();
+    let ends = tok.sentence_end_ids();
+    let id = |text: &str| {
+        let ids = tok.encode_plain(text).unwrap();
+        assert_eq!(ids.len(), 1, "{text:?} is one token");
+        ids[0]
+    };
+    for end in [".", "!", "?"] {
+        assert!(ends.contains(&id(end)), "{end:?}");
+    }
+    for word in ["path", "os", ",", " the"] {
+        assert!(!ends.contains(&id(word)), "{word:?}");
+    }
+    // A handful of punctuation tokens, not a sizeable part of the vocabulary.
+    assert!(ends.len() < 200, "{}", ends.len());
+}

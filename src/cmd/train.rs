@@ -72,19 +72,17 @@ fn run_eval(
     prompts: &Prompts,
     data: &crate::train::Dataset,
     adapter: Option<&Adapter>,
-    limit: Option<usize>,
+    opts: &EvalOptions,
     label: &str,
 ) -> Result<EvalReport, CliError> {
-    let rows = limit.map_or(data.rows.len(), |n| n.min(data.rows.len()));
+    let rows = opts
+        .limit
+        .map_or(data.rows.len(), |n| n.min(data.rows.len()));
     let pb = bar(
         rows as u64,
         &format!("{label} [{{bar:30}}] {{pos}}/{{len}} ETA {{eta}}"),
     );
-    let opts = EvalOptions {
-        limit,
-        ..EvalOptions::default()
-    };
-    let report = evaluate(model, prompts, data, adapter, &opts, &mut |done, _| {
+    let report = evaluate(model, prompts, data, adapter, opts, &mut |done, _| {
         pb.set_position(done as u64)
     })
     .map_err(train_error)?;
@@ -146,17 +144,14 @@ pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
     .map_err(train_error)?;
     pb.finish_and_clear();
 
+    let eval_opts = EvalOptions {
+        limit: a.eval_limit,
+        ..EvalOptions::default()
+    };
     let eval = match &eval_data {
         Some(d) => Some((
-            run_eval(&model, &prompts, d, None, a.eval_limit, "zero-shot")?,
-            run_eval(
-                &model,
-                &prompts,
-                d,
-                Some(&adapter),
-                a.eval_limit,
-                "adapter  ",
-            )?,
+            run_eval(&model, &prompts, d, None, &eval_opts, "zero-shot")?,
+            run_eval(&model, &prompts, d, Some(&adapter), &eval_opts, "adapter  ")?,
         )),
         None => None,
     };
@@ -235,7 +230,16 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
     } else {
         "zero-shot"
     };
-    let report = run_eval(&model, &prompts, &data, adapter.as_ref(), a.limit, label)?;
+    let floor = a.min_tokens.map(|tokens| {
+        let default = crate::enrich::engine::length_floor(a.task).map_or(f32::INFINITY, |f| f.1);
+        (tokens, a.end_penalty.unwrap_or(default))
+    });
+    let opts = EvalOptions {
+        limit: a.limit,
+        length_floor: floor,
+        ..EvalOptions::default()
+    };
+    let report = run_eval(&model, &prompts, &data, adapter.as_ref(), &opts, label)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

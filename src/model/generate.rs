@@ -48,8 +48,21 @@ impl RepetitionGuard {
     }
 }
 
+/// A soft minimum length: while the answer is shorter than `min_tokens`,
+/// the logits of `end_ids` (tokens that would end it or its sentence) are
+/// lowered by `penalty`. Greedy decoding of a small model tends to end
+/// sooner than the texts it was trained on; this counters that without
+/// forbidding a short answer the model is sure of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LengthFloor {
+    pub min_tokens: usize,
+    pub end_ids: Vec<u32>,
+    /// Subtracted from those logits; `f32::INFINITY` forbids them.
+    pub penalty: f32,
+}
+
 /// Settings of one generation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
     /// Token budget for the answer.
     pub max_tokens: usize,
@@ -57,6 +70,7 @@ pub struct GenerateOptions {
     /// tokenizer's end-of-turn tokens ([`super::TextTokenizer::stop_ids`]).
     pub stop_ids: Vec<u32>,
     pub repetition: Option<RepetitionGuard>,
+    pub floor: Option<LengthFloor>,
 }
 
 impl Default for GenerateOptions {
@@ -65,6 +79,7 @@ impl Default for GenerateOptions {
             max_tokens: 128,
             stop_ids: Vec::new(),
             repetition: Some(RepetitionGuard::default()),
+            floor: None,
         }
     }
 }
@@ -95,7 +110,10 @@ pub struct Generation {
 /// Highest logit; ties go to the lowest id. NaNs are skipped so one bad
 /// value cannot hijack the choice.
 fn argmax(logits: &Tensor) -> Result<u32> {
-    let values = logits.flatten_all()?.to_vec1::<f32>()?;
+    argmax_values(&logits.flatten_all()?.to_vec1::<f32>()?)
+}
+
+fn argmax_values(values: &[f32]) -> Result<u32> {
     values
         .iter()
         .enumerate()
@@ -164,7 +182,18 @@ impl Model {
             if tokens.len() >= opts.max_tokens {
                 break FinishReason::Length;
             }
-            let next = argmax(&logits)?;
+            let next = match &opts.floor {
+                Some(floor) if tokens.len() < floor.min_tokens => {
+                    let mut values = logits.flatten_all()?.to_vec1::<f32>()?;
+                    for &id in floor.end_ids.iter().chain(&stop_ids) {
+                        if let Some(v) = values.get_mut(id as usize) {
+                            *v -= floor.penalty;
+                        }
+                    }
+                    argmax_values(&values)?
+                }
+                _ => argmax(&logits)?,
+            };
             if stop_ids.contains(&next) {
                 break FinishReason::Stop;
             }
@@ -209,6 +238,14 @@ mod tests {
         // Varied text is left alone.
         assert_eq!(g.excess(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), None);
         assert_eq!(g.excess(&[]), None);
+    }
+
+    #[test]
+    fn argmax_ignores_infinitely_penalised_values() -> Result<()> {
+        // A floor with an infinite penalty turns a logit into -inf, which
+        // must lose to any finite value.
+        assert_eq!(argmax_values(&[f32::NEG_INFINITY, -50.0, f32::NAN])?, 1);
+        Ok(())
     }
 
     #[test]

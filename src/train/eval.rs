@@ -21,17 +21,21 @@ use super::metrics::{
     SetScores,
 };
 use crate::enrich::clean::{clean, clean_tags_with_language, Cleaned};
-use crate::enrich::engine::max_tokens;
+use crate::enrich::engine::{decode_options, length_floor};
 use crate::enrich::{resolve_links, Prompts, Task};
 use crate::model::{Adapter, GenerateOptions, Model};
 
 /// Settings of an evaluation run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvalOptions {
     /// Rows to evaluate, from the start of the file; all when `None`.
     pub limit: Option<usize>,
     /// Answer token budget; enrichment's budget for the task when `None`.
     pub max_tokens: Option<usize>,
+    /// Soft minimum length `(tokens, penalty)`; enrichment's for the task
+    /// ([`crate::enrich::engine::length_floor`]) when `None`, and none at
+    /// all for `Some((0, _))`.
+    pub length_floor: Option<(usize, f32)>,
 }
 
 /// What the model produced for one row.
@@ -133,10 +137,14 @@ pub fn evaluate(
             "the adapter was trained with another task invocation than the current prompts"
         );
     }
-    let gen_opts = GenerateOptions {
-        max_tokens: opts.max_tokens.unwrap_or(max_tokens(task)),
-        ..GenerateOptions::default()
-    };
+    let floor = opts
+        .length_floor
+        .or(length_floor(task))
+        .filter(|&(tokens, _)| tokens > 0);
+    let mut gen_opts = decode_options(task, floor, &model.tokenizer().sentence_end_ids());
+    if let Some(budget) = opts.max_tokens {
+        gen_opts.max_tokens = budget;
+    }
     let rows: Vec<&Row> = data
         .rows
         .iter()

@@ -205,6 +205,7 @@ fn evaluation_scores_every_row_and_readme_reports_it() -> TestResult {
     let opts = EvalOptions {
         limit: Some(2),
         max_tokens: Some(6),
+        length_floor: None,
     };
     let mut seen = Vec::new();
     let zero = evaluate(&model, &prompts, &data, None, &opts, &mut |d, t| {
