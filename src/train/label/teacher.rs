@@ -50,8 +50,9 @@ const EXAMPLE_ANSWER: &str = r#"{"title": "Load JSON settings with lowercase key
 
 /// The JSON schema of a good answer, for servers that constrain the reply
 /// to one (`--response-format json-schema`): the keys asked for in the order
-/// the prompt names them, no others, and bounds that keep a small teacher
-/// from running on. The clean-up still judges the content.
+/// the prompt names them, no others, and list bounds. Only keywords that
+/// OpenAI's strict mode accepts are used (no string lengths); the token cap
+/// ends a runaway string, and the clean-up still judges the content.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnswerSchema {
     #[serde(rename = "type")]
@@ -75,10 +76,6 @@ struct AnswerProperties {
 struct SchemaText {
     #[serde(rename = "type")]
     kind: &'static str,
-    #[serde(rename = "minLength")]
-    min_length: usize,
-    #[serde(rename = "maxLength")]
-    max_length: usize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -95,14 +92,10 @@ struct SchemaList {
 /// See [`AnswerSchema`]; `with_description` when the description is asked
 /// for.
 pub fn answer_schema(with_description: bool) -> AnswerSchema {
-    let text = |max_length| SchemaText {
-        kind: "string",
-        min_length: 1,
-        max_length,
-    };
-    let list = |min_items, max_items, item_length| SchemaList {
+    let text = SchemaText { kind: "string" };
+    let list = |min_items, max_items| SchemaList {
         kind: "array",
-        items: text(item_length),
+        items: text,
         min_items,
         max_items,
     };
@@ -114,10 +107,10 @@ pub fn answer_schema(with_description: bool) -> AnswerSchema {
     AnswerSchema {
         kind: "object",
         properties: AnswerProperties {
-            title: text(80),
-            description: with_description.then_some(text(300)),
-            tags: list(3, 6, 30),
-            apis: list(0, 12, 60),
+            title: text,
+            description: with_description.then_some(text),
+            tags: list(3, 6),
+            apis: list(0, 12),
         },
         required,
         additional_properties: false,
