@@ -55,6 +55,7 @@ fn shared_prefix_generates_the_same_tokens_as_unshared() -> TestResult {
         max_tokens: 24,
         stop_ids: vec![2],
         repetition: None,
+        floor: None,
     };
     let adapter = random_adapter(&model, 4, 3)?;
     let cache = model.prefill(&prefix)?;

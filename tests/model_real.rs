@@ -107,6 +107,7 @@ fn bench_real_model() -> TestResult {
         max_tokens: 64,
         stop_ids: vec![u32::MAX],
         repetition: None::<RepetitionGuard>,
+        floor: None,
     };
     let t = Instant::now();
     let g = model.generate(&cache, &suffix, None, &opts)?;
