@@ -108,6 +108,34 @@ fn train_writes_an_adapter_that_eval_scores() -> TestResult {
     assert_eq!(report["scores"]["examples"], 3);
     assert_eq!(report["predictions"].as_array().map(Vec::len), Some(3));
     assert!(report["scores"]["tags"]["f1"].is_number());
+
+    // A hard length floor: no answer ends before 5 tokens, so every raw
+    // answer is at least as long as without it.
+    let eval_with = |extra: &[&str]| -> Result<Value, Box<dyn std::error::Error>> {
+        let output = snipdex(dir.path())?
+            .args([
+                "eval",
+                "--task",
+                "tags",
+                "--json",
+                "--limit",
+                "3",
+                "--no-adapters",
+            ])
+            .args(extra)
+            .arg("--data")
+            .arg(dir.path().join("data.jsonl"))
+            .args(model_args(dir.path()))
+            .output()?;
+        assert!(output.status.success(), "{output:?}");
+        Ok(serde_json::from_slice(&output.stdout)?)
+    };
+    let free = eval_with(&[])?;
+    let floored = eval_with(&["--min-tokens", "5", "--end-penalty", "inf"])?;
+    let raw_len = |report: &Value, i: usize| report["predictions"][i]["raw"].as_str().map(str::len);
+    for i in 0..3 {
+        assert!(raw_len(&floored, i) >= raw_len(&free, i), "{floored}");
+    }
     Ok(())
 }
 
@@ -154,6 +182,20 @@ fn error_paths_have_their_exit_codes() -> TestResult {
         .assert()
         .code(4)
         .stderr(predicate::str::contains("broken.jsonl:2"));
+    // A negative or NaN end penalty, or one without --min-tokens: usage.
+    for bad in [
+        &["--min-tokens", "4", "--end-penalty", "-1"][..],
+        &["--end-penalty", "2"],
+    ] {
+        snipdex(dir.path())?
+            .args(["eval", "--task", "description", "--no-adapters"])
+            .args(bad)
+            .arg("--data")
+            .arg(&data)
+            .args(model_args(dir.path()))
+            .assert()
+            .code(2);
+    }
     // Resuming without a checkpoint.
     snipdex(dir.path())?
         .args(["train", "--task", "tags", "--resume", "--steps", "1"])

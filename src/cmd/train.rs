@@ -218,6 +218,12 @@ fn adapter_dir(paths: &Paths, a: &EvalArgs) -> Result<Option<PathBuf>, CliError>
 }
 
 pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
+    if let Some(p) = a.end_penalty.filter(|p| p.is_nan() || *p < 0.0) {
+        return Err(CliError::new(
+            Exit::Usage,
+            anyhow::anyhow!("--end-penalty must be 0 or more (or inf), not {p}"),
+        ));
+    }
     let dir = adapter_dir(&paths, &a)?;
     let (model, prompts) = load_model(&paths, &a.model)?;
     let data = load_rows(&a.data, a.task).map_err(train_error)?;
