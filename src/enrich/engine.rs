@@ -140,7 +140,8 @@ pub struct Enricher {
     links: LinkTable,
     budget: CodeBudget,
     model_label: String,
-    /// Tokens that end a sentence, for the length floor.
+    /// Tokens that end a sentence, for the length floor (empty while no
+    /// task has one).
     sentence_ends: Vec<u32>,
 }
 
@@ -180,7 +181,12 @@ impl Enricher {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
-        let sentence_ends = model.tokenizer().sentence_end_ids();
+        // Found by decoding the whole vocabulary: only when a floor needs it.
+        let sentence_ends = if Task::ALL.into_iter().any(|t| length_floor(t).is_some()) {
+            model.tokenizer().sentence_end_ids()
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             model,
             sentence_ends,

@@ -141,7 +141,11 @@ pub fn evaluate(
         .length_floor
         .or(length_floor(task))
         .filter(|&(tokens, _)| tokens > 0);
-    let mut gen_opts = decode_options(task, floor, &model.tokenizer().sentence_end_ids());
+    let sentence_ends = match floor {
+        Some(_) => model.tokenizer().sentence_end_ids(),
+        None => Vec::new(),
+    };
+    let mut gen_opts = decode_options(task, floor, &sentence_ends);
     if let Some(budget) = opts.max_tokens {
         gen_opts.max_tokens = budget;
     }
