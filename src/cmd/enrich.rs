@@ -27,10 +27,10 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     }
     let model = resolve_model(&paths, a.engine.model.as_deref())?;
     let adapters = adapter_source(&paths, &a.engine);
-    let lib = Library::open(paths)?;
+    let mut lib = Library::open(paths)?;
     let only = if a.ids.is_empty() {
         if a.all {
-            let queued = queue_all(&lib.store, a.force)?;
+            let queued = queue_all(&mut lib.store, a.force)?;
             eprintln!("queued {queued} snippets");
         }
         None
@@ -66,7 +66,7 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
 /// Queues `s` for its empty unlocked fields (every unlocked field with
 /// `force`), keeping a job that is already queued. Returns whether there
 /// is a job for it now.
-fn queue(store: &Store, s: &Snippet, force: bool) -> Result<bool, CliError> {
+fn queue(store: &Store, s: &Snippet, force: bool) -> crate::store::Result<bool> {
     if let Some(job) = store.job(s.id)? {
         // A dead job (too many failures) gets a fresh set of attempts.
         let fields = if force { Vec::new() } else { job.fields };
@@ -106,18 +106,23 @@ fn is_empty(s: &Snippet, field: Field) -> bool {
     value_empty && s.meta.get(field).provenance.is_none()
 }
 
-fn queue_all(store: &Store, force: bool) -> Result<usize, CliError> {
+/// Queues every snippet (see [`queue`]) in one transaction: a worker, or a
+/// kill, never sees half of the library queued.
+fn queue_all(store: &mut Store, force: bool) -> Result<usize, CliError> {
     let mut snippets = Vec::new();
     store.for_each(|s| {
         snippets.push(s);
         Ok(())
     })?;
-    let mut queued = 0;
-    for s in &snippets {
-        if queue(store, s, force)? {
-            queued += 1;
+    let queued = store.transaction(|store| {
+        let mut queued = 0;
+        for s in &snippets {
+            if queue(store, s, force)? {
+                queued += 1;
+            }
         }
-    }
+        Ok(queued)
+    })?;
     Ok(queued)
 }
 
