@@ -455,12 +455,12 @@ pub struct EvalArgs {
     /// Print scores and every prediction as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Soft minimum answer length in tokens (0: none), instead of the
-    /// one enrichment uses for the task; with --end-penalty, for tuning.
+    /// Try a soft minimum answer length in tokens (0: none; enrichment
+    /// uses none), with --end-penalty.
     #[arg(long)]
     pub min_tokens: Option<usize>,
     /// Logit penalty on ending the answer or its sentence before
-    /// --min-tokens (`inf` forbids it).
+    /// --min-tokens (default `inf`: forbidden).
     #[arg(long, requires = "min_tokens")]
     pub end_penalty: Option<f32>,
     #[command(flatten)]

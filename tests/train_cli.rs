@@ -80,62 +80,46 @@ fn train_writes_an_adapter_that_eval_scores() -> TestResult {
     assert!(readme.contains("1 without a `tags` label"), "{readme}");
     assert!(readme.contains("tag F1"), "{readme}");
 
-    let output = snipdex(dir.path())?
-        .args(["eval", "--task", "tags", "--json", "--limit", "3"])
-        .arg("--data")
-        .arg(dir.path().join("data.jsonl"))
-        .arg("--adapters")
-        .arg(dir.path())
-        .args(model_args(dir.path()))
-        .output()?;
+    // `snipdex eval --task tags --json --limit 3` on the data, plus `extra`.
+    let eval = |extra: &[&str]| -> Result<std::process::Output, Box<dyn std::error::Error>> {
+        Ok(snipdex(dir.path())?
+            .args(["eval", "--task", "tags", "--json", "--limit", "3"])
+            .args(extra)
+            .arg("--data")
+            .arg(dir.path().join("data.jsonl"))
+            .args(model_args(dir.path()))
+            .output()?)
+    };
+    let report = |output: std::process::Output| -> Result<Value, Box<dyn std::error::Error>> {
+        assert!(output.status.success(), "{output:?}");
+        Ok(serde_json::from_slice(&output.stdout)?)
+    };
+    let adapters = dir.path().to_str().ok_or("non-UTF-8 temp path")?.to_owned();
+    let output = eval(&["--adapters", &adapters])?;
     // `--adapters` names a folder with no adapter: neither it nor its
     // `tags/` sub-folder holds one.
     assert_eq!(output.status.code(), Some(4), "{output:?}");
 
     std::fs::rename(&out, dir.path().join("tags"))?;
-    let output = snipdex(dir.path())?
-        .args(["eval", "--task", "tags", "--json", "--limit", "3"])
-        .arg("--data")
-        .arg(dir.path().join("data.jsonl"))
-        .arg("--adapters")
-        .arg(dir.path())
-        .args(model_args(dir.path()))
-        .output()?;
-    assert!(output.status.success(), "{output:?}");
-    let report: Value = serde_json::from_slice(&output.stdout)?;
-    assert_eq!(report["task"], "tags");
-    assert_eq!(report["adapter"], true);
-    assert_eq!(report["scores"]["examples"], 3);
-    assert_eq!(report["predictions"].as_array().map(Vec::len), Some(3));
-    assert!(report["scores"]["tags"]["f1"].is_number());
+    let tuned = report(eval(&["--adapters", &adapters])?)?;
+    assert_eq!(tuned["task"], "tags");
+    assert_eq!(tuned["adapter"], true);
+    assert_eq!(tuned["scores"]["examples"], 3);
+    assert_eq!(tuned["predictions"].as_array().map(Vec::len), Some(3));
+    assert!(tuned["scores"]["tags"]["f1"].is_number());
 
-    // A hard length floor: no answer ends before 5 tokens, so every raw
-    // answer is at least as long as without it.
-    let eval_with = |extra: &[&str]| -> Result<Value, Box<dyn std::error::Error>> {
-        let output = snipdex(dir.path())?
-            .args([
-                "eval",
-                "--task",
-                "tags",
-                "--json",
-                "--limit",
-                "3",
-                "--no-adapters",
-            ])
-            .args(extra)
-            .arg("--data")
-            .arg(dir.path().join("data.jsonl"))
-            .args(model_args(dir.path()))
-            .output()?;
-        assert!(output.status.success(), "{output:?}");
-        Ok(serde_json::from_slice(&output.stdout)?)
-    };
-    let free = eval_with(&[])?;
-    let floored = eval_with(&["--min-tokens", "5", "--end-penalty", "inf"])?;
-    let raw_len = |report: &Value, i: usize| report["predictions"][i]["raw"].as_str().map(str::len);
-    for i in 0..3 {
-        assert!(raw_len(&floored, i) >= raw_len(&free, i), "{floored}");
-    }
+    // The length-floor flags are taken (their effect on decoding is
+    // asserted in `model::tests::a_length_floor_keeps_an_answer_from_ending_early`;
+    // with this tiny model the answers come out the same).
+    let floored = report(eval(&[
+        "--no-adapters",
+        "--min-tokens",
+        "12",
+        "--end-penalty",
+        "inf",
+    ])?)?;
+    assert_eq!(floored["adapter"], false);
+    assert_eq!(floored["predictions"].as_array().map(Vec::len), Some(3));
     Ok(())
 }
 

@@ -236,10 +236,9 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
     } else {
         "zero-shot"
     };
-    let floor = a.min_tokens.map(|tokens| {
-        let default = crate::enrich::engine::length_floor(a.task).map_or(f32::INFINITY, |f| f.1);
-        (tokens, a.end_penalty.unwrap_or(default))
-    });
+    let floor = a
+        .min_tokens
+        .map(|tokens| (tokens, a.end_penalty.unwrap_or(f32::INFINITY)));
     let opts = EvalOptions {
         limit: a.limit,
         length_floor: floor,

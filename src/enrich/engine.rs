@@ -7,8 +7,7 @@ use std::time::Instant;
 
 use crate::domain::Provenance;
 use crate::model::{
-    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LengthFloor, LoadOptions,
-    Model,
+    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
 };
 use crate::paths::Paths;
 
@@ -29,40 +28,6 @@ pub fn max_tokens(task: Task) -> usize {
         Task::Description => 48,
         Task::Tags => 24,
         Task::Links => 24,
-    }
-}
-
-/// Soft minimum length of each task's answer: the answer's first this many
-/// tokens avoid ending it (or its sentence) by this logit penalty; see
-/// [`LengthFloor`]. `None` for tasks without one.
-pub fn length_floor(task: Task) -> Option<(usize, f32)> {
-    match task {
-        Task::Description => DESCRIPTION_FLOOR,
-        Task::Title | Task::Tags | Task::Links => None,
-    }
-}
-
-/// Off: on the dev split, floors of 12 and 16 tokens made the shipped
-/// adapter's descriptions longer and their BLEU lower (10.3 without, 9.5
-/// and 9.0 with; see `adapters/description/README.md`).
-const DESCRIPTION_FLOOR: Option<(usize, f32)> = None;
-
-/// How `task`'s answer is decoded, the same in enrichment and evaluation;
-/// `floor` as [`length_floor`] gives it, `sentence_ends` as
-/// [`crate::model::TextTokenizer::sentence_end_ids`] finds them.
-pub fn decode_options(
-    task: Task,
-    floor: Option<(usize, f32)>,
-    sentence_ends: &[u32],
-) -> GenerateOptions {
-    GenerateOptions {
-        max_tokens: max_tokens(task),
-        floor: floor.map(|(min_tokens, penalty)| LengthFloor {
-            min_tokens,
-            end_ids: sentence_ends.to_vec(),
-            penalty,
-        }),
-        ..GenerateOptions::default()
     }
 }
 
@@ -140,9 +105,6 @@ pub struct Enricher {
     links: LinkTable,
     budget: CodeBudget,
     model_label: String,
-    /// Tokens that end a sentence, for the length floor (empty while no
-    /// task has one).
-    sentence_ends: Vec<u32>,
 }
 
 impl Enricher {
@@ -181,15 +143,8 @@ impl Enricher {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
-        // Found by decoding the whole vocabulary: only when a floor needs it.
-        let sentence_ends = if Task::ALL.into_iter().any(|t| length_floor(t).is_some()) {
-            model.tokenizer().sentence_end_ids()
-        } else {
-            Vec::new()
-        };
         Ok(Self {
             model,
-            sentence_ends,
             adapters: loaded,
             prompts,
             links,
@@ -320,7 +275,10 @@ impl Enricher {
         generate: impl FnOnce(&GenerateOptions, Option<&Adapter>) -> crate::model::Result<Generation>,
     ) -> Result<(TaskRun, Option<Cleaned>), EnrichError> {
         let started = Instant::now();
-        let opts = decode_options(task, length_floor(task), &self.sentence_ends);
+        let opts = GenerateOptions {
+            max_tokens: max_tokens(task),
+            ..GenerateOptions::default()
+        };
         let adapter = self.adapter(task).map(|a| &a.adapter);
         let generation = generate(&opts, adapter).map_err(|source| EnrichError::Run {
             stage: task_stage(task),

@@ -21,9 +21,9 @@ use super::metrics::{
     SetScores,
 };
 use crate::enrich::clean::{clean, clean_tags_with_language, Cleaned};
-use crate::enrich::engine::{decode_options, length_floor};
+use crate::enrich::engine::max_tokens;
 use crate::enrich::{resolve_links, Prompts, Task};
-use crate::model::{Adapter, GenerateOptions, Model};
+use crate::model::{Adapter, GenerateOptions, LengthFloor, Model};
 
 /// Settings of an evaluation run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,9 +32,9 @@ pub struct EvalOptions {
     pub limit: Option<usize>,
     /// Answer token budget; enrichment's budget for the task when `None`.
     pub max_tokens: Option<usize>,
-    /// Soft minimum length `(tokens, penalty)`; enrichment's for the task
-    /// ([`crate::enrich::engine::length_floor`]) when `None`, and none at
-    /// all for `Some((0, _))`.
+    /// A soft minimum answer length `(tokens, penalty)` to try (see
+    /// [`LengthFloor`]); enrichment decodes without one, as does `None` or
+    /// `Some((0, _))`.
     pub length_floor: Option<(usize, f32)>,
 }
 
@@ -137,18 +137,18 @@ pub fn evaluate(
             "the adapter was trained with another task invocation than the current prompts"
         );
     }
-    let floor = opts
-        .length_floor
-        .or(length_floor(task))
-        .filter(|&(tokens, _)| tokens > 0);
-    let sentence_ends = match floor {
-        Some(_) => model.tokenizer().sentence_end_ids(),
-        None => Vec::new(),
+    let gen_opts = GenerateOptions {
+        max_tokens: opts.max_tokens.unwrap_or(max_tokens(task)),
+        floor: opts
+            .length_floor
+            .filter(|&(tokens, _)| tokens > 0)
+            .map(|(min_tokens, penalty)| LengthFloor {
+                min_tokens,
+                end_ids: model.tokenizer().sentence_end_ids(),
+                penalty,
+            }),
+        ..GenerateOptions::default()
     };
-    let mut gen_opts = decode_options(task, floor, &sentence_ends);
-    if let Some(budget) = opts.max_tokens {
-        gen_opts.max_tokens = budget;
-    }
     let rows: Vec<&Row> = data
         .rows
         .iter()
