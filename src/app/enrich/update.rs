@@ -219,11 +219,11 @@ fn waiting_note(state: &AppState) -> String {
 }
 
 /// Queue `fields` of snippet `id` for the model, with a word on when it
-/// will run.
-fn queue(state: &mut AppState, id: SnippetId, fields: Vec<Field>) -> Effect {
+/// will run after `lead` (what was done first, if anything).
+fn queue(state: &mut AppState, id: SnippetId, fields: Vec<Field>, lead: &str) -> Effect {
     let note = waiting_note(state);
     state.info(format!(
-        "Queued {} of #{id} for the model{note}.",
+        "{lead}Queued {} of #{id} for the model{note}.",
         names(&fields)
     ));
     Effect::Regenerate { id, fields }
@@ -250,7 +250,7 @@ pub(in crate::app) fn regenerate(state: &mut AppState, id: SnippetId) -> Vec<Eff
         ));
         return Vec::new();
     }
-    vec![queue(state, id, fields)]
+    vec![queue(state, id, fields, "")]
 }
 
 pub(in crate::app) fn open_fields(state: &mut AppState, id: SnippetId) -> Vec<Effect> {
@@ -361,11 +361,12 @@ fn on_field_action(
                     announce: false,
                 });
             }
-            effects.push(queue(state, id, vec![field]));
-            if let Some(queued) = state.message.as_ref().filter(|_| locked) {
-                let text = format!("Unlocked {field}. {}", queued.text);
-                state.info(text);
-            }
+            let lead = if locked {
+                format!("Unlocked {field}. ")
+            } else {
+                String::new()
+            };
+            effects.push(queue(state, id, vec![field], &lead));
             effects
         }
         _ => Vec::new(),
