@@ -29,6 +29,7 @@ pub use language::{
 };
 pub use samples::{sample_snippets, Sample, SampleError};
 pub use secrets::{detect_secrets, SecretKind, UnknownSecretKind};
+pub(crate) use walk::is_candidate;
 pub use walk::{walk, walk_builder, WalkIssue, IGNORE_FILE_NAME as SNIPDEX_IGNORE_FILE};
 
 /// Default for [`IngestOptions::max_file_bytes`]: larger files are rarely

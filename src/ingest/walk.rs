@@ -80,14 +80,16 @@ pub fn walk_builder(root: &Path) -> WalkBuilder {
 /// files.
 pub fn walk(root: &Path) -> impl Iterator<Item = Result<PathBuf, WalkIssue>> {
     walk_builder(root).build().filter_map(|entry| match entry {
-        Ok(entry) => {
-            // With links followed, the type is the target's; folders are
-            // descended, not returned.
-            let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
-            (!is_dir).then(|| Ok(entry.into_path()))
-        }
+        Ok(entry) => is_candidate(&entry).then(|| Ok(entry.into_path())),
         Err(err) => Some(Err(convert(err, None))),
     })
+}
+
+/// Whether a walked entry is handed to ingest: anything but a folder (with
+/// links followed, the type is the target's). FIFOs, sockets and devices
+/// are included so that the guard can skip and count them.
+pub(crate) fn is_candidate(entry: &ignore::DirEntry) -> bool {
+    entry.file_type().is_some_and(|t| !t.is_dir())
 }
 
 /// Flattens `ignore`'s nested error wrappers into one [`WalkIssue`],

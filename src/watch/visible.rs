@@ -42,9 +42,8 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
         })
         .build()
         .filter_map(|entry| match entry {
-            // Like the scan's walk: anything but a folder, so that a FIFO
-            // or socket is skipped and counted, not silently passed over.
-            Ok(entry) => (!entry.file_type().is_none_or(|t| t.is_dir())).then(|| entry.into_path()),
+            // The scan's rule, so events and scans see the same paths.
+            Ok(entry) => crate::ingest::is_candidate(&entry).then(|| entry.into_path()),
             // Paths that vanish or cannot be read are for the sync to
             // notice; here they are simply not visible.
             Err(err) => {
