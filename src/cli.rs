@@ -425,7 +425,8 @@ pub struct TrainArgs {
     /// (e.g. `tools/train_peft.py` on an accelerator).
     #[arg(long)]
     pub export_tokens: Option<PathBuf>,
-    /// After training, evaluate on this file next to the base model.
+    /// After training, evaluate on this file next to the base model (dev
+    /// rows: test rows are refused, candidates are chosen on dev).
     #[arg(long)]
     pub eval: Option<PathBuf>,
     /// Evaluate only the first N rows of --eval.
@@ -463,6 +464,11 @@ pub struct EvalArgs {
     /// --min-tokens (default `inf`: forbidden).
     #[arg(long, requires = "min_tokens")]
     pub end_penalty: Option<f32>,
+    /// Keep the score in this results folder (`<split>/ledger.jsonl` and a
+    /// report file). Required on test rows, which are scored once per
+    /// adapter release (docs/evaluation.md).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub model: TrainModelArgs,
 }

@@ -30,3 +30,6 @@ pub mod store;
 pub mod train;
 pub mod ui;
 pub mod watch;
+
+#[cfg(all(test, unix))]
+mod testsupport;

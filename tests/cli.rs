@@ -306,10 +306,6 @@ fn edit_runs_the_editor_and_saves_its_change() {
     // A scripted "editor" that rewrites the file it is given.
     let editor = h.join("ed.sh");
     std::fs::write(&editor, "#!/bin/sh\nprintf 'new line\\n' > \"$1\"\n").unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(
-        &mut std::fs::metadata(&editor).unwrap().permissions(),
-        0o755,
-    );
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     snipdex(h)
         .env("EDITOR", &editor)

@@ -3,7 +3,7 @@
 //! snippet whose `add` had returned.
 
 use assert_cmd::cargo::cargo_bin;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,29 +97,85 @@ fn killed_adds_lose_nothing_that_returned() {
     assert_eq!(doctor["healthy"], true, "{doctor}");
 }
 
-#[test]
-fn a_killed_import_is_all_or_nothing() {
-    let home = tempfile::tempdir().unwrap();
-    let items: Vec<serde_json::Value> = (0..4000)
-        .map(
-            |i| serde_json::json!({"title": format!("bulk {i}"), "content": format!("echo {i}\n")}),
-        )
-        .collect();
-    let file = home.path().join("bulk.json");
-    std::fs::write(&file, serde_json::to_vec(&items).unwrap()).unwrap();
+/// Imports `file` into the library under `home`; with `kill_after`, kills
+/// the import that long after it started. `None` when it finished before
+/// the kill came (such a run proves nothing about atomicity).
+fn import(home: &Path, file: &Path, kill_after: Option<Duration>) -> Option<Duration> {
+    let started = Instant::now();
     let mut child = Command::new(cargo_bin("snipdex"))
-        .env("SNIPDEX_HOME", home.path())
+        .env("SNIPDEX_HOME", home)
         .arg("import")
-        .arg(&file)
+        .arg(file)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    let Some(delay) = kill_after else {
+        let status = child.wait().unwrap();
+        assert!(status.success(), "the uninterrupted import failed: {status:?}");
+        return Some(started.elapsed());
+    };
+    std::thread::sleep(delay);
+    if let Some(status) = child.try_wait().unwrap() {
+        assert!(status.success(), "the import failed: {status:?}");
+        return None;
+    }
     kill_group(child.id());
-    let _ = child.wait();
-    let all = snipdex_json(home.path(), &["list", "--json"]);
-    let n = all.as_array().unwrap().len();
-    assert!(n == 0 || n == 4000, "partial import: {n}");
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGKILL),
+        "the import was not killed: {status:?}"
+    );
+    Some(started.elapsed())
+}
+
+#[test]
+fn a_killed_import_is_all_or_nothing() {
+    const N: usize = 20_000;
+    let scratch = tempfile::tempdir().unwrap();
+    let items: Vec<serde_json::Value> = (0..N)
+        .map(|i| {
+            serde_json::json!({
+                "title": format!("bulk {i}"),
+                "content": format!("echo {i} && printf '%s\\n' {}\n", "x".repeat(i % 200)),
+            })
+        })
+        .collect();
+    let file = scratch.path().join("bulk.json");
+    std::fs::write(&file, serde_json::to_vec(&items).unwrap()).unwrap();
+
+    // How long the whole import takes here, so the kills can be spread over
+    // it rather than guessed: early (parsing), middle and late (writing).
+    let full_home = scratch.path().join("full");
+    let full = import(&full_home, &file, None).unwrap();
+    let count = snipdex_json(&full_home, &["list", "--json"]);
+    assert_eq!(count.as_array().unwrap().len(), N);
+
+    for (i, share) in [0.2, 0.45, 0.7].into_iter().enumerate() {
+        let home = scratch.path().join(format!("killed-{i}"));
+        // A noisy machine can make a later run faster than the measured
+        // one: then try again with the kill earlier, but a kill must land.
+        let mut delay = full.mul_f64(share);
+        let mut tries = 0;
+        while import(&home, &file, Some(delay)).is_none() {
+            tries += 1;
+            assert!(tries < 5, "no kill landed during the import");
+            std::fs::remove_dir_all(&home).unwrap();
+            delay /= 2;
+        }
+        let db = rusqlite::Connection::open(home.join("snipdex.db")).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        drop(db);
+        let all = snipdex_json(&home, &["list", "--json"]);
+        let n = all.as_array().unwrap().len();
+        assert!(
+            n == 0 || n == N,
+            "partial import after a kill at {share} of {full:?}: {n}"
+        );
+    }
 }

@@ -1,43 +1,21 @@
 //! Enrichment on the real model. The model is `SNIPDEX_TEST_MODEL`, else the
 //! one installed under `SNIPDEX_HOME` (or the default data folder). Without
-//! one these tests fail, telling to run `snipdex model fetch`, unless
-//! `SNIPDEX_SKIP_REAL_MODEL=1`.
+//! one these tests fail, telling to run `snipdex model fetch`; they never
+//! skip.
 //!
-//! `SNIPDEX_TEST_MODEL=path cargo test --test enrich_real -- --nocapture`
-
-use std::path::{Path, PathBuf};
+//! `cargo test --test enrich_real -- --nocapture` shows what the model wrote.
 
 use snipdex::enrich::bench::{Sample, SAMPLES};
+use snipdex::enrich::clean::{MAX_TAGS, MAX_TITLE_WORDS, MIN_DESCRIPTION_WORDS, MIN_TAGS};
 use snipdex::enrich::{
-    clean, installed_model, resolve_links, shipped_adapters_dir, AdapterSource, Cleaned,
-    EnrichOutput, Enricher, EnricherOptions, Task,
+    clean, resolve_links, shipped_adapters_dir, AdapterSource, Cleaned, EnrichOutput, Enricher,
+    EnricherOptions, Task,
 };
-use snipdex::model::{install_from_file, ForwardMode};
-use snipdex::paths::Paths;
+use snipdex::model::ForwardMode;
 
-/// The model to test, converted to Q8_0 in `scratch` when it is not yet.
-fn real_model(scratch: &Path) -> Option<PathBuf> {
-    let given = std::env::var_os("SNIPDEX_TEST_MODEL").map(PathBuf::from);
-    let found = given.or_else(|| {
-        let paths = Paths::resolve().ok()?;
-        installed_model(&paths.models_dir()).ok()
-    });
-    let Some(path) = found else {
-        if std::env::var("SNIPDEX_SKIP_REAL_MODEL").as_deref() == Ok("1") {
-            eprintln!("skipping: no real model and SNIPDEX_SKIP_REAL_MODEL=1");
-            return None;
-        }
-        panic!(
-            "no model installed: run `snipdex model fetch` (or set SNIPDEX_TEST_MODEL to a \
-             GGUF file, or SNIPDEX_SKIP_REAL_MODEL=1 to skip these tests)"
-        );
-    };
-    assert!(path.is_file(), "{} does not exist", path.display());
-    if path.to_string_lossy().contains("Q8_0") {
-        return Some(path);
-    }
-    Some(install_from_file(&path, scratch, None, &mut |_| {}).unwrap())
-}
+mod model_support;
+
+use model_support::{real_model, record_ran};
 
 /// The shipped adapters only, so a developer's own adapters cannot change
 /// what the test sees.
@@ -63,9 +41,7 @@ fn link_names(out: &EnrichOutput, code: &str) -> Vec<String> {
 #[test]
 fn real_model_writes_sane_fields_and_only_resolver_links() {
     let scratch = tempfile::tempdir().unwrap();
-    let Some(model) = real_model(scratch.path()) else {
-        return;
-    };
+    let model = real_model(scratch.path());
     let enricher = Enricher::load(&model, &shipped()).unwrap();
     for s in samples() {
         let out = enricher
@@ -78,14 +54,14 @@ fn real_model_writes_sane_fields_and_only_resolver_links() {
         }
         let title = f.title.as_deref().expect("a title");
         let words = title.split_whitespace().count();
-        assert!((1..=8).contains(&words), "{title:?}");
+        assert!((1..=MAX_TITLE_WORDS).contains(&words), "{title:?}");
         let description = f.description.as_deref().expect("a description");
         assert!(
-            description.split_whitespace().count() >= 3,
+            description.split_whitespace().count() >= MIN_DESCRIPTION_WORDS,
             "{description:?}"
         );
         let tags = f.tags.as_ref().expect("tags");
-        assert!((1..=6).contains(&tags.len()), "{tags:?}");
+        assert!((MIN_TAGS..=MAX_TAGS).contains(&tags.len()), "{tags:?}");
         for tag in tags {
             assert!(!tag.is_empty() && *tag == tag.to_lowercase(), "{tags:?}");
         }
@@ -97,14 +73,13 @@ fn real_model_writes_sane_fields_and_only_resolver_links() {
             "every link is the resolver's"
         );
     }
+    record_ran("real model: enrichment writes sane fields");
 }
 
 #[test]
 fn real_model_shared_prefill_gives_the_unshared_tokens() {
     let scratch = tempfile::tempdir().unwrap();
-    let Some(model) = real_model(scratch.path()) else {
-        return;
-    };
+    let model = real_model(scratch.path());
     // Dense f32 kernels throughout: candle's quantized matmul picks its
     // kernel by row count (tiles, then single rows for the tail), so with
     // quantized weights a row's rounding depends on how many rows share its
@@ -132,14 +107,13 @@ fn real_model_shared_prefill_gives_the_unshared_tokens() {
         }
         assert_eq!(shared.fields, unshared.fields);
     }
+    record_ran("real model: shared prefill gives the unshared tokens");
 }
 
 #[test]
 fn real_model_sentence_ends_are_punctuation_only() {
     let scratch = tempfile::tempdir().unwrap();
-    let Some(model) = real_model(scratch.path()) else {
-        return;
-    };
+    let model = real_model(scratch.path());
     let model = snipdex::model::Model::load(&model).unwrap();
     let tok = model.tokenizer();
     let ends = tok.sentence_end_ids();

@@ -135,13 +135,20 @@ fn error_paths_have_their_exit_codes() -> TestResult {
         .arg(&data)
         .assert()
         .code(2);
-    // No model installed.
+    // No model installed: unavailable (5), as the README's table says.
     snipdex(dir.path())?
         .args(["train", "--task", "tags", "--out", "o"])
         .arg("--data")
         .arg(&data)
         .assert()
-        .code(4)
+        .code(5)
+        .stderr(predicate::str::contains("no model"));
+    snipdex(dir.path())?
+        .args(["eval", "--task", "tags", "--no-adapters"])
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .code(5)
         .stderr(predicate::str::contains("no model"));
     // A data file without a single usable row.
     snipdex(dir.path())?

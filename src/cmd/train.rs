@@ -9,12 +9,14 @@ use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
 use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
 use crate::model::{Adapter, Model, ModelError};
 use crate::paths::Paths;
+use crate::train::rules::{data_split, fingerprint_files, score_key, DataSplit, Results};
 use crate::train::{
     evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
     ReadmeContext, TrainError, TrainLength, TrainSettings,
 };
 
 const ADAPTER_CONFIG: &str = "adapter_config.json";
+const ADAPTER_WEIGHTS: &str = "adapter_model.safetensors";
 
 fn train_error(e: TrainError) -> CliError {
     let exit = match &e {
@@ -44,9 +46,8 @@ fn model_exit(e: &ModelError) -> Exit {
 fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), CliError> {
     let path = match &args.model {
         Some(p) => p.clone(),
-        None => {
-            installed_model(&paths.models_dir()).map_err(|e| CliError::new(Exit::BadInput, e))?
-        }
+        // No model installed is "unavailable" (5), as for `enrich`.
+        None => installed_model(&paths.models_dir()).map_err(CliError::from)?,
     };
     if !path.is_file() {
         return Err(CliError::bad_input(format!(
@@ -97,7 +98,21 @@ pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
         return export_tokens(&model, &prompts, &data, a.task, out);
     }
     let eval_data = match &a.eval {
-        Some(p) => Some(load_rows(p, a.task).map_err(train_error)?),
+        Some(p) => {
+            let d = load_rows(p, a.task).map_err(train_error)?;
+            if data_split(&d.path, &d.rows).map_err(train_error)? == DataSplit::Test {
+                return Err(CliError::new(
+                    Exit::Usage,
+                    anyhow::anyhow!(
+                        "{} holds test rows: candidates are chosen on the dev split, and the \
+                         test rows are scored once, with `snipdex eval --record` \
+                         (docs/evaluation.md)",
+                        p.display()
+                    ),
+                ));
+            }
+            Some(d)
+        }
         None => None,
     };
     let mut settings = TrainSettings::new(a.task);
@@ -244,13 +259,81 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
         length_floor: floor,
         ..EvalOptions::default()
     };
+    let split = data_split(&data.path, &data.rows).map_err(train_error)?;
+    let record = match (&a.record, split) {
+        (None, DataSplit::Test) => {
+            return Err(CliError::new(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "{} holds test rows: they are scored once per adapter release and every \
+                     score is kept, so pass --record RESULTS_DIR (docs/evaluation.md)",
+                    a.data.display()
+                ),
+            ))
+        }
+        (Some(_), DataSplit::Test) if a.limit.is_some() || a.min_tokens.is_some() => {
+            return Err(CliError::new(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--limit and --min-tokens are for the dev split: the test rows are scored \
+                     whole, with the settings chosen on dev"
+                ),
+            ))
+        }
+        (Some(results_dir), _) => {
+            let key = score_key(
+                &a.task.to_string(),
+                subject(&model, dir.as_deref())?,
+                &data.fingerprint,
+                &prompts_fingerprint(&prompts, a.task),
+                format!("{:?} {:?} {:?}", a.limit, a.min_tokens, a.end_penalty),
+            );
+            let results = Results::new(results_dir);
+            if split == DataSplit::Test {
+                results.check_new(&key).map_err(train_error)?;
+            }
+            Some((results, key))
+        }
+        (None, _) => None,
+    };
     let report = run_eval(&model, &prompts, &data, adapter.as_ref(), &opts, label)?;
+    if let Some((results, key)) = record {
+        let path = results
+            .record(split, key, dir.as_deref(), &report)
+            .map_err(train_error)?;
+        eprintln!("recorded the {} score in {}", split.as_str(), path.display());
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_comparison(&report, None);
     }
     Ok(Exit::Ok)
+}
+
+/// What a score is of: the adapter's files, or the base model's file.
+fn subject(model: &Model, adapter_dir: Option<&Path>) -> Result<String, CliError> {
+    Ok(match adapter_dir {
+        Some(d) => format!(
+            "adapter:{}",
+            fingerprint_files(&[d.join(ADAPTER_CONFIG), d.join(ADAPTER_WEIGHTS)])
+                .map_err(train_error)?
+        ),
+        None => format!(
+            "base:{}",
+            fingerprint_files(&[model.path().to_path_buf()]).map_err(train_error)?
+        ),
+    })
+}
+
+/// The prompt text a task's scores depend on.
+fn prompts_fingerprint(prompts: &Prompts, task: crate::enrich::Task) -> String {
+    let mut h = blake3::Hasher::new();
+    for part in [prompts.system(), prompts.instruction(task)] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().to_hex().to_string()
 }
 
 fn load_adapter(dir: &Path, model: &Model) -> Result<Adapter, CliError> {

@@ -226,10 +226,10 @@ mod tests {
         assert!(rest.iter().all(Result::is_err), "{rest:?}");
     }
 
-    /// The size the walker is meant for; slow to set up, so opt-in:
-    /// `cargo test --lib ingest::walk -- --ignored`.
+    /// The size the walker is meant for; slow to set up, so `cargo test`
+    /// leaves it out and `.ci/run` runs it in its step for ignored tests.
     #[test]
-    #[ignore]
+    #[ignore = "100,000 files; .ci/run runs it as its own step"]
     fn walks_a_hundred_thousand_files() {
         let dir = TempDir::new().unwrap();
         for d in 0..100 {
@@ -240,5 +240,6 @@ mod tests {
             }
         }
         assert_eq!(walk(dir.path()).filter_map(Result::ok).count(), 100_000);
+        crate::testsupport::record_ran("scale: walk of 100,000 files");
     }
 }

@@ -12,6 +12,7 @@
 //! | `tags`        | list of strings | target of `tags`                    |
 //! | `apis`        | list of strings | target of `links` (alias `links_names`) |
 //! | `links`       | list of URLs    | expected documentation pages (eval of `links`) |
+//! | `package`     | string, opt.    | the split the row belongs to (evaluation rules) |
 //!
 //! Other fields (package, licence, teacher, ...) are ignored, so dataset
 //! tools can record provenance on the same line. A row whose target for the
@@ -48,6 +49,10 @@ pub struct Row {
     /// Documentation URLs a good answer leads to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
+    /// The package the code comes from; its name decides the row's split
+    /// (see [`super::rules`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
 }
 
 impl Row {

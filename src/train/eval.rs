@@ -11,14 +11,14 @@
 //! (`--standard`) and is applied over the whole prompt, which the
 //! `Enricher`'s shared prefill cannot do.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::data::{Dataset, Row};
 use super::encode::Encoder;
 use super::error::TrainError;
 use super::metrics::{
     is_wellformed_https, mean, mean_set_scores, rouge_l, same_page, sentence_bleu, set_scores,
-    SetScores,
+    SetScores, METRICS_VERSION,
 };
 use crate::enrich::clean::{clean, clean_tags_with_language, Cleaned};
 use crate::enrich::engine::max_tokens;
@@ -54,7 +54,7 @@ pub struct Prediction {
 
 /// Scores over the evaluated rows; fields not measured for the task are
 /// `None`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub examples: usize,
     /// Outputs the clean-up rejected (scored as empty answers).
@@ -115,6 +115,10 @@ pub struct EvalReport {
     pub scores: Scores,
     pub predictions: Vec<Prediction>,
     pub elapsed_secs: f64,
+    /// [`METRICS_VERSION`] of the scores.
+    pub metrics_version: u32,
+    /// The split of the rows (see [`super::rules::data_split`]).
+    pub split: String,
 }
 
 /// Generates and scores `data` (the first `opts.limit` rows) with `adapter`,
@@ -165,6 +169,10 @@ pub fn evaluate(
         scores: score(task, &rows, &predictions),
         predictions,
         elapsed_secs: started.elapsed().as_secs_f64(),
+        metrics_version: METRICS_VERSION,
+        split: super::rules::data_split(&data.path, &data.rows)?
+            .as_str()
+            .to_owned(),
     })
 }
 
@@ -187,7 +195,8 @@ fn predict(
         model.generate(&cache, encoder.invocation(), adapter, opts)?
     };
     let raw = generation.text;
-    // As in enrichment: the language counts as a tag.
+    // Cleaned as in enrichment, so the value is what a user would see; the
+    // language is taken out again when scoring (see `score`).
     let cleaned = match task {
         Task::Tags => clean_tags_with_language(&raw, &row.language).map(Cleaned::Tags),
         _ => clean(task, &raw, &row.code),
@@ -211,6 +220,17 @@ fn predict(
         rejected,
         links,
     })
+}
+
+/// Whether `tag` names the row's own language (`py` for python too).
+pub(crate) fn is_language_tag(tag: &str, language: &str) -> bool {
+    let canonical = |s: &str| {
+        crate::ingest::language_from_alias(s)
+            .map(str::to_owned)
+            .unwrap_or_else(|| s.to_ascii_lowercase())
+    };
+    let tag = tag.trim();
+    tag.eq_ignore_ascii_case(language) || canonical(tag) == canonical(language)
 }
 
 fn split_list(value: &str) -> Vec<String> {
@@ -237,8 +257,20 @@ pub(crate) fn score(task: Task, rows: &[&Row], predictions: &[Prediction]) -> Sc
             scores.rouge_l = Some(mean(pairs().map(|(r, p)| rouge_l(&p.value, &reference(r)))));
         }
         Task::Tags => {
+            // The language is a field of its own, not a tag: counted, it is
+            // a free hit on every row (metrics version 2 left it out).
+            let topical = |tags: Vec<String>, r: &Row| -> Vec<String> {
+                tags.into_iter()
+                    .filter(|t| !is_language_tag(t, &r.language))
+                    .collect()
+            };
             let each: Vec<SetScores> = pairs()
-                .map(|(r, p)| set_scores(&split_list(&p.value), &r.reference_tags()))
+                .map(|(r, p)| {
+                    set_scores(
+                        &topical(split_list(&p.value), r),
+                        &topical(r.reference_tags(), r),
+                    )
+                })
                 .collect();
             scores.tags = Some(mean_set_scores(&each));
         }

@@ -20,7 +20,13 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// The version of the metrics' definitions. A change that moves any score
+/// (such as taking the language out of tag F1 in version 2) bumps it, so
+/// that scores of different versions are never compared unawares; reports
+/// and the test ledger record it.
+pub const METRICS_VERSION: u32 = 2;
 
 const MAX_ORDER: usize = 4;
 
@@ -148,7 +154,7 @@ pub fn mean(values: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 /// Precision, recall and F1 of one example's set prediction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SetScores {
     pub precision: f64,
     pub recall: f64,

@@ -32,6 +32,7 @@
 //! - [`trainer`]: the training loop, [`optim`] its optimiser and schedule,
 //!   `checkpoint` its resumable state.
 //! - [`eval`]: generation over a data split and the task's metrics.
+//! - [`rules`]: the evaluation rules (splits, one test score per release).
 
 mod checkpoint;
 pub mod data;
@@ -43,6 +44,7 @@ pub mod label;
 pub mod metrics;
 pub mod optim;
 mod readme;
+pub mod rules;
 mod settings;
 pub mod trainer;
 

@@ -75,13 +75,44 @@ pub fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResul
     Ok(())
 }
 
-/// `SNIPDEX_TEST_MODEL` names a real SmolLM2 GGUF (Q8_0 or Q4_1).
-pub fn real_model_path() -> Option<PathBuf> {
-    match std::env::var_os("SNIPDEX_TEST_MODEL") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            eprintln!("SNIPDEX_TEST_MODEL is not set; skipping the real-model test");
-            None
-        }
+/// The real SmolLM2 model the tests run on: `SNIPDEX_TEST_MODEL` when set,
+/// else the one `snipdex model fetch` installed under `SNIPDEX_HOME` (or the
+/// default data folder), converted to Q8_0 in `scratch` when it is not yet.
+///
+/// There is no way to skip: without a model the test fails and says how to
+/// get one, so a green run always means the real model was checked.
+pub fn real_model(scratch: &Path) -> PathBuf {
+    let given = std::env::var_os("SNIPDEX_TEST_MODEL").map(PathBuf::from);
+    let found = given.or_else(|| {
+        let paths = snipdex::paths::Paths::resolve().ok()?;
+        snipdex::enrich::installed_model(&paths.models_dir()).ok()
+    });
+    let Some(path) = found else {
+        panic!(
+            "no model installed: run `snipdex model fetch` first (or set SNIPDEX_TEST_MODEL \
+             to a SmolLM2 GGUF file); the real-model tests cannot be skipped"
+        );
+    };
+    assert!(path.is_file(), "{} does not exist", path.display());
+    if path.to_string_lossy().contains("Q8_0") {
+        return path;
     }
+    snipdex::model::install_from_file(&path, scratch, None, &mut |_| {})
+        .unwrap_or_else(|e| panic!("cannot convert {} to Q8_0: {e}", path.display()))
+}
+
+/// Notes in the file named by `SNIPDEX_TEST_RAN_LOG` (when set) that a
+/// check which must not be skipped really ran; `.ci/run` fails when one it
+/// expects is missing from the log.
+pub fn record_ran(what: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("SNIPDEX_TEST_RAN_LOG") else {
+        return;
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("the SNIPDEX_TEST_RAN_LOG file");
+    writeln!(file, "{what}").expect("a line in SNIPDEX_TEST_RAN_LOG");
 }
