@@ -209,3 +209,117 @@ fn error_paths_have_their_exit_codes() -> TestResult {
         .code(2);
     Ok(())
 }
+
+/// Rows of one split, with a package of that split (the split is the
+/// package's, see docs/evaluation.md).
+fn split_rows(split: snipdex::train::dataset::Split, n: usize) -> String {
+    let package = (0..)
+        .map(|i| format!("pkg{i}"))
+        .find(|p| snipdex::train::dataset::split_for(p) == split)
+        .unwrap();
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"code\":\"def f{i}(): return {i}\",\"language\":\"python\",\
+                 \"tags\":[\"python\",\"math\"],\"package\":\"{package}\"}}\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn test_rows_are_scored_once_and_every_score_is_kept() -> TestResult {
+    use snipdex::train::dataset::Split;
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    setup(d)?;
+    let test = d.join("test.jsonl");
+    std::fs::write(&test, split_rows(Split::Test, 2))?;
+    let results = d.join("results");
+    let eval = |data: &Path, extra: &[&str]| -> Result<Command, Box<dyn std::error::Error>> {
+        let mut c = snipdex(d)?;
+        c.args(["eval", "--task", "tags", "--no-adapters"])
+            .args(extra)
+            .arg("--data")
+            .arg(data)
+            .args(model_args(d));
+        Ok(c)
+    };
+    let record = results.to_str().ok_or("non-UTF-8 temp path")?.to_owned();
+
+    // Test rows are never scored unrecorded, nor partly, nor tuned.
+    eval(&test, &[])?
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--record"));
+    eval(&test, &["--record", &record, "--limit", "1"])?
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dev"));
+    assert!(!results.exists());
+
+    // The first score is taken and kept, with its report.
+    let out = eval(&test, &["--record", &record, "--json"])?.output()?;
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["split"], "test");
+    assert_eq!(report["metrics_version"], 2);
+    let ledger = std::fs::read_to_string(results.join("test/ledger.jsonl"))?;
+    let entries: Vec<Value> = ledger
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0]["subject"].as_str().unwrap().starts_with("base:"));
+    let kept = results.join(entries[0]["report"].as_str().unwrap());
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(kept)?)?;
+    assert_eq!(kept["report"]["scores"], report["scores"]);
+
+    // A second score of the same model on the same rows is refused, and
+    // nothing is added to the ledger.
+    eval(&test, &["--record", &record])?
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("already scored"));
+    assert_eq!(
+        std::fs::read_to_string(results.join("test/ledger.jsonl"))?,
+        ledger
+    );
+
+    // Candidates are chosen on dev: training refuses to evaluate on test.
+    snipdex(d)?
+        .args(["train", "--task", "tags", "--steps", "1", "--batch", "1"])
+        .arg("--data")
+        .arg(d.join("data.jsonl"))
+        .arg("--out")
+        .arg(d.join("out"))
+        .arg("--eval")
+        .arg(&test)
+        .args(model_args(d))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("chosen on the dev split"));
+
+    // Dev rows may be scored and recorded as often as wanted.
+    let dev = d.join("dev.jsonl");
+    std::fs::write(&dev, split_rows(Split::Dev, 2))?;
+    for _ in 0..2 {
+        eval(&dev, &["--record", &record, "--limit", "1"])?
+            .assert()
+            .success();
+    }
+    let dev_ledger = std::fs::read_to_string(results.join("dev/ledger.jsonl"))?;
+    assert_eq!(dev_ledger.lines().count(), 2);
+
+    // A file that mixes splits means nothing as a score.
+    let mixed = d.join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        split_rows(Split::Dev, 1) + &split_rows(Split::Test, 1),
+    )?;
+    eval(&mixed, &[])?
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("mixes"));
+    Ok(())
+}

@@ -305,3 +305,47 @@ pub(crate) fn score(task: Task, rows: &[&Row], predictions: &[Prediction]) -> Sc
     }
     scores
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prediction(value: &str) -> Prediction {
+        Prediction {
+            raw: value.to_owned(),
+            value: value.to_owned(),
+            rejected: None,
+            links: Vec::new(),
+        }
+    }
+
+    fn row(language: &str, tags: &[&str]) -> Row {
+        Row {
+            code: "x".into(),
+            language: language.into(),
+            tags: Some(tags.iter().map(|t| t.to_string()).collect()),
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn the_language_is_no_tag_on_either_side() {
+        let rows = [
+            row("python", &["python", "json", "file-io"]),
+            row("python", &["python", "json"]),
+        ];
+        let refs: Vec<&Row> = rows.iter().collect();
+        // `py` is python's alias: no more a hit than `python` itself.
+        let preds = [prediction("py, json, io"), prediction("python")];
+        let tags = score(Task::Tags, &refs, &preds).tags.unwrap();
+        // Row 1: {json, io} against {json, file-io}: P = R = 1/2. Row 2:
+        // nothing topical predicted against {json}: 0. Counted as tags, the
+        // language would have given row 2 a hit and row 1 a second one.
+        assert!((tags.precision - 0.25).abs() < 1e-9, "{tags:?}");
+        assert!((tags.recall - 0.25).abs() < 1e-9, "{tags:?}");
+        assert!((tags.f1 - 0.25).abs() < 1e-9, "{tags:?}");
+        assert!(is_language_tag("C++", "cpp"));
+        assert!(!is_language_tag("c", "cpp"));
+        assert!(!is_language_tag("json", "python"));
+    }
+}
