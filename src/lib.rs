@@ -31,5 +31,6 @@ pub mod train;
 pub mod ui;
 pub mod watch;
 
-#[cfg(all(test, unix))]
-mod testsupport;
+#[cfg(unix)]
+#[doc(hidden)]
+pub mod testsupport;

@@ -1,4 +1,5 @@
-//! Support for unit tests that must run for real wherever they run.
+//! Support for tests that must run for real wherever they run (used by the
+//! unit tests and by `tests/`; not part of the product).
 //!
 //! A permission-denied check proves nothing as root (CI runs as root), and
 //! skipping it there would let a green run claim more than it checked. So a

@@ -222,15 +222,27 @@ fn predict(
     })
 }
 
-/// Whether `tag` names the row's own language (`py` for python too).
+/// Names that the language alias table maps to a language but that say
+/// more than the language: a database or dialect (`postgresql` on SQL), a
+/// runtime (`node`), a tool. On a row of that language they are topics.
+const NOT_JUST_THE_LANGUAGE: [&str; 12] = [
+    "sqlite", "mysql", "postgres", "postgresql", "plpgsql", "psql", "node", "console",
+    "docker", "gradle", "rake", "gemspec",
+];
+
+/// Whether `tag` names the row's own language: its id or another name of
+/// it (`py` and `python3` for python, `bash` for shell, `c++` for cpp).
 pub(crate) fn is_language_tag(tag: &str, language: &str) -> bool {
-    let canonical = |s: &str| {
-        crate::ingest::language_from_alias(s)
-            .map(str::to_owned)
-            .unwrap_or_else(|| s.to_ascii_lowercase())
-    };
-    let tag = tag.trim();
-    tag.eq_ignore_ascii_case(language) || canonical(tag) == canonical(language)
+    let tag = tag.trim().to_ascii_lowercase();
+    let language = language.trim().to_ascii_lowercase();
+    if tag == language {
+        return true;
+    }
+    if NOT_JUST_THE_LANGUAGE.contains(&tag.as_str()) {
+        return false;
+    }
+    let canonical = |s: &str| crate::ingest::language_from_alias(s).map(str::to_owned);
+    canonical(&tag).is_some_and(|t| Some(t) == canonical(&language).or(Some(language.clone())))
 }
 
 fn split_list(value: &str) -> Vec<String> {
@@ -258,7 +270,7 @@ pub(crate) fn score(task: Task, rows: &[&Row], predictions: &[Prediction]) -> Sc
         }
         Task::Tags => {
             // The language is a field of its own, not a tag: counted, it is
-            // a free hit on every row (metrics version 2 left it out).
+            // a free hit on every row (metrics version 3 leaves it out).
             let topical = |tags: Vec<String>, r: &Row| -> Vec<String> {
                 tags.into_iter()
                     .filter(|t| !is_language_tag(t, &r.language))
@@ -345,7 +357,12 @@ mod tests {
         assert!((tags.recall - 0.25).abs() < 1e-9, "{tags:?}");
         assert!((tags.f1 - 0.25).abs() < 1e-9, "{tags:?}");
         assert!(is_language_tag("C++", "cpp"));
+        assert!(is_language_tag("bash", "shell"));
         assert!(!is_language_tag("c", "cpp"));
         assert!(!is_language_tag("json", "python"));
+        // A database on SQL code, or Node on JavaScript, is a topic.
+        assert!(!is_language_tag("postgresql", "sql"));
+        assert!(!is_language_tag("sqlite", "sql"));
+        assert!(!is_language_tag("node", "javascript"));
     }
 }

@@ -171,17 +171,20 @@ impl Results {
         report: &EvalReport,
     ) -> Result<PathBuf, TrainError> {
         let now = time::OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let at = now
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let stamp = at.replace([':', '-'], "").replace('T', "-");
+        // `20261203-094409`: sortable, and safe in any file system.
+        let stamp: String = at
+            .chars()
+            .take_while(|&c| c != '.' && c != 'Z' && c != '+')
+            .filter(|c| c.is_ascii_digit() || *c == 'T')
+            .map(|c| if c == 'T' { '-' } else { c })
+            .collect();
         let who = if report.adapter { "adapter" } else { "base" };
         let short: String = key.subject.chars().skip_while(|&c| c != ':').skip(1).take(8).collect();
-        let name = format!(
-            "{}-{}-{who}-{short}.json",
-            stamp.trim_end_matches('Z'),
-            key.task
-        );
+        let name = format!("{stamp}-{}-{who}-{short}.json", key.task);
         let split_dir = self.dir.join(split.as_str());
         std::fs::create_dir_all(&split_dir).map_err(|e| TrainError::io(&split_dir, e))?;
         let report_path = split_dir.join(&name);
@@ -305,6 +308,10 @@ mod tests {
             .record(DataSplit::Test, key.clone(), None, &report(0.5))
             .unwrap();
         assert!(path.is_file());
+        let name = path.file_name().unwrap().to_str().unwrap();
+        // <yyyymmdd>-<hhmmss>-tags-adapter-<hash>.json
+        assert_eq!(name.len(), "20261203-094409-tags-adapter-abc.json".len(), "{name}");
+        assert!(name.ends_with("-tags-adapter-abc.json"), "{name}");
         let ledger = results.ledger(DataSplit::Test).unwrap();
         assert_eq!(ledger.len(), 1);
         assert_eq!(ledger[0].key, key);

@@ -101,18 +101,4 @@ pub fn real_model(scratch: &Path) -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot convert {} to Q8_0: {e}", path.display()))
 }
 
-/// Notes in the file named by `SNIPDEX_TEST_RAN_LOG` (when set) that a
-/// check which must not be skipped really ran; `.ci/run` fails when one it
-/// expects is missing from the log.
-pub fn record_ran(what: &str) {
-    use std::io::Write;
-    let Some(path) = std::env::var_os("SNIPDEX_TEST_RAN_LOG") else {
-        return;
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .expect("the SNIPDEX_TEST_RAN_LOG file");
-    writeln!(file, "{what}").expect("a line in SNIPDEX_TEST_RAN_LOG");
-}
+pub use snipdex::testsupport::record_ran;
