@@ -263,7 +263,10 @@ fn test_rows_are_scored_once_and_every_score_is_kept() -> TestResult {
     assert!(out.status.success(), "{out:?}");
     let report: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(report["split"], "test");
-    assert_eq!(report["metrics_version"], snipdex::train::metrics::METRICS_VERSION);
+    assert_eq!(
+        report["metrics_version"],
+        snipdex::train::metrics::METRICS_VERSION
+    );
     let ledger = std::fs::read_to_string(results.join("test/ledger.jsonl"))?;
     let entries: Vec<Value> = ledger
         .lines()

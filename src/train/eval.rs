@@ -226,8 +226,18 @@ fn predict(
 /// more than the language: a database or dialect (`postgresql` on SQL), a
 /// runtime (`node`), a tool. On a row of that language they are topics.
 const NOT_JUST_THE_LANGUAGE: [&str; 12] = [
-    "sqlite", "mysql", "postgres", "postgresql", "plpgsql", "psql", "node", "console",
-    "docker", "gradle", "rake", "gemspec",
+    "sqlite",
+    "mysql",
+    "postgres",
+    "postgresql",
+    "plpgsql",
+    "psql",
+    "node",
+    "console",
+    "docker",
+    "gradle",
+    "rake",
+    "gemspec",
 ];
 
 /// Whether `tag` names the row's own language: its id or another name of

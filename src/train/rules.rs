@@ -183,7 +183,13 @@ impl Results {
             .map(|c| if c == 'T' { '-' } else { c })
             .collect();
         let who = if report.adapter { "adapter" } else { "base" };
-        let short: String = key.subject.chars().skip_while(|&c| c != ':').skip(1).take(8).collect();
+        let short: String = key
+            .subject
+            .chars()
+            .skip_while(|&c| c != ':')
+            .skip(1)
+            .take(8)
+            .collect();
         let name = format!("{stamp}-{}-{who}-{short}.json", key.task);
         let split_dir = self.dir.join(split.as_str());
         std::fs::create_dir_all(&split_dir).map_err(|e| TrainError::io(&split_dir, e))?;
@@ -310,7 +316,11 @@ mod tests {
         assert!(path.is_file());
         let name = path.file_name().unwrap().to_str().unwrap();
         // <yyyymmdd>-<hhmmss>-tags-adapter-<hash>.json
-        assert_eq!(name.len(), "20261203-094409-tags-adapter-abc.json".len(), "{name}");
+        assert_eq!(
+            name.len(),
+            "20261203-094409-tags-adapter-abc.json".len(),
+            "{name}"
+        );
         assert!(name.ends_with("-tags-adapter-abc.json"), "{name}");
         let ledger = results.ledger(DataSplit::Test).unwrap();
         assert_eq!(ledger.len(), 1);
