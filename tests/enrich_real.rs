@@ -15,7 +15,8 @@ use snipdex::model::ForwardMode;
 
 mod model_support;
 
-use model_support::{real_model, record_ran};
+use model_support::real_model;
+use snipdex::testsupport::record_ran;
 
 /// The shipped adapters only, so a developer's own adapters cannot change
 /// what the test sees.

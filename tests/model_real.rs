@@ -9,6 +9,7 @@
 use std::time::Instant;
 
 use snipdex::model::{ForwardMode, GenerateOptions, LoadOptions, Model};
+use snipdex::testsupport::record_ran;
 
 mod model_support;
 

@@ -100,5 +100,3 @@ pub fn real_model(scratch: &Path) -> PathBuf {
     snipdex::model::install_from_file(&path, scratch, None, &mut |_| {})
         .unwrap_or_else(|e| panic!("cannot convert {} to Q8_0: {e}", path.display()))
 }
-
-pub use snipdex::testsupport::record_ran;
