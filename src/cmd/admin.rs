@@ -2,6 +2,7 @@
 
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{Cli, DoctorArgs, PickArgs, WatchAction, WatchArgs};
+use crate::domain::terminal::one_line;
 use crate::library::{InstanceLock, Library, LibraryError};
 use crate::paths::Paths;
 use serde::Serialize;
@@ -74,7 +75,7 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
             } else {
                 for d in dirs {
                     let note = if d.is_dir() { "" } else { "  (missing)" };
-                    println!("{}{note}", d.display());
+                    println!("{}{note}", one_line(&d.to_string_lossy()));
                 }
             }
         }
@@ -189,7 +190,11 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
         print_doctor(&report);
         if a.verbose {
             for (path, reason, detail) in lib.store.recent_skips(50)? {
-                println!("  skipped {} [{reason}]: {detail}", path.display());
+                println!(
+                    "  skipped {} [{reason}]: {}",
+                    one_line(&path.to_string_lossy()),
+                    one_line(&detail)
+                );
             }
         }
     }

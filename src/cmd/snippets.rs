@@ -3,6 +3,7 @@
 use super::output::{print_json, print_snippet, print_table};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
+use crate::domain::terminal::one_line;
 use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
 use crate::library::Library;
 use crate::paths::Paths;
@@ -280,7 +281,7 @@ pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
     if a.json {
         println!("{}", serde_json::to_string(&s.tags)?);
     } else {
-        println!("{}", s.tags.join(", "));
+        println!("{}", one_line(&s.tags.join(", ")));
     }
     Ok(Exit::Ok)
 }

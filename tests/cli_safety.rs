@@ -1,0 +1,153 @@
+//! What a hostile or unlucky library must not do to the user: escape
+//! sequences from stored text reaching the terminal, a damaged index
+//! crashing searches, files readable by other users, secrets leaking out
+//! of exports.
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// An OSC title change, an OSC 52 clipboard write and a screen clear: what
+/// a probe put in a title to show that `list` ran it.
+const HOSTILE: &str = "EVIL\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}\u{1b}[2J";
+
+fn snipdex(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("snipdex").unwrap();
+    c.env("SNIPDEX_HOME", home)
+        .env_remove("VISUAL")
+        .env_remove("EDITOR");
+    c
+}
+
+fn stdout(home: &Path, args: &[&str]) -> String {
+    let out = snipdex(home).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json_out(home: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&stdout(home, args)).unwrap()
+}
+
+/// No control character but line breaks reaches the terminal.
+fn assert_safe(out: &str) {
+    let bad: Vec<char> = out
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n')
+        .collect();
+    assert!(bad.is_empty(), "control characters {bad:?} in {out:?}");
+}
+
+/// `list` and `search` print exactly one safe row per snippet, `show` a
+/// safe page; the stored value itself is unchanged (JSON is exact).
+fn check_every_command(home: &Path, query: &str, rows: usize, field: &str, stored: &str) {
+    let list = stdout(home, &["list"]);
+    assert_safe(&list);
+    assert_eq!(list.lines().count(), rows, "{list}");
+    let found = stdout(home, &["search", query]);
+    assert_safe(&found);
+    assert_eq!(found.lines().count(), 1, "{found}");
+    let id = found.split_whitespace().next().unwrap().to_string();
+    let shown = stdout(home, &["show", &id]);
+    assert_safe(&shown);
+    assert!(shown.contains("\\e]0;pwned\\x07"), "{shown}");
+    let exact = json_out(home, &["show", &id, "--json"]);
+    assert_eq!(exact[0][field], stored, "JSON must stay exact");
+}
+
+fn add(home: &Path, content: &str, args: &[&str]) {
+    snipdex(home)
+        .arg("add")
+        .args(args)
+        .write_stdin(content)
+        .assert()
+        .success();
+}
+
+#[test]
+fn titles_with_escapes_and_newlines_are_shown_escaped_on_one_row() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    add(h, "echo ok\n", &["--title", "Plain neighbour"]);
+    let title = format!("{HOSTILE}\nsecond row");
+    add(h, "ls\n", &["--title", &title]);
+    check_every_command(h, "evil", 2, "title", &title);
+    let list = stdout(h, &["list"]);
+    assert!(list.contains("EVIL\\e]0;pwned\\x07\\e]52;c;ZWNobyBwd25lZA==\\x07\\e[2J\\nsecond row"));
+}
+
+#[test]
+fn a_language_given_with_lang_is_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    add(h, "ls\n", &["--title", "Listing", "--lang", HOSTILE]);
+    let list = stdout(h, &["list"]);
+    assert_safe(&list);
+    assert_eq!(list.lines().count(), 1);
+    let shown = stdout(h, &["show", "1"]);
+    assert_safe(&shown);
+    let found = stdout(h, &["search", "listing"]);
+    assert_safe(&found);
+    assert!(found.contains("evil\\e]0;pwned"), "{found}");
+}
+
+#[test]
+fn imported_fields_and_content_are_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let file = h.join("hostile.json");
+    let snippet = json!([{
+        "title": format!("{HOSTILE} import"),
+        "description": format!("line one\n{HOSTILE}"),
+        "tags": [format!("t{HOSTILE}")],
+        "links": [format!("https://example.com/{HOSTILE}")],
+        "language": format!("py{HOSTILE}"),
+        "content": format!("print(1)\n{HOSTILE}\n"),
+    }]);
+    std::fs::write(&file, snippet.to_string()).unwrap();
+    snipdex(h).arg("import").arg(&file).assert().success();
+    add(h, "echo ok\n", &["--title", "Plain neighbour"]);
+    check_every_command(h, "evil", 2, "title", &format!("{HOSTILE} import"));
+    let shown = stdout(h, &["show", "1"]);
+    // Content keeps its lines; only the escapes are made visible.
+    assert!(shown.contains("print(1)\nEVIL\\e]0;pwned"), "{shown}");
+    let raw = stdout(h, &["show", "1", "--raw"]);
+    assert_eq!(raw, format!("print(1)\n{HOSTILE}\n"), "--raw stays raw");
+}
+
+#[test]
+fn a_gist_file_name_is_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let name = format!("{HOSTILE}.sh");
+    let gist = json!({"description": "d", "files": {
+        name.clone(): {"filename": name, "content": "echo hi\n"}
+    }});
+    let file = h.join("gist.json");
+    std::fs::write(&file, gist.to_string()).unwrap();
+    snipdex(h).arg("import").arg(&file).assert().success();
+    check_every_command(h, "evil", 1, "title", &name);
+}
+
+#[test]
+fn a_markdown_heading_from_a_watched_file_is_shown_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let notes = tempfile::tempdir().unwrap();
+    std::fs::write(
+        notes.path().join("notes.md"),
+        format!("# {HOSTILE}\n\n```sh\nrm -rf build\n```\n"),
+    )
+    .unwrap();
+    // Ingest the file through the same scan the watcher runs, into the
+    // library the CLI then reads.
+    let mut store = snipdex::store::Store::open(&h.join("snipdex.db"), &h.join("backups")).unwrap();
+    snipdex::watch::scan_dir(
+        &mut store,
+        notes.path(),
+        &snipdex::ingest::IngestOptions::default(),
+    )
+    .unwrap();
+    drop(store);
+    check_every_command(h, "evil", 1, "title", HOSTILE);
+}
