@@ -151,3 +151,51 @@ fn a_markdown_heading_from_a_watched_file_is_shown_escaped() {
     drop(store);
     check_every_command(h, "evil", 1, "title", HOSTILE);
 }
+
+#[test]
+fn add_waits_for_a_busy_library_and_says_so() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    add(h, "echo first\n", &["--title", "First"]);
+    // Another process holds the write lock, as a long import does.
+    let blocker = rusqlite::Connection::open(h.join("snipdex.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("snipdex"))
+        .env("SNIPDEX_HOME", h)
+        .args(["add", "--title", "Second"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"echo second\n").unwrap();
+    }
+    // Release the lock only once `add` has found it busy and said it waits.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        assert!(n > 0, "add ended without saying it waits: {said}");
+        said.push_str(&line);
+        if line.contains("waiting") {
+            break;
+        }
+    }
+    assert!(said.contains("busy"), "{said}");
+    blocker.execute_batch("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let list = json_out(h, &["list", "--json"]);
+    let titles: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Second"), "{titles:?}");
+}

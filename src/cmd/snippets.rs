@@ -5,12 +5,16 @@ use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
 use crate::domain::terminal::one_line;
 use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
-use crate::library::Library;
+use crate::library::{Library, LibraryError};
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
 use anyhow::Context;
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
+
+/// How long `add` waits for a busy library after saying that it waits.
+const ADD_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Largest snippet `add` accepts; the same limit the watcher uses.
 fn read_input(file: Option<&Path>, limit: u64) -> Result<(String, Option<String>), CliError> {
@@ -76,7 +80,7 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         .iter()
         .map(|k| k.to_string())
         .collect::<Vec<_>>();
-    let s = lib.add(&NewSnippet {
+    let new = NewSnippet {
         title: a.title.unwrap_or_default(),
         description: a.description.unwrap_or_default(),
         tags: normalize_tags(&a.tags),
@@ -85,7 +89,21 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         meta,
         secrets,
         ..Default::default()
-    })?;
+    };
+    // Another process (a long import) may hold the write lock past
+    // SQLite's busy timeout. Rather than fail, say so and wait longer.
+    lib.store.set_patience(Duration::ZERO);
+    let s = match lib.add(&new) {
+        Err(LibraryError::Store(e)) if e.is_busy() => {
+            eprintln!(
+                "snipdex: the library is busy (another snipdex is writing to it); waiting up to {} s",
+                ADD_PATIENCE.as_secs()
+            );
+            lib.store.set_patience(ADD_PATIENCE);
+            lib.add(&new)?
+        }
+        other => other?,
+    };
     if a.json {
         print_json(std::slice::from_ref(&s))?;
     } else {
