@@ -32,10 +32,16 @@ pub fn init() -> LogGuard {
 }
 
 /// Record panics in the log as well as on stderr (the TUI restores the
-/// terminal in its own hook, chained before this one).
+/// terminal in its own hook, chained before this one). A panic the search
+/// index catches (tantivy meeting a damaged file) is handled as damage, so
+/// it is only logged.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if crate::index::panic_is_caught() {
+            tracing::warn!(panic = %info, "the search index met damaged data");
+            return;
+        }
         tracing::error!(panic = %info, "snipdex panicked");
         previous(info);
     }));

@@ -199,3 +199,86 @@ fn add_waits_for_a_busy_library_and_says_so() {
         .collect();
     assert!(titles.contains(&"Second"), "{titles:?}");
 }
+
+/// A library of a few snippets, each added by its own command (so the
+/// index has several segments).
+fn small_library(h: &Path) {
+    add(
+        h,
+        "let mut v = vec![3, 1];\nv.sort();\n",
+        &["--title", "Sort a vector"],
+    );
+    add(h, "git rebase -i HEAD~3\n", &["--title", "Squash commits"]);
+    add(h, "SELECT 1;\n", &["--title", "Ping the database"]);
+}
+
+/// Overwrite the middle of every index file whose name ends with `suffix`.
+fn damage_index(h: &Path, suffix: &str) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(h.join("index")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(suffix) {
+            continue;
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        let (from, to) = (bytes.len() / 4, bytes.len() * 3 / 4);
+        for b in &mut bytes[from..to] {
+            *b = 0xa5;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn a_damaged_index_file_is_rebuilt_and_searches_still_answer() {
+    for suffix in [
+        ".term",
+        ".idx",
+        ".pos",
+        ".store",
+        ".fast",
+        ".fieldnorm",
+        "meta.json",
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path();
+        small_library(h);
+        assert!(damage_index(h, suffix) > 0, "no {suffix} file to damage");
+        let out = snipdex(h)
+            .args(["search", "vector", "--json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{suffix}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{suffix}: {out:?}");
+        let hits: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(hits[0]["title"], "Sort a vector", "{suffix}");
+        // The repair is for good: the next search finds everything too.
+        let again = json_out(h, &["search", "squash", "--json"]);
+        assert_eq!(again[0]["title"], "Squash commits", "{suffix}");
+    }
+}
+
+#[test]
+fn doctor_checks_the_index_and_reports_damage() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    small_library(h);
+    let healthy = json_out(h, &["doctor", "--json"]);
+    assert_eq!(healthy["healthy"], true, "{healthy}");
+    damage_index(h, ".term");
+    let out = snipdex(h).args(["doctor", "--json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["healthy"], false, "{report}");
+    let problems = report["problems"].to_string();
+    assert!(problems.contains("search index"), "{problems}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    // Doctor rebuilt it from the database: searches answer, and the next
+    // check is clean.
+    let hits = json_out(h, &["search", "vector", "--json"]);
+    assert_eq!(hits[0]["title"], "Sort a vector");
+    let after = json_out(h, &["doctor", "--json"]);
+    assert_eq!(after["healthy"], true, "{after}");
+}

@@ -136,6 +136,22 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
     if integrity != ["ok"] {
         problems.push(format!("database integrity: {}", integrity.join("; ")));
     }
+    // Damage found when the library was opened has been repaired already;
+    // say so. Then read the whole index, which also catches damage in a
+    // library whose index another running snipdex owns.
+    if let Some(why) = lib.index.repaired() {
+        problems.push(format!(
+            "search index was damaged ({why}); it was rebuilt from the database"
+        ));
+    }
+    if let Some(why) = lib.index.check() {
+        match lib.index.repair(&lib.store, &why) {
+            Ok(_) => problems.push(format!(
+                "search index was damaged ({why}); it was rebuilt from the database"
+            )),
+            Err(e) => problems.push(format!("search index is damaged: {e}")),
+        }
+    }
     let snippets = lib.store.count()?;
     let pending = lib.store.pending_index_count()?;
     let indexed = lib.index.num_docs();

@@ -102,6 +102,14 @@ fn classify(error: &anyhow::Error) -> Exit {
         if let Some(crate::index::IndexError::Store(s)) = cause.downcast_ref() {
             return store_exit(s);
         }
+        if let Some(crate::index::IndexError::Damaged(_)) = cause.downcast_ref() {
+            return Exit::Unavailable;
+        }
+        if let Some(LibraryError::Index(crate::index::IndexError::Damaged(_))) =
+            cause.downcast_ref()
+        {
+            return Exit::Unavailable;
+        }
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return Exit::BadInput;
         }

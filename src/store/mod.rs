@@ -82,6 +82,7 @@ pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(30);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    backups_dir: PathBuf,
     /// See [`Store::set_patience`].
     patience: Duration,
 }
@@ -124,6 +125,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            backups_dir: backups_dir.to_path_buf(),
             patience: DEFAULT_PATIENCE,
         })
     }
@@ -136,12 +138,18 @@ impl Store {
         Ok(Store {
             conn,
             path: PathBuf::from(":memory:"),
+            backups_dir: PathBuf::new(),
             patience: DEFAULT_PATIENCE,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where copies taken before migrations go.
+    pub fn backups_dir(&self) -> &Path {
+        &self.backups_dir
     }
 
     /// Schema version the database is at.
