@@ -94,13 +94,11 @@ impl InstanceLock {
             source,
         };
         paths.ensure()?;
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(err)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(err)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -140,6 +138,19 @@ mod tests {
         );
         drop(first);
         InstanceLock::acquire(&paths).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_and_the_folders_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(&root.path().join("lib"));
+        let _lock = InstanceLock::acquire(&paths).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&paths.lock_file()), 0o600);
+        assert_eq!(mode(&paths.data_dir), 0o700);
+        assert_eq!(mode(&paths.log_dir), 0o700);
     }
 
     #[test]

@@ -282,3 +282,79 @@ fn doctor_checks_the_index_and_reports_damage() {
     let after = json_out(h, &["doctor", "--json"]);
     assert_eq!(after["healthy"], true, "{after}");
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The library's folders and files that exist, with the mode each must have.
+#[cfg(unix)]
+fn private_parts(home: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    let mut parts = vec![(home.to_path_buf(), 0o700), (home.join("logs"), 0o700)];
+    for f in [
+        "snipdex.db",
+        "snipdex.db-wal",
+        "snipdex.db-shm",
+        "logs/snipdex.log",
+    ] {
+        if home.join(f).exists() {
+            parts.push((home.join(f), 0o600));
+        }
+    }
+    parts
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_library_is_private_whatever_the_umask() {
+    let outer = tempfile::tempdir().unwrap();
+    let h = outer.path().join("library");
+    // Run under a umask that lets everyone read.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && echo 'ls' | \"$0\" add --title Private")
+        .arg(assert_cmd::cargo::cargo_bin("snipdex"))
+        .env("SNIPDEX_HOME", &h)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "no notice for a new library: {out:?}"
+    );
+    let parts = private_parts(&h);
+    assert!(parts.len() >= 4, "{parts:?}");
+    for (path, want) in parts {
+        assert_eq!(mode(&path), want, "{}", path.display());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_open_library_is_tightened_with_a_notice() {
+    use std::os::unix::fs::PermissionsExt;
+    let outer = tempfile::tempdir().unwrap();
+    let h = outer.path().join("library");
+    std::fs::create_dir(&h).unwrap();
+    add(&h, "ls\n", &["--title", "Loose"]);
+    let parts = private_parts(&h);
+    for (path, _) in &parts {
+        let loose = if path.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(loose)).unwrap();
+    }
+    let out = snipdex(&h).arg("list").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let notice = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        notice.contains("snipdex.db private (0644 -> 0600)"),
+        "{notice}"
+    );
+    for (path, want) in parts {
+        assert_eq!(mode(&path), want, "{}", path.display());
+    }
+    // Once private, nothing more is said.
+    let again = snipdex(&h).arg("list").output().unwrap();
+    assert!(again.stderr.is_empty(), "{again:?}");
+}

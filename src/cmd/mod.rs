@@ -135,6 +135,14 @@ pub type CmdResult = Result<Exit, CliError>;
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
     let paths = Paths::resolve()?;
+    // A library made by an older snipdex, or under a loose umask, may be
+    // readable by other users: make it private, and say so.
+    for t in paths.tighten() {
+        eprintln!(
+            "snipdex: {} (others could read your library)",
+            crate::domain::terminal::one_line(&t.to_string())
+        );
+    }
     match cli.command {
         None => admin::tui(paths),
         Some(cmd) => match cmd {

@@ -103,6 +103,24 @@ impl Store {
                 source,
             })?;
         }
+        // Created private (0600) before SQLite sees it: SQLite gives the
+        // WAL and shared-memory files the database file's mode.
+        if !path.exists() {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                }
+            }
+        }
         let corrupt = |e: rusqlite::Error| classify(e, path, backups_dir);
         let conn = Connection::open_with_flags(
             path,
