@@ -21,6 +21,8 @@ pub enum LibraryError {
     Index(#[from] IndexError),
     #[error("another snipdex{pid} already owns this library; close it first (CLI commands like `snipdex add` still work meanwhile)")]
     AlreadyRunning { pid: String },
+    #[error("not added: {0}")]
+    Refused(#[from] crate::ingest::Refused),
     #[error("cannot use the lock file {path}: {source}")]
     Lock {
         path: std::path::PathBuf,
@@ -57,6 +59,9 @@ impl Library {
     /// enrichment enabled, its enrichment job is queued in the same
     /// transaction, so no snippet is stored without one.
     pub fn add(&mut self, new: &NewSnippet) -> Result<Snippet, LibraryError> {
+        let mut new = new.clone();
+        crate::ingest::admit(&mut new, self.config.ingest.max_file_bytes)?;
+        let new = &new;
         let enrich = self.config.enrich.enabled;
         let s = self.store.transaction(|store| {
             let s = store.insert(new)?;

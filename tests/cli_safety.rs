@@ -358,3 +358,74 @@ fn an_open_library_is_tightened_with_a_notice() {
     let again = snipdex(&h).arg("list").output().unwrap();
     assert!(again.stderr.is_empty(), "{again:?}");
 }
+
+#[test]
+fn import_applies_the_same_guards_as_add() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(h.join("config.toml"), "[ingest]\nmax_file_bytes = 1000\n").unwrap();
+    let file = h.join("hostile.json");
+    let items = json!([
+        {"title": "too big", "content": "x".repeat(1001)},
+        {"title": "binary", "content": "a\u{0}b"},
+        {"title": "empty", "content": "  \n"},
+        {"title": "Kept", "content": "echo kept\n",
+         "links": ["https://docs.rs/x", "javascript:alert(1)", "file:///etc/passwd"],
+         "created_at": i64::MAX, "updated_at": -5,
+         "source": {"kind": "file", "path": "/etc/passwd", "start_line": 1, "end_line": 1, "block": 0}},
+    ]);
+    std::fs::write(&file, items.to_string()).unwrap();
+    let out = snipdex(h).arg("import").arg(&file).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    for why in [
+        "too large",
+        "binary",
+        "empty",
+        "dropped 2 links",
+        "set to now",
+        "3 refused",
+    ] {
+        assert!(said.contains(why), "{why}: {said}");
+    }
+    let list = json_out(h, &["list", "--json"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let kept = &list[0];
+    assert_eq!(kept["title"], "Kept");
+    assert_eq!(kept["links"], json!(["https://docs.rs/x"]));
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for t in ["created_at", "updated_at"] {
+        let v = kept[t].as_i64().unwrap();
+        assert!(v > 0 && v <= now_ms + 60_000, "{t} = {v}");
+    }
+    // The path is kept as data...
+    assert_eq!(kept["source"]["path"], "/etc/passwd");
+    // ...and never opened: `edit` hands the editor the stored content.
+    let editor = h.join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\necho \"$@\" > \"$0.args\"\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let id = kept["id"].to_string();
+    snipdex(h)
+        .env("EDITOR", &editor)
+        .args(["edit", &id])
+        .assert()
+        .success();
+    let args = std::fs::read_to_string(h.join("editor.sh.args")).unwrap();
+    assert!(!args.contains("/etc/passwd"), "{args}");
+}
+
+#[test]
+fn add_refuses_what_the_guards_refuse() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    snipdex(h).arg("add").write_stdin("a\0b").assert().code(4);
+    snipdex(h).arg("add").write_stdin(" \n").assert().code(4);
+}

@@ -93,7 +93,7 @@ fn classify(error: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<LibraryError>() {
             match e {
                 LibraryError::AlreadyRunning { .. } => return Exit::Unavailable,
-                LibraryError::Config(_) => return Exit::BadInput,
+                LibraryError::Config(_) | LibraryError::Refused(_) => return Exit::BadInput,
                 LibraryError::Store(s) => return store_exit(s),
                 LibraryError::Index(crate::index::IndexError::Store(s)) => return store_exit(s),
                 _ => {}

@@ -202,11 +202,9 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
         // A file-backed snippet belongs to its file: open the file at the
         // snippet's line, and let the watcher (or the next scan) pick up
         // the change, so the library and the file never disagree.
-        if let crate::domain::Source::File {
-            path, start_line, ..
-        } = &s.source
-        {
-            let ok = crate::editor::open_file(path, Some(*start_line))
+        if let Some((path, start_line)) = lib.store.owning_file(&s)? {
+            let path = &path;
+            let ok = crate::editor::open_file(path, Some(start_line))
                 .with_context(|| format!("running $EDITOR on {}", path.display()))?;
             if !ok {
                 eprintln!("the editor exited with an error; nothing changed");
