@@ -87,10 +87,17 @@ impl Paths {
     /// the umask.
     pub fn ensure(&self) -> Result<(), PathsError> {
         for dir in [&self.config_dir, &self.data_dir, &self.log_dir] {
-            create_private_dir(dir).map_err(|source| PathsError::Create {
+            let fail = |source| PathsError::Create {
                 path: dir.clone(),
                 source,
-            })?;
+            };
+            create_private_dir(dir).map_err(fail)?;
+            // snipdex's own files are never snippets, even when a watched
+            // folder holds this one: a walk honours this file everywhere.
+            let ignore = dir.join(crate::ingest::SNIPDEX_IGNORE_FILE);
+            if !ignore.exists() {
+                std::fs::write(&ignore, OWN_FILES_IGNORE).map_err(fail)?;
+            }
         }
         Ok(())
     }
@@ -124,6 +131,10 @@ impl Paths {
         changed
     }
 }
+
+/// Written into snipdex's own folders as `.snipdexignore`.
+const OWN_FILES_IGNORE: &str =
+    "# Written by snipdex: nothing in its own folder is a snippet, even when\n# a watched folder holds this one.\n*\n";
 
 /// A folder or file whose permissions [`Paths::tighten`] narrowed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -37,6 +37,7 @@ fn cfg() -> WatchConfig {
         debounce_ms: 100,
         rescan_secs: 3600,
         poll_secs: 1,
+        ..WatchConfig::default()
     }
 }
 

@@ -24,6 +24,19 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
                     dir.display()
                 )));
             }
+            for own in [
+                &lib.paths.data_dir,
+                &lib.paths.config_dir,
+                &lib.paths.log_dir,
+            ] {
+                let own = std::fs::canonicalize(own).unwrap_or_else(|_| own.clone());
+                if dir.starts_with(&own) {
+                    return Err(CliError::bad_input(format!(
+                        "{} is snipdex's own folder; its files are never snippets",
+                        dir.display()
+                    )));
+                }
+            }
             if lib.store.add_watch_dir(&dir)? {
                 eprintln!(
                     "watching {} (snippets appear while `snipdex` or `snipdex watch` runs)",
