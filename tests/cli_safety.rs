@@ -429,3 +429,44 @@ fn add_refuses_what_the_guards_refuse() {
     snipdex(h).arg("add").write_stdin("a\0b").assert().code(4);
     snipdex(h).arg("add").write_stdin(" \n").assert().code(4);
 }
+
+#[test]
+fn export_leaves_flagged_secrets_out_unless_asked_and_says_how_many() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    add(
+        h,
+        "aws_access_key_id = AKIAQWERTYUIOPASDFGH\n",
+        &["--title", "Keys"],
+    );
+    add(h, "echo public\n", &["--title", "Public"]);
+    let out = snipdex(h).arg("export").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let exported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let titles: Vec<&str> = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Public"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("AKIA"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("left out 1 snippets flagged"), "{said}");
+
+    let all = snipdex(h)
+        .args(["export", "--include-secrets"])
+        .output()
+        .unwrap();
+    let exported: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(exported.as_array().unwrap().len(), 2);
+    assert!(String::from_utf8_lossy(&all.stderr).contains("1 of them are flagged"));
+
+    let md = stdout(h, &["export", "--format", "markdown", "--include-secrets"]);
+    assert!(
+        md.contains("**Contains secrets** (AWS access key ID)"),
+        "{md}"
+    );
+    let md = stdout(h, &["export", "--format", "markdown"]);
+    assert!(!md.contains("AKIA"), "{md}");
+}

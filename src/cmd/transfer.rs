@@ -16,6 +16,12 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
     let mut snippets = lib.store.list(&ListFilter::default())?;
     // Oldest first reads naturally and keeps re-imports in the same order.
     snippets.reverse();
+    // An export is made to be copied and shared: what holds a key or a
+    // password stays behind unless asked for.
+    let flagged = snippets.iter().filter(|s| s.has_secrets()).count();
+    if !a.include_secrets {
+        snippets.retain(|s| !s.has_secrets());
+    }
     let body = match a.format {
         ExportFormat::Json => {
             let mut s = serde_json::to_string_pretty(&snippets)?;
@@ -29,6 +35,13 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
         Some(path) => write_atomically(&path, body.as_bytes())?,
     }
     eprintln!("exported {} snippets", snippets.len());
+    if flagged > 0 && a.include_secrets {
+        eprintln!("warning: {flagged} of them are flagged as containing secrets");
+    } else if flagged > 0 {
+        eprintln!(
+            "left out {flagged} snippets flagged as containing secrets (--include-secrets exports them)"
+        );
+    }
     Ok(Exit::Ok)
 }
 

@@ -140,6 +140,12 @@ pub fn to_markdown(snippets: &[Snippet]) -> String {
         if !s.tags.is_empty() {
             out.push_str(&format!("Tags: {}\n\n", s.tags.join(", ")));
         }
+        if s.has_secrets() {
+            out.push_str(&format!(
+                "> **Contains secrets** ({}): do not share.\n\n",
+                s.secrets.join(", ")
+            ));
+        }
         for l in &s.links {
             out.push_str(&format!("- <{l}>\n"));
         }
