@@ -5,7 +5,8 @@
 use super::{guarded, Hit, IndexError, Result, SearchIndex};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
@@ -203,6 +204,11 @@ impl SearchIndex {
             if !per_field.is_empty() {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
             }
+        }
+        // Words that leave no token behind (only emoji or punctuation)
+        // match nothing; they must not fall through to "everything".
+        if (!q.words.is_empty() || !q.phrases.is_empty()) && clauses.is_empty() {
+            return Ok(Box::new(EmptyQuery));
         }
         let exact = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(

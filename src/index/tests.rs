@@ -218,3 +218,13 @@ fn damage_is_found_at_open_and_by_check() {
     assert_eq!(ids(&idx.search("read", 5).unwrap()), vec![rust]);
     assert_eq!(idx.check(), None);
 }
+
+#[test]
+fn a_query_of_only_emoji_or_punctuation_matches_nothing() {
+    let (_d, _store, idx, _) = library();
+    for q in ["🦀", "!!!", "-- ... ??", "\"🦀\""] {
+        assert!(idx.search(q, 10).unwrap().is_empty(), "{q}");
+    }
+    // Filters alone still select.
+    assert_eq!(idx.search("lang:rust", 10).unwrap().len(), 1);
+}
