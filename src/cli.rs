@@ -179,6 +179,10 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
     #[arg(long, short, value_enum, default_value_t = ExportFormat::Json)]
     pub format: ExportFormat,
+    /// Also export snippets flagged as containing secrets (private keys,
+    /// tokens, passwords); by default they are left out.
+    #[arg(long)]
+    pub include_secrets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,8 @@ pub struct WatchConfig {
     pub debounce_ms: u64,
     pub rescan_secs: u64,
     pub poll_secs: u64,
+    /// Follow symbolic links that lead out of a watched folder.
+    pub follow_links: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +75,7 @@ impl Default for WatchConfig {
             debounce_ms: 400,
             rescan_secs: 600,
             poll_secs: 2,
+            follow_links: false,
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum LibraryError {
     Index(#[from] IndexError),
     #[error("another snipdex{pid} already owns this library; close it first (CLI commands like `snipdex add` still work meanwhile)")]
     AlreadyRunning { pid: String },
+    #[error("not added: {0}")]
+    Refused(#[from] crate::ingest::Refused),
     #[error("cannot use the lock file {path}: {source}")]
     Lock {
         path: std::path::PathBuf,
@@ -57,6 +59,9 @@ impl Library {
     /// enrichment enabled, its enrichment job is queued in the same
     /// transaction, so no snippet is stored without one.
     pub fn add(&mut self, new: &NewSnippet) -> Result<Snippet, LibraryError> {
+        let mut new = new.clone();
+        crate::ingest::admit(&mut new, self.config.ingest.max_file_bytes)?;
+        let new = &new;
         let enrich = self.config.enrich.enabled;
         let s = self.store.transaction(|store| {
             let s = store.insert(new)?;
@@ -94,13 +99,11 @@ impl InstanceLock {
             source,
         };
         paths.ensure()?;
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(err)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(err)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -140,6 +143,19 @@ mod tests {
         );
         drop(first);
         InstanceLock::acquire(&paths).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_and_the_folders_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(&root.path().join("lib"));
+        let _lock = InstanceLock::acquire(&paths).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&paths.lock_file()), 0o600);
+        assert_eq!(mode(&paths.data_dir), 0o700);
+        assert_eq!(mode(&paths.log_dir), 0o700);
     }
 
     #[test]

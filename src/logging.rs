@@ -13,10 +13,14 @@ pub fn init() -> LogGuard {
     let Ok(paths) = crate::paths::Paths::resolve() else {
         return LogGuard { _guard: None };
     };
-    if std::fs::create_dir_all(&paths.log_dir).is_err() {
+    // The log quotes paths and errors from the library: private, like it.
+    if paths.ensure().is_err() || crate::paths::open_private_file(&paths.log_file()).is_err() {
         return LogGuard { _guard: None };
     }
-    let appender = tracing_appender::rolling::never(&paths.log_dir, "snipdex.log");
+    let appender = tracing_appender::rolling::never(
+        &paths.log_dir,
+        paths.log_file().file_name().unwrap_or_default(),
+    );
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_env("SNIPDEX_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let installed = fmt()
@@ -32,10 +36,16 @@ pub fn init() -> LogGuard {
 }
 
 /// Record panics in the log as well as on stderr (the TUI restores the
-/// terminal in its own hook, chained before this one).
+/// terminal in its own hook, chained before this one). A panic the search
+/// index catches (tantivy meeting a damaged file) is handled as damage, so
+/// it is only logged.
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if crate::index::panic_is_caught() {
+            tracing::warn!(panic = %info, "the search index met damaged data");
+            return;
+        }
         tracing::error!(panic = %info, "snipdex panicked");
         previous(info);
     }));

@@ -19,7 +19,11 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
             tracing::error!(error = ?e.error, "command failed");
-            eprintln!("snipdex: {}", message(&e.error));
+            // Messages quote paths and file contents: keep them one safe line.
+            eprintln!(
+                "snipdex: {}",
+                snipdex::domain::terminal::one_line(&message(&e.error))
+            );
             ExitCode::from(e.exit as u8)
         }
     }

@@ -76,16 +76,140 @@ impl Paths {
         self.data_dir.join("snipdex.lock")
     }
 
-    /// Create the folders that must exist before anything is written.
+    /// The log file, in the log folder.
+    pub fn log_file(&self) -> PathBuf {
+        self.log_dir.join("snipdex.log")
+    }
+
+    /// Create the folders that must exist before anything is written. They
+    /// hold the library (snippets flagged as keys and tokens among them),
+    /// so a folder this creates is private to the user (0700), whatever
+    /// the umask.
     pub fn ensure(&self) -> Result<(), PathsError> {
         for dir in [&self.config_dir, &self.data_dir, &self.log_dir] {
-            std::fs::create_dir_all(dir).map_err(|source| PathsError::Create {
+            let fail = |source| PathsError::Create {
                 path: dir.clone(),
                 source,
-            })?;
+            };
+            create_private_dir(dir).map_err(fail)?;
+            // snipdex's own files are never snippets, even when a watched
+            // folder holds this one: a walk honours this file everywhere.
+            let ignore = dir.join(crate::ingest::SNIPDEX_IGNORE_FILE);
+            if !ignore.exists() {
+                std::fs::write(&ignore, OWN_FILES_IGNORE).map_err(fail)?;
+            }
         }
         Ok(())
     }
+
+    /// Make existing folders and files of the library private to the user
+    /// (folders 0700; database, log and lock 0600) where others could read
+    /// them. Creates nothing. Returns what was changed, so the caller can
+    /// tell the user.
+    pub fn tighten(&self) -> Vec<Tightened> {
+        let db = self.database();
+        let sidecar = |suffix: &str| {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        let (wal, shm) = (sidecar("-wal"), sidecar("-shm"));
+        let dirs = [&self.config_dir, &self.data_dir, &self.log_dir];
+        let files = [&db, &wal, &shm, &self.log_file(), &self.lock_file()];
+        let mut changed = Vec::new();
+        for (paths, mode) in [(&dirs[..], 0o700), (&files[..], 0o600)] {
+            for path in paths {
+                match tighten_one(path, mode) {
+                    Ok(Some(t)) => changed.push(t),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot tighten permissions")
+                    }
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// Written into snipdex's own folders as `.snipdexignore`.
+const OWN_FILES_IGNORE: &str =
+    "# Written by snipdex: nothing in its own folder is a snippet, even when\n# a watched folder holds this one.\n*\n";
+
+/// A folder or file whose permissions [`Paths::tighten`] narrowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tightened {
+    pub path: PathBuf,
+    pub from: u32,
+    pub to: u32,
+}
+
+impl std::fmt::Display for Tightened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "made {} private ({:04o} -> {:04o})",
+            self.path.display(),
+            self.from,
+            self.to
+        )
+    }
+}
+
+/// Create `dir` (and missing parents, with the usual modes) so that the
+/// folder itself is 0700.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Open (creating it 0600 if it is missing) a file of the library for
+/// appending.
+pub fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+#[cfg(unix)]
+fn tighten_one(path: &Path, mode: u32) -> std::io::Result<Option<Tightened>> {
+    use std::os::unix::fs::PermissionsExt;
+    // Not following links: a link's target is not ours to change.
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Ok(None),
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let from = meta.permissions().mode() & 0o7777;
+    if from & 0o077 == 0 {
+        return Ok(None);
+    }
+    let to = mode;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(to))?;
+    Ok(Some(Tightened {
+        path: path.to_path_buf(),
+        from,
+        to,
+    }))
+}
+
+#[cfg(not(unix))]
+fn tighten_one(_path: &Path, _mode: u32) -> std::io::Result<Option<Tightened>> {
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ fn cfg() -> WatchConfig {
         debounce_ms: 100,
         rescan_secs: 3600,
         poll_secs: 1,
+        ..WatchConfig::default()
     }
 }
 
@@ -304,4 +305,28 @@ fn polling_catches_a_second_write_within_the_same_second() {
     wait_library(&store, "the second write", |l| {
         at(l, &f).first().is_some_and(|s| s.content == "echo two")
     });
+}
+
+#[test]
+fn a_change_made_while_another_process_holds_the_write_lock_is_not_lost() {
+    let lab = lab();
+    let (handle, rx) = start(&lab, false);
+    wait_event(&rx, "first scan", |e| matches!(e, WatchEvent::ScanDone(_)));
+    // A second connection holds the write lock past the busy timeout, as
+    // a long import does.
+    let blocker = rusqlite::Connection::open(&lab.db).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    fs::write(lab.root.join("held.sh"), "echo written while busy\n").unwrap();
+    wait_event(
+        &rx,
+        "a busy database reported",
+        |e| matches!(e, WatchEvent::Error(m) if m.contains("locked") || m.contains("busy")),
+    );
+    blocker.execute_batch("COMMIT").unwrap();
+    // Without waiting for a rescan (an hour away here), the file arrives.
+    let store = Store::open(&lab.db, &lab.backups).unwrap();
+    wait_library(&store, "the file written while busy", |l| {
+        l.iter().any(|s| s.content.contains("written while busy"))
+    });
+    handle.stop();
 }

@@ -5,7 +5,7 @@ use super::clipboard::{osc52, report, OSC52_MAX_BYTES};
 use super::editor;
 use super::event::{AppEvent, EditorOutcome};
 use super::runtime::Runtime;
-use crate::domain::{NewSnippet, SnippetId, Source};
+use crate::domain::{NewSnippet, SnippetId};
 use crate::store::SnippetPatch;
 use std::path::Path;
 use std::process::ExitStatus;
@@ -55,10 +55,11 @@ impl Runtime<'_> {
             Err(e) => return AppEvent::Error(format!("Cannot edit: {e}")),
         };
         let cmd = user_editor();
-        if let Source::File {
-            path, start_line, ..
-        } = &snippet.source
-        {
+        let owner = match self.store.owning_file(&snippet) {
+            Ok(owner) => owner,
+            Err(e) => return AppEvent::Error(format!("Cannot edit: {e}")),
+        };
+        if let Some((path, start_line)) = &owner {
             // The file owns a file-backed snippet's content: edit it there,
             // and let the watcher bring the change in.
             if !path.is_file() {
@@ -107,12 +108,15 @@ impl Runtime<'_> {
             return AppEvent::EditorDone(EditorOutcome::Unchanged);
         }
         let content = text.trim_end_matches(['\n', '\r']).to_string();
-        let new = NewSnippet {
+        let mut new = NewSnippet {
             language: crate::ingest::detect_language(None, &content),
             secrets: secret_ids(&content),
             content,
             ..NewSnippet::default()
         };
+        if let Err(why) = crate::ingest::admit(&mut new, self.max_bytes) {
+            return AppEvent::Error(format!("The new snippet was not saved: {why}."));
+        }
         match self.store.insert(&new) {
             Ok(s) => AppEvent::EditorDone(EditorOutcome::Created(s.id)),
             Err(e) => AppEvent::Error(format!("Cannot save the new snippet: {e}")),

@@ -45,6 +45,8 @@ pub(super) struct Runtime<'a> {
     /// Queue enrichment for snippets written here (the config's
     /// `enrich.enabled`), as every other way into the library does.
     pub(super) queue_jobs: bool,
+    /// The size limit new snippets are held to (`ingest.max_file_bytes`).
+    pub(super) max_bytes: u64,
     /// For threads started on request (the model download).
     pub(super) tx: Sender<AppEvent>,
     quit: bool,
@@ -62,6 +64,7 @@ struct Parts<'a> {
     samples: Option<&'a SamplesProvider>,
     enrich: Option<EnrichControl>,
     queue_jobs: bool,
+    max_bytes: u64,
 }
 
 impl<'a> Runtime<'a> {
@@ -90,6 +93,7 @@ impl<'a> Runtime<'a> {
             chosen: None,
             enrich: p.enrich,
             queue_jobs: p.queue_jobs,
+            max_bytes: p.max_bytes,
             tx,
             quit: false,
         };
@@ -315,6 +319,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         samples: samples.as_ref(),
         enrich,
         queue_jobs: config.enrich.enabled,
+        max_bytes: config.ingest.max_file_bytes,
     })?;
     let result = rt.run();
     // Give the terminal back before waiting for the worker to finish the
@@ -348,6 +353,7 @@ pub(super) fn pick(
         samples: None,
         enrich: None,
         queue_jobs: false,
+        max_bytes: crate::ingest::DEFAULT_MAX_FILE_BYTES,
     })?;
     rt.run()?;
     Ok(rt.chosen.take())

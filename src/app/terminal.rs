@@ -91,12 +91,15 @@ impl TerminalSession {
         let chained = Arc::clone(&previous_hook);
         let ui_thread = std::thread::current().id();
         std::panic::set_hook(Box::new(move |info| {
-            // A worker's panic must not pull the screen from under the UI;
-            // the UI notices the dead worker through its channel.
+            // A worker's panic must not pull the screen from under the UI,
+            // nor be printed over it: it goes to the log, and the UI
+            // notices the dead worker through its channel.
             if std::thread::current().id() == ui_thread {
                 restore_terminal(to_tty);
+                chained(info);
+            } else {
+                tracing::error!(panic = %info, "a worker thread panicked");
             }
-            chained(info);
         }));
         let mut session = TerminalSession {
             terminal: Terminal::new(CrosstermBackend::new(writer))?,

@@ -2,6 +2,7 @@
 
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{Cli, DoctorArgs, PickArgs, WatchAction, WatchArgs};
+use crate::domain::terminal::one_line;
 use crate::library::{InstanceLock, Library, LibraryError};
 use crate::paths::Paths;
 use serde::Serialize;
@@ -22,6 +23,19 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
                     "{} is not a folder",
                     dir.display()
                 )));
+            }
+            for own in [
+                &lib.paths.data_dir,
+                &lib.paths.config_dir,
+                &lib.paths.log_dir,
+            ] {
+                let own = std::fs::canonicalize(own).unwrap_or_else(|_| own.clone());
+                if dir.starts_with(&own) {
+                    return Err(CliError::bad_input(format!(
+                        "{} is snipdex's own folder; its files are never snippets",
+                        dir.display()
+                    )));
+                }
             }
             if lib.store.add_watch_dir(&dir)? {
                 eprintln!(
@@ -74,7 +88,7 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
             } else {
                 for d in dirs {
                     let note = if d.is_dir() { "" } else { "  (missing)" };
-                    println!("{}{note}", d.display());
+                    println!("{}{note}", one_line(&d.to_string_lossy()));
                 }
             }
         }
@@ -135,6 +149,22 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
     if integrity != ["ok"] {
         problems.push(format!("database integrity: {}", integrity.join("; ")));
     }
+    // Damage found when the library was opened has been repaired already;
+    // say so. Then read the whole index, which also catches damage in a
+    // library whose index another running snipdex owns.
+    if let Some(why) = lib.index.repaired() {
+        problems.push(format!(
+            "search index was damaged ({why}); it was rebuilt from the database"
+        ));
+    }
+    if let Some(why) = lib.index.check() {
+        match lib.index.repair(&lib.store, &why) {
+            Ok(_) => problems.push(format!(
+                "search index was damaged ({why}); it was rebuilt from the database"
+            )),
+            Err(e) => problems.push(format!("search index is damaged: {e}")),
+        }
+    }
     let snippets = lib.store.count()?;
     let pending = lib.store.pending_index_count()?;
     let indexed = lib.index.num_docs();
@@ -189,7 +219,11 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
         print_doctor(&report);
         if a.verbose {
             for (path, reason, detail) in lib.store.recent_skips(50)? {
-                println!("  skipped {} [{reason}]: {detail}", path.display());
+                println!(
+                    "  skipped {} [{reason}]: {}",
+                    one_line(&path.to_string_lossy()),
+                    one_line(&detail)
+                );
             }
         }
     }

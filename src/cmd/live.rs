@@ -3,6 +3,7 @@
 use super::{CliError, CmdResult, Exit};
 use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
 use crate::config::EnrichConfig;
+use crate::domain::terminal::one_line;
 use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
 use crate::enrich::{EnrichEvent, WorkerOptions};
 use crate::library::{InstanceLock, Library};
@@ -200,7 +201,7 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
                 use crate::enrich::worker::EnrichEvent;
                 // Per-snippet starts are noise on a terminal; the rest is news.
                 if !matches!(event, EnrichEvent::Started { .. }) {
-                    eprintln!("{event}");
+                    eprintln!("{}", one_line(&event.to_string()));
                 }
                 lib.sync_index();
             }
@@ -208,18 +209,18 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
                 match &event {
                     WatchEvent::State(s) => eprintln!("state: {s}"),
                     WatchEvent::Changed { path, change } => {
-                        eprintln!("{}: {}", path.display(), summary(change))
+                        eprintln!("{}: {}", one_line(&path.to_string_lossy()), summary(change))
                     }
                     WatchEvent::ScanDone(r) => eprintln!(
                         "scanned {}: {} files, {} skipped, {} gone; {} in {} ms",
-                        r.root.display(),
+                        one_line(&r.root.to_string_lossy()),
                         r.files,
                         r.skipped,
                         r.gone,
                         summary(&r.change),
                         r.elapsed_ms
                     ),
-                    WatchEvent::Error(e) => eprintln!("warning: {e}"),
+                    WatchEvent::Error(e) => eprintln!("warning: {}", one_line(&e.to_string())),
                 }
                 lib.sync_index();
             }

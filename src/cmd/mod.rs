@@ -93,7 +93,7 @@ fn classify(error: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<LibraryError>() {
             match e {
                 LibraryError::AlreadyRunning { .. } => return Exit::Unavailable,
-                LibraryError::Config(_) => return Exit::BadInput,
+                LibraryError::Config(_) | LibraryError::Refused(_) => return Exit::BadInput,
                 LibraryError::Store(s) => return store_exit(s),
                 LibraryError::Index(crate::index::IndexError::Store(s)) => return store_exit(s),
                 _ => {}
@@ -101,6 +101,14 @@ fn classify(error: &anyhow::Error) -> Exit {
         }
         if let Some(crate::index::IndexError::Store(s)) = cause.downcast_ref() {
             return store_exit(s);
+        }
+        if let Some(crate::index::IndexError::Damaged(_)) = cause.downcast_ref() {
+            return Exit::Unavailable;
+        }
+        if let Some(LibraryError::Index(crate::index::IndexError::Damaged(_))) =
+            cause.downcast_ref()
+        {
+            return Exit::Unavailable;
         }
         if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
             return Exit::BadInput;
@@ -127,6 +135,14 @@ pub type CmdResult = Result<Exit, CliError>;
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> CmdResult {
     let paths = Paths::resolve()?;
+    // A library made by an older snipdex, or under a loose umask, may be
+    // readable by other users: make it private, and say so.
+    for t in paths.tighten() {
+        eprintln!(
+            "snipdex: {} (others could read your library)",
+            crate::domain::terminal::one_line(&t.to_string())
+        );
+    }
     match cli.command {
         None => admin::tui(paths),
         Some(cmd) => match cmd {

@@ -1,5 +1,10 @@
 //! Printing snippets for people and for scripts.
+//!
+//! Everything printed for people goes through [`crate::domain::terminal`]:
+//! stored text may carry escape sequences (from a watched file, an import,
+//! a gist's file name) that must never reach the terminal as commands.
 
+use crate::domain::terminal::{block, one_line};
 use crate::domain::Snippet;
 use std::io::Write;
 
@@ -10,6 +15,14 @@ pub fn print_json(snippets: &[Snippet]) -> std::io::Result<()> {
     writeln!(out)
 }
 
+/// Tags as `#a #b`, each one safe for the terminal.
+fn hash_tags(tags: &[String]) -> String {
+    tags.iter()
+        .map(|t| format!("#{}", one_line(t)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// One line per snippet: id, language, title, tags.
 pub fn print_table(snippets: &[Snippet]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -17,15 +30,15 @@ pub fn print_table(snippets: &[Snippet]) -> std::io::Result<()> {
         let tags = if s.tags.is_empty() {
             String::new()
         } else {
-            format!("  #{}", s.tags.join(" #"))
+            format!("  {}", hash_tags(&s.tags))
         };
         let secret = if s.has_secrets() { "  [secret]" } else { "" };
         writeln!(
             out,
             "{:>6}  {:<10}  {}{}{}",
             s.id,
-            s.language,
-            s.display_title(),
+            one_line(&s.language),
+            one_line(&s.display_title()),
             tags,
             secret
         )?;
@@ -36,29 +49,42 @@ pub fn print_table(snippets: &[Snippet]) -> std::io::Result<()> {
 /// A full, human-readable view of one snippet.
 pub fn print_snippet(s: &Snippet) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "#{}  {}", s.id, s.display_title())?;
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|t| one_line(t).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "#{}  {}", s.id, one_line(&s.display_title()))?;
     if !s.description.is_empty() {
-        writeln!(out, "{}", s.description)?;
+        writeln!(out, "{}", one_line(&s.description))?;
     }
-    writeln!(out, "language: {}", s.language)?;
+    writeln!(out, "language: {}", one_line(&s.language))?;
     if !s.tags.is_empty() {
-        writeln!(out, "tags: {}", s.tags.join(", "))?;
+        writeln!(out, "tags: {}", list(&s.tags))?;
     }
     for l in &s.links {
-        writeln!(out, "link: {l}")?;
+        writeln!(out, "link: {}", one_line(l))?;
     }
     if let crate::domain::Source::File {
         path, start_line, ..
     } = &s.source
     {
-        writeln!(out, "source: {}:{}", path.display(), start_line)?;
+        writeln!(
+            out,
+            "source: {}:{}",
+            one_line(&path.to_string_lossy()),
+            start_line
+        )?;
     }
     if s.has_secrets() {
-        writeln!(out, "warning: contains secrets ({})", s.secrets.join(", "))?;
+        writeln!(out, "warning: contains secrets ({})", list(&s.secrets))?;
     }
     writeln!(out, "---")?;
-    write!(out, "{}", s.content)?;
-    if !s.content.ends_with('\n') {
+    let content = block(&s.content);
+    write!(out, "{content}")?;
+    if !content.ends_with('\n') {
         writeln!(out)?;
     }
     Ok(())

@@ -3,13 +3,18 @@
 use super::output::{print_json, print_snippet, print_table};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
+use crate::domain::terminal::one_line;
 use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
-use crate::library::Library;
+use crate::library::{Library, LibraryError};
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
 use anyhow::Context;
 use std::io::Read;
 use std::path::Path;
+use std::time::Duration;
+
+/// How long `add` waits for a busy library after saying that it waits.
+const ADD_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Largest snippet `add` accepts; the same limit the watcher uses.
 fn read_input(file: Option<&Path>, limit: u64) -> Result<(String, Option<String>), CliError> {
@@ -75,7 +80,7 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         .iter()
         .map(|k| k.to_string())
         .collect::<Vec<_>>();
-    let s = lib.add(&NewSnippet {
+    let new = NewSnippet {
         title: a.title.unwrap_or_default(),
         description: a.description.unwrap_or_default(),
         tags: normalize_tags(&a.tags),
@@ -84,7 +89,21 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         meta,
         secrets,
         ..Default::default()
-    })?;
+    };
+    // Another process (a long import) may hold the write lock past
+    // SQLite's busy timeout. Rather than fail, say so and wait longer.
+    lib.store.set_patience(Duration::ZERO);
+    let s = match lib.add(&new) {
+        Err(LibraryError::Store(e)) if e.is_busy() => {
+            eprintln!(
+                "snipdex: the library is busy (another snipdex is writing to it); waiting up to {} s",
+                ADD_PATIENCE.as_secs()
+            );
+            lib.store.set_patience(ADD_PATIENCE);
+            lib.add(&new)?
+        }
+        other => other?,
+    };
     if a.json {
         print_json(std::slice::from_ref(&s))?;
     } else {
@@ -183,11 +202,9 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
         // A file-backed snippet belongs to its file: open the file at the
         // snippet's line, and let the watcher (or the next scan) pick up
         // the change, so the library and the file never disagree.
-        if let crate::domain::Source::File {
-            path, start_line, ..
-        } = &s.source
-        {
-            let ok = crate::editor::open_file(path, Some(*start_line))
+        if let Some((path, start_line)) = lib.store.owning_file(&s)? {
+            let path = &path;
+            let ok = crate::editor::open_file(path, Some(start_line))
                 .with_context(|| format!("running $EDITOR on {}", path.display()))?;
             if !ok {
                 eprintln!("the editor exited with an error; nothing changed");
@@ -280,7 +297,7 @@ pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
     if a.json {
         println!("{}", serde_json::to_string(&s.tags)?);
     } else {
-        println!("{}", s.tags.join(", "));
+        println!("{}", one_line(&s.tags.join(", ")));
     }
     Ok(Exit::Ok)
 }

@@ -3,6 +3,7 @@
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{ExportArgs, ExportFormat, ImportArgs};
 use crate::domain::content_hash;
+use crate::domain::terminal::one_line;
 use crate::library::Library;
 use crate::paths::Paths;
 use crate::store::ListFilter;
@@ -15,6 +16,12 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
     let mut snippets = lib.store.list(&ListFilter::default())?;
     // Oldest first reads naturally and keeps re-imports in the same order.
     snippets.reverse();
+    // An export is made to be copied and shared: what holds a key or a
+    // password stays behind unless asked for.
+    let flagged = snippets.iter().filter(|s| s.has_secrets()).count();
+    if !a.include_secrets {
+        snippets.retain(|s| !s.has_secrets());
+    }
     let body = match a.format {
         ExportFormat::Json => {
             let mut s = serde_json::to_string_pretty(&snippets)?;
@@ -28,6 +35,13 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
         Some(path) => write_atomically(&path, body.as_bytes())?,
     }
     eprintln!("exported {} snippets", snippets.len());
+    if flagged > 0 && a.include_secrets {
+        eprintln!("warning: {flagged} of them are flagged as containing secrets");
+    } else if flagged > 0 {
+        eprintln!(
+            "left out {flagged} snippets flagged as containing secrets (--include-secrets exports them)"
+        );
+    }
     Ok(Exit::Ok)
 }
 
@@ -66,8 +80,28 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
     let mut added = Vec::new();
     let mut skipped = 0usize;
     let enrich = lib.config.enrich.enabled;
+    let limit = lib.config.ingest.max_file_bytes;
+    // The same check as every other way in; an import file is outside
+    // data, however it was made.
+    let mut refused: Vec<String> = Vec::new();
+    let mut cleaned = crate::ingest::Admitted::default();
+    let mut admitted = Vec::with_capacity(incoming.len());
+    for (i, mut n) in incoming.into_iter().enumerate() {
+        match crate::ingest::admit(&mut n, limit) {
+            Ok(done) => {
+                cleaned.dropped_links += done.dropped_links;
+                cleaned.reset_times += done.reset_times;
+                admitted.push(n);
+            }
+            Err(why) => refused.push(format!(
+                "snippet {} ({}): {why}",
+                i + 1,
+                one_line(n.title.trim())
+            )),
+        }
+    }
     lib.store.transaction(|store| {
-        for mut n in incoming {
+        for mut n in admitted {
             let key = (n.title.trim().to_string(), content_hash(&n.content));
             if !existing.insert(key) {
                 skipped += 1;
@@ -94,11 +128,27 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
     if a.json {
         super::output::print_json(&added)?;
     }
+    for r in &refused {
+        eprintln!("not imported: {r}");
+    }
+    if cleaned.dropped_links > 0 {
+        eprintln!(
+            "dropped {} links that were not https or http URLs",
+            cleaned.dropped_links
+        );
+    }
+    if cleaned.reset_times > 0 {
+        eprintln!(
+            "{} impossible times (before 1970 or in the future) were set to now",
+            cleaned.reset_times
+        );
+    }
     eprintln!(
-        "imported {} snippets from {} ({} already present)",
+        "imported {} snippets from {} ({} already present, {} refused)",
         added.len(),
         format.name(),
-        skipped
+        skipped,
+        refused.len()
     );
     Ok(Exit::Ok)
 }

@@ -1,5 +1,7 @@
 //! Plain data types shared by every layer. Nothing here does IO.
 
+pub mod terminal;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;

@@ -2,10 +2,11 @@
 //! phrases", and filters `tag:x`, `lang:x`, `path:x`. A leading `-` on a
 //! filter excludes instead.
 
-use super::{Hit, Result, SearchIndex};
+use super::{guarded, Hit, IndexError, Result, SearchIndex};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
@@ -93,12 +94,24 @@ pub fn parse_query(input: &str) -> ParsedQuery {
 }
 
 impl SearchIndex {
-    /// Search with the query language above; best hits first.
+    /// Search with the query language above; best hits first. Damage the
+    /// search meets is repaired (the index rebuilt from the database) and
+    /// the search run again; it never panics.
     pub fn search(&self, input: &str, limit: usize) -> Result<Vec<Hit>> {
+        match guarded("searching", || self.search_once(input, limit)) {
+            Err(IndexError::Damaged(why)) => {
+                self.repair_from_db(&why)?;
+                guarded("searching", || self.search_once(input, limit))
+            }
+            other => other,
+        }
+    }
+
+    fn search_once(&self, input: &str, limit: usize) -> Result<Vec<Hit>> {
         let parsed = parse_query(input);
         let query = self.build_query(&parsed)?;
-        let (_, reader, fields) = self.parts();
-        let searcher = reader.searcher();
+        let fields = self.fields();
+        let searcher = self.read().reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -111,8 +124,7 @@ impl SearchIndex {
     }
 
     fn tokens(&self, field: Field, text: &str) -> Result<Vec<String>> {
-        let (index, _, _) = self.parts();
-        let mut analyzer = index.tokenizer_for_field(field)?;
+        let mut analyzer = self.read().index.tokenizer_for_field(field)?;
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while let Some(t) = stream.next() {
@@ -122,7 +134,7 @@ impl SearchIndex {
     }
 
     fn build_query(&self, q: &ParsedQuery) -> Result<Box<dyn Query>> {
-        let (_, _, f) = self.parts();
+        let f = self.fields();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text_fields = [
             (f.title, 3.0f32),
@@ -192,6 +204,11 @@ impl SearchIndex {
             if !per_field.is_empty() {
                 clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
             }
+        }
+        // Words that leave no token behind (only emoji or punctuation)
+        // match nothing; they must not fall through to "everything".
+        if (!q.words.is_empty() || !q.phrases.is_empty()) && clauses.is_empty() {
+            return Ok(Box::new(EmptyQuery));
         }
         let exact = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(

@@ -148,3 +148,83 @@ fn corrupt_or_old_index_is_rebuilt_from_the_store() {
     idx.rebuild(&store).unwrap();
     assert_eq!(idx.num_docs(), 3);
 }
+
+/// Overwrite the middle of every index file ending with `suffix`, in place
+/// (the open index keeps them mapped).
+fn garble(dir: &Path, suffix: &str) -> usize {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(suffix) {
+            continue;
+        }
+        let len = std::fs::metadata(&path).unwrap().len() as usize;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start((len / 4) as u64)).unwrap();
+        f.write_all(&vec![0xa5; len / 2]).unwrap();
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn damage_met_by_a_search_is_repaired_from_the_database_without_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(&d.path().join("lib.db"), &d.path().join("backups")).unwrap();
+    let rust = snippet(
+        &store,
+        "Read a file",
+        "std::fs::read_to_string(p)",
+        "rust",
+        &[],
+    );
+    snippet(&store, "Parse JSON", "json.loads(text)", "python", &[]);
+    let dir = d.path().join("index");
+    let idx = SearchIndex::open_synced(&dir, &store).unwrap();
+    assert_eq!(ids(&idx.search("read", 5).unwrap()), vec![rust]);
+    // Damaged after the checks at open: the first query meets it.
+    assert!(garble(&dir, ".term") > 0);
+    assert_eq!(ids(&idx.search("read", 5).unwrap()), vec![rust]);
+    assert!(idx.repaired().is_some());
+    assert_eq!(idx.num_docs(), 2);
+    assert_eq!(idx.check(), None);
+}
+
+#[test]
+fn damage_is_found_at_open_and_by_check() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(&d.path().join("lib.db"), &d.path().join("backups")).unwrap();
+    let rust = snippet(
+        &store,
+        "Read a file",
+        "std::fs::read_to_string(p)",
+        "rust",
+        &[],
+    );
+    let dir = d.path().join("index");
+    let idx = SearchIndex::open_synced(&dir, &store).unwrap();
+    assert_eq!(idx.check(), None);
+    assert!(garble(&dir, ".store") > 0);
+    let found = idx.check().unwrap();
+    assert!(found.contains(".store"), "{found}");
+    drop(idx);
+    let idx = SearchIndex::open_synced(&dir, &store).unwrap();
+    assert!(
+        idx.repaired().unwrap().contains(".store"),
+        "{:?}",
+        idx.repaired()
+    );
+    assert_eq!(ids(&idx.search("read", 5).unwrap()), vec![rust]);
+    assert_eq!(idx.check(), None);
+}
+
+#[test]
+fn a_query_of_only_emoji_or_punctuation_matches_nothing() {
+    let (_d, _store, idx, _) = library();
+    for q in ["🦀", "!!!", "-- ... ??", "\"🦀\""] {
+        assert!(idx.search(q, 10).unwrap().is_empty(), "{q}");
+    }
+    // Filters alone still select.
+    assert_eq!(idx.search("lang:rust", 10).unwrap().len(), 1);
+}

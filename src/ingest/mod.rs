@@ -10,6 +10,7 @@
 //! - Files that cannot or should not be read (too large, binary, gone, ...)
 //!   give a [`SkipReason`] rather than an error: skipping is routine.
 
+mod admit;
 mod guard;
 mod heuristics;
 mod language;
@@ -22,6 +23,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use admit::{admit, is_web_link, Admitted, Refused};
 pub use guard::SkipReason;
 pub use language::{
     detect_language, is_known_language, language_from_alias, language_from_path,
@@ -30,7 +32,9 @@ pub use language::{
 pub use samples::{sample_snippets, Sample, SampleError};
 pub use secrets::{detect_secrets, SecretKind, UnknownSecretKind};
 pub(crate) use walk::is_candidate;
-pub use walk::{walk, walk_builder, WalkIssue, IGNORE_FILE_NAME as SNIPDEX_IGNORE_FILE};
+pub use walk::{
+    link_rule, walk, walk_builder, walk_with, WalkIssue, IGNORE_FILE_NAME as SNIPDEX_IGNORE_FILE,
+};
 
 /// Default for [`IngestOptions::max_file_bytes`]: larger files are rarely
 /// snippets, and reading them would slow every rescan.
@@ -43,6 +47,9 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Queue new and changed snippets for enrichment (`enrich.enabled`).
     pub queue_enrichment: bool,
+    /// Follow symbolic links that lead out of the watched folder
+    /// (`watch.follow_links`); by default only links within it are.
+    pub follow_links: bool,
 }
 
 impl Default for IngestOptions {
@@ -50,6 +57,7 @@ impl Default for IngestOptions {
         Self {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             queue_enrichment: true,
+            follow_links: false,
         }
     }
 }
@@ -60,6 +68,7 @@ impl IngestOptions {
         Self {
             max_file_bytes: config.ingest.max_file_bytes,
             queue_enrichment: config.enrich.enabled,
+            follow_links: config.watch.follow_links,
         }
     }
 }

@@ -32,13 +32,17 @@ pub enum SecretKind {
     StripeKey,
     #[serde(rename = "jwt")]
     Jwt,
+    #[serde(rename = "url_password")]
+    UrlPassword,
+    #[serde(rename = "password")]
+    Password,
     #[serde(rename = "generic_secret")]
     GenericSecret,
 }
 
 impl SecretKind {
     /// Every kind, in report order.
-    pub const ALL: [SecretKind; 9] = [
+    pub const ALL: [SecretKind; 11] = [
         Self::PrivateKey,
         Self::AwsAccessKeyId,
         Self::AwsSecretAccessKey,
@@ -47,6 +51,8 @@ impl SecretKind {
         Self::GoogleApiKey,
         Self::StripeKey,
         Self::Jwt,
+        Self::UrlPassword,
+        Self::Password,
         Self::GenericSecret,
     ];
 
@@ -61,6 +67,8 @@ impl SecretKind {
             Self::GoogleApiKey => "google_api_key",
             Self::StripeKey => "stripe_key",
             Self::Jwt => "jwt",
+            Self::UrlPassword => "url_password",
+            Self::Password => "password",
             Self::GenericSecret => "generic_secret",
         }
     }
@@ -75,6 +83,8 @@ impl SecretKind {
             Self::GoogleApiKey => "Google API key",
             Self::StripeKey => "Stripe live key",
             Self::Jwt => "JSON Web Token",
+            Self::UrlPassword => "password in a URL",
+            Self::Password => "password",
             Self::GenericSecret => "secret-like value",
         }
     }
@@ -153,6 +163,67 @@ const MIN_SECRET_LEN: usize = 20;
 /// that a real token is rarely missed by chance.
 const MIN_CLASS_SWITCH_RATIO: f64 = 0.25;
 
+/// `scheme://user:password@host`: group 1 is the user, 2 the password.
+const URL_CREDENTIALS: &str =
+    r#"(?i)\b[a-z][a-z0-9+.-]*://([^\s:/?#@'"`<>]*):([^\s/?#@'"`<>]+)@[A-Za-z0-9\[]"#;
+
+/// `PASSWORD='…'`, `db_password = "…"`, `password: '…'`: a quoted literal
+/// given to a name that ends in a password word. Group 1 is the value.
+const PASSWORD_ASSIGNMENT: &str = r#"(?i)(?:^|[^A-Za-z0-9_])[A-Za-z0-9_]*(?:password|passwd|passphrase|pwd)["']?\s*(?::=|=>|[:=])\s*(?:"([^"\s]{6,})"|'([^'\s]{6,})')"#;
+
+/// Words that stand for a password in documentation, not a password.
+const PASSWORD_PLACEHOLDERS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "changeme",
+    "change_me",
+    "example",
+    "xxx",
+    "your",
+    "placeholder",
+    "dummy",
+    "redacted",
+    "hidden",
+    "mypass",
+    "pass",
+    "pwd",
+    "test",
+];
+
+static URL_RULE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(URL_CREDENTIALS).ok());
+static PASSWORD_RULE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(PASSWORD_ASSIGNMENT).ok());
+
+/// Whether a password found in text is a real one rather than a variable,
+/// a template, a mask or a word that stands for one.
+fn looks_like_password(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if PASSWORD_PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
+        return false;
+    }
+    // `$PGPASS`, `${PASS}`, `{password}`, `%(pw)s`, `<pw>`, `{{ pw }}`.
+    if value.starts_with(['$', '%', '{', '<', '*', '[', '(', '&', '@', ':'])
+        || value.contains("${")
+        || value.contains("{{")
+        || value.contains("%s")
+    {
+        return false;
+    }
+    // `********`, `abababab12`, `123456789`: a mask or a pattern. A
+    // password mixes kinds of character and repeats few of them.
+    let classes = [
+        value.bytes().any(|b| b.is_ascii_lowercase()),
+        value.bytes().any(|b| b.is_ascii_uppercase()),
+        value.bytes().any(|b| b.is_ascii_digit()),
+        value.bytes().any(|b| !b.is_ascii_alphanumeric()),
+    ];
+    let mut distinct: Vec<char> = value.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    classes.iter().filter(|&&c| c).count() >= 2 && distinct.len() >= 5
+}
+
 static FORMAT_RULES: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
     FORMATS
         .iter()
@@ -171,6 +242,28 @@ pub fn detect_secrets(content: &str) -> Vec<SecretKind> {
         .map(|&(kind, _)| kind)
         .collect();
 
+    if let Some(re) = URL_RULE.as_ref() {
+        let found_one = re.captures_iter(content).any(|caps| {
+            let (Some(user), Some(pass)) = (caps.get(1), caps.get(2)) else {
+                return false;
+            };
+            user.as_str() != pass.as_str() && looks_like_password(pass.as_str())
+        });
+        if found_one {
+            found.push(SecretKind::UrlPassword);
+        }
+    }
+    if let Some(re) = PASSWORD_RULE.as_ref() {
+        let found_one = re.captures_iter(content).any(|caps| {
+            // A long random value is the generic rule's to report.
+            caps.get(1)
+                .or_else(|| caps.get(2))
+                .is_some_and(|v| looks_like_password(v.as_str()) && !looks_random(v.as_str()))
+        });
+        if found_one {
+            found.push(SecretKind::Password);
+        }
+    }
     if let Some(re) = ASSIGNMENT_RULE.as_ref() {
         for caps in re.captures_iter(content) {
             let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) else {

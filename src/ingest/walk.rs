@@ -65,6 +65,35 @@ pub fn walk_builder(root: &Path) -> WalkBuilder {
     b
 }
 
+/// Which entries a walk of `root` may take, as a `filter_entry` rule: a
+/// symbolic link is followed only when it leads to somewhere inside `root`
+/// (so a link to `/etc/passwd` or to a folder elsewhere never makes a
+/// snippet), unless `follow_links` (the `watch.follow_links` option) says
+/// to follow every link. A link that leads nowhere is let through, for the
+/// guard to report as dangling.
+pub fn link_rule(
+    root: &Path,
+    follow_links: bool,
+) -> impl Fn(&ignore::DirEntry) -> bool + Send + Sync + Clone + 'static {
+    let base = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    move |entry: &ignore::DirEntry| {
+        if follow_links || !entry.path_is_symlink() {
+            return true;
+        }
+        match std::fs::canonicalize(entry.path()) {
+            Ok(target) => {
+                let inside = target.starts_with(&base);
+                if !inside {
+                    tracing::debug!(link = %entry.path().display(), target = %target.display(),
+                        "not following a link out of the watched folder");
+                }
+                inside
+            }
+            Err(_) => true,
+        }
+    }
+}
+
 /// Every non-folder entry under `root`, lazily, in directory order: regular
 /// files, and also FIFOs, sockets and devices, which the ingest guard then
 /// skips (without blocking) and counts, so that `snipdex doctor` can say
@@ -73,13 +102,24 @@ pub fn walk_builder(root: &Path) -> WalkBuilder {
 /// Honours `.gitignore` (also outside a Git repository, since watched
 /// folders often are not one), `.ignore`, [`IGNORE_FILE_NAME`] and Git's
 /// global excludes, and skips hidden files and folders. Symbolic links are
-/// followed so linked snippet folders are found; a link back into its own
+/// followed so linked snippet folders are found, but only within `root`
+/// (see [`link_rule`]); a link back into its own
 /// ancestry is reported once as [`WalkIssue::SymlinkLoop`] and not entered.
 /// Entries are streamed as the OS lists them (no sorting, which would hold
 /// a whole folder's listing), so memory does not grow with the number of
 /// files.
 pub fn walk(root: &Path) -> impl Iterator<Item = Result<PathBuf, WalkIssue>> {
-    walk_builder(root).build().filter_map(|entry| match entry {
+    walk_with(root, false)
+}
+
+/// [`walk`], with links out of `root` followed when `follow_links`.
+pub fn walk_with(
+    root: &Path,
+    follow_links: bool,
+) -> impl Iterator<Item = Result<PathBuf, WalkIssue>> {
+    let mut builder = walk_builder(root);
+    builder.filter_entry(link_rule(root, follow_links));
+    builder.build().filter_map(|entry| match entry {
         Ok(entry) => is_candidate(&entry).then(|| Ok(entry.into_path())),
         Err(err) => Some(Err(convert(err, None))),
     })

@@ -68,6 +68,9 @@ fn manual() -> Source {
 
 /// Parse an import file, detecting its format from the content.
 pub fn parse(text: &str) -> Result<(Format, Vec<NewSnippet>), ImportError> {
+    // Editors on Windows start UTF-8 files with a byte-order mark, which
+    // neither JSON nor TOML parsers accept.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // `[[snippets]]` starts like a JSON array, so JSON is tried first and
     // TOML only when JSON fails.
     let json_error = match serde_json::from_str::<serde_json::Value>(text) {
@@ -81,8 +84,14 @@ pub fn parse(text: &str) -> Result<(Format, Vec<NewSnippet>), ImportError> {
             "TOML without a [[snippets]] table".into(),
         )),
         Err(toml_error) => {
-            let looks_json = matches!(text.trim_start().chars().next(), Some('{') | Some('['))
-                && !text.trim_start().starts_with("[[");
+            // `[[snippets]]` opens a TOML table array; `[[[1]]]` or
+            // `[[{` is nested JSON.
+            let start = text.trim_start();
+            let toml_table = start
+                .strip_prefix("[[")
+                .map(str::trim_start)
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_alphabetic() || c == '"'));
+            let looks_json = matches!(start.chars().next(), Some('{') | Some('[')) && !toml_table;
             Err(ImportError::Unrecognised(if looks_json {
                 format!("JSON error: {json_error}")
             } else {
@@ -139,6 +148,12 @@ pub fn to_markdown(snippets: &[Snippet]) -> String {
         }
         if !s.tags.is_empty() {
             out.push_str(&format!("Tags: {}\n\n", s.tags.join(", ")));
+        }
+        if s.has_secrets() {
+            out.push_str(&format!(
+                "> **Contains secrets** ({}): do not share.\n\n",
+                s.secrets.join(", ")
+            ));
         }
         for l in &s.links {
             out.push_str(&format!("- <{l}>\n"));

@@ -86,3 +86,20 @@ fn markdown_fence_survives_backticks_in_content() {
     assert!(md.contains("````markdown\n```rust"), "{md}");
     assert!(md.trim_end().ends_with("````"));
 }
+
+#[test]
+fn a_byte_order_mark_is_not_an_error() {
+    let text = "\u{feff}[{\"title\": \"BOM\", \"content\": \"ls\"}]";
+    let (format, snippets) = parse(text).unwrap();
+    assert_eq!((format, snippets.len()), (Format::Snipdex, 1));
+}
+
+#[test]
+fn deeply_nested_json_is_reported_as_json() {
+    let text = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("JSON error"), "{err}");
+    let text = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("JSON error"), "{err}");
+}

@@ -56,11 +56,35 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl StoreError {
+    /// Whether another connection held the write lock for longer than the
+    /// busy timeout: nothing is wrong, and trying again later will work.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Sql(e) if is_busy(e))
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// How long SQLite itself waits for a lock before a statement fails busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`Store::transaction`] keeps trying to start, beyond the busy
+/// timeout, by default: a long import may hold the lock for many seconds.
+pub const DEFAULT_PATIENCE: Duration = Duration::from_secs(30);
+
 /// A connection to the library database. Cheap to open; each thread that
 /// needs the store opens its own.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    backups_dir: PathBuf,
+    /// See [`Store::set_patience`].
+    patience: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -78,6 +102,24 @@ impl Store {
                 path: parent.to_path_buf(),
                 source,
             })?;
+        }
+        // Created private (0600) before SQLite sees it: SQLite gives the
+        // WAL and shared-memory files the database file's mode.
+        if !path.exists() {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                }
+            }
         }
         let corrupt = |e: rusqlite::Error| classify(e, path, backups_dir);
         let conn = Connection::open_with_flags(
@@ -101,6 +143,8 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            backups_dir: backups_dir.to_path_buf(),
+            patience: DEFAULT_PATIENCE,
         })
     }
 
@@ -112,11 +156,18 @@ impl Store {
         Ok(Store {
             conn,
             path: PathBuf::from(":memory:"),
+            backups_dir: PathBuf::new(),
+            patience: DEFAULT_PATIENCE,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where copies taken before migrations go.
+    pub fn backups_dir(&self) -> &Path {
+        &self.backups_dir
     }
 
     /// Schema version the database is at.
@@ -133,9 +184,41 @@ impl Store {
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
     }
 
-    /// Run `f` in one transaction: all of it lands or none of it.
+    /// How long [`Store::transaction`] keeps retrying, with backoff, when
+    /// another connection holds the write lock past the busy timeout. Zero
+    /// gives up after the busy timeout, for callers that retry by
+    /// themselves (the watcher) or want to tell the user first (`add`).
+    pub fn set_patience(&mut self, patience: Duration) {
+        self.patience = patience;
+    }
+
+    /// Take the write lock, retrying with backoff while another writer
+    /// holds it, for at most the patience beyond the busy timeout.
+    fn begin(&self) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.conn.execute_batch("BEGIN IMMEDIATE") {
+                Ok(()) => return Ok(()),
+                Err(e) if is_busy(&e) && started.elapsed() + pause <= self.patience => {
+                    tracing::info!(
+                        waited_ms = started.elapsed().as_millis() as u64,
+                        "the database is busy; waiting for the other writer"
+                    );
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Run `f` in one transaction: all of it lands or none of it. While
+    /// another process holds the write lock, waits (see
+    /// [`Store::set_patience`]); once the lock is taken, `f` cannot meet a
+    /// busy database.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.begin()?;
         match f(self) {
             Ok(v) => {
                 self.conn.execute_batch("COMMIT")?;
@@ -196,7 +279,7 @@ impl Drop for Savepoint<'_> {
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // journal_mode answers with a row, so it cannot go through execute_batch.
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.execute_batch(

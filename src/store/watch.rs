@@ -36,6 +36,26 @@ impl Store {
         rows.map(|r| Ok(PathBuf::from(r?))).collect()
     }
 
+    /// The file that owns a file-backed snippet and its first line, when
+    /// the file lies in a watched folder. A path outside them (one that
+    /// came with an import, say `/etc/passwd`) is only data about where
+    /// the snippet once was: it is never opened, and the stored content
+    /// is what gets edited.
+    pub fn owning_file(&self, s: &crate::domain::Snippet) -> Result<Option<(PathBuf, u32)>> {
+        let crate::domain::Source::File {
+            path, start_line, ..
+        } = &s.source
+        else {
+            return Ok(None);
+        };
+        let plain = path.is_absolute()
+            && path
+                .components()
+                .all(|c| !matches!(c, std::path::Component::ParentDir));
+        let watched = plain && self.watch_dirs()?.iter().any(|d| path.starts_with(d));
+        Ok(watched.then(|| (path.clone(), *start_line)))
+    }
+
     /// Remember that a file was skipped (replacing an older reason).
     pub fn record_skip(&self, path: &Path, reason: &str, detail: &str) -> Result<()> {
         self.conn().execute(

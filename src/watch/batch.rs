@@ -154,7 +154,7 @@ impl Batch<'_> {
 
         let mut files: Vec<PathBuf> = Vec::new();
         for (root, targets) in targets {
-            let visible = visible_files(root, &targets);
+            let visible = visible_files(root, &targets, ingest.follow_links);
             let visible_set: HashSet<&PathBuf> = visible.iter().collect();
             for t in &targets {
                 if visible_set.contains(t) {

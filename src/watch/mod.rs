@@ -57,6 +57,13 @@ pub enum WatchError {
     Stopped,
 }
 
+impl WatchError {
+    /// The database was busy with another writer: retrying later works.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, WatchError::Store(e) if e.is_busy())
+    }
+}
+
 fn display_opt(path: &Option<PathBuf>) -> String {
     path.as_ref().map_or_else(
         || "the watched folders".to_owned(),

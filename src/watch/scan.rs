@@ -9,7 +9,7 @@ use super::sync::{
     apply, is_gone, load_skips, track_skips, FileChange, Known, Op, Orphans, Planner, Skips,
 };
 use super::WatchError;
-use crate::ingest::{walk, IngestOptions, WalkIssue};
+use crate::ingest::{walk_with, IngestOptions, WalkIssue};
 use crate::store::Store;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -126,7 +126,7 @@ impl Scan<'_> {
 
         let mut pending = Pending::new(ingest.queue_enrichment);
         let mut unreadable_dirs: Vec<PathBuf> = Vec::new();
-        for item in walk(root) {
+        for item in walk_with(root, ingest.follow_links) {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 pending.flush(store, skips)?;
                 return Err(WatchError::Stopped);

@@ -250,3 +250,65 @@ fn new_and_changed_content_is_queued_for_enrichment_and_moves_are_not() {
     assert_eq!(store.count().unwrap(), 2);
     assert_eq!(store.job_count().unwrap(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_watched_folder_are_not_followed_unless_asked() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("notes");
+    let outside = dir.path().join("elsewhere");
+    fs::create_dir_all(root.join("inner")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("secret.txt"), "outside file\n").unwrap();
+    fs::write(outside.join("deep.sh"), "echo outside folder\n").unwrap();
+    fs::write(root.join("inner").join("mine.sh"), "echo inside\n").unwrap();
+    symlink(outside.join("secret.txt"), root.join("to-file.txt")).unwrap();
+    symlink(&outside, root.join("to-folder")).unwrap();
+    symlink("/etc/passwd", root.join("passwd")).unwrap();
+    symlink(root.join("inner"), root.join("inner-again")).unwrap();
+
+    let mut store = store();
+    scan_dir(&mut store, &root, &opts()).unwrap();
+    let all = store.list(&Default::default()).unwrap();
+    let contents: Vec<&str> = all.iter().map(|s| s.content.trim()).collect();
+    assert!(contents.iter().all(|c| *c == "echo inside"), "{contents:?}");
+    // A link within the folder is still followed.
+    assert_eq!(contents.len(), 2, "{contents:?}");
+
+    let follow = IngestOptions {
+        follow_links: true,
+        ..opts()
+    };
+    scan_dir(&mut store, &root, &follow).unwrap();
+    let all = store.list(&Default::default()).unwrap();
+    let contents: Vec<&str> = all.iter().map(|s| s.content.trim()).collect();
+    assert!(contents.contains(&"outside file"), "{contents:?}");
+    assert!(contents.contains(&"echo outside folder"), "{contents:?}");
+}
+
+#[test]
+fn the_library_folder_inside_a_watched_folder_is_never_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("notes");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("mine.sh"), "echo mine\n").unwrap();
+    // A whole library (database, index, log folder) inside the notes.
+    let mut lib =
+        crate::library::Library::open(crate::paths::Paths::under(&root.join("lib"))).unwrap();
+    lib.add(&crate::domain::NewSnippet {
+        content: "stored in the library".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    fs::write(
+        root.join("lib").join("logs").join("snipdex.log"),
+        "a log line\n",
+    )
+    .unwrap();
+    let mut store = store();
+    scan_dir(&mut store, &root, &opts()).unwrap();
+    let all = store.list(&Default::default()).unwrap();
+    let paths: Vec<_> = all.iter().filter_map(|s| s.source.path()).collect();
+    assert_eq!(paths, [root.join("mine.sh").as_path()]);
+}

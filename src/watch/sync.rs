@@ -256,7 +256,14 @@ fn remove_all(stored: Vec<Snippet>) -> Plan {
 pub(crate) fn apply(store: &Store, ops: Vec<Op>, queue_enrichment: bool) -> Result<(), StoreError> {
     for op in ops {
         match op {
-            Op::Insert(new) => {
+            Op::Insert(mut new) => {
+                // Files were checked as files before they were read; the
+                // same rule as every other way in still applies to what
+                // was cut from them.
+                if let Err(why) = crate::ingest::admit(&mut new, u64::MAX) {
+                    tracing::info!(%why, source = ?new.source, "block not stored");
+                    continue;
+                }
                 let s = store.insert(&new)?;
                 if queue_enrichment {
                     store.enqueue_job(s.id, &[])?;

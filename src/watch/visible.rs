@@ -14,7 +14,7 @@ use crate::ingest::SNIPDEX_IGNORE_FILE as IGNORE_FILE_NAME;
 
 /// The files under `root` that a full scan would ingest and that are one of
 /// `targets` or lie under one of them (a target may be a folder).
-pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn visible_files(root: &Path, targets: &[PathBuf], follow_links: bool) -> Vec<PathBuf> {
     let wanted: HashSet<PathBuf> = targets
         .iter()
         .filter(|t| t.starts_with(root) && !hidden_below(root, t))
@@ -35,10 +35,11 @@ pub(crate) fn visible_files(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
     // Sets, not lists: a checkout can name thousands of paths at once.
     let wanted = Arc::new(wanted);
     let keep = Arc::clone(&wanted);
+    let links = crate::ingest::link_rule(root, follow_links);
     crate::ingest::walk_builder(root)
         .filter_entry(move |entry| {
             let p = entry.path();
-            on_the_way.contains(p) || within(&keep, p)
+            (on_the_way.contains(p) || within(&keep, p)) && links(entry)
         })
         .build()
         .filter_map(|entry| match entry {

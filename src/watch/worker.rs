@@ -43,6 +43,13 @@ pub(crate) struct Worker {
     recheck: BTreeMap<PathBuf, Instant>,
     /// Events may have been lost (the backend changed): rescan soon.
     rescan_due: bool,
+    /// Paths whose changes could not be written because another process
+    /// held the database: tried again at the deadline, never dropped.
+    retry: BTreeMap<PathBuf, Instant>,
+    /// Roots whose scan met a busy database, and when to scan them again.
+    rescan_retry: BTreeMap<PathBuf, Instant>,
+    /// Wait before the next retry; doubles while the database stays busy.
+    retry_pause: Duration,
     /// False once the sink refused an event.
     listened: bool,
 }
@@ -57,6 +64,11 @@ impl Worker {
         stop: Arc<AtomicBool>,
         sink: Box<dyn EventSink>,
     ) -> Worker {
+        // The watcher keeps failed paths and retries them itself, so it
+        // never blocks in the store beyond SQLite's busy timeout and stays
+        // quick to stop.
+        let mut store = store;
+        store.set_patience(Duration::ZERO);
         Worker {
             store,
             cfg,
@@ -71,6 +83,9 @@ impl Worker {
             limbo: BTreeMap::new(),
             recheck: BTreeMap::new(),
             rescan_due: false,
+            retry: BTreeMap::new(),
+            rescan_retry: BTreeMap::new(),
+            retry_pause: FIRST_RETRY,
             listened: true,
         }
     }
@@ -90,9 +105,14 @@ impl Worker {
         let mut next_check = Instant::now() + self.poll_interval();
         while self.running() {
             let mut deadline = next_rescan.map_or(next_check, |r| r.min(next_check));
-            for at in [self.limbo.values().min(), self.recheck.values().min()]
-                .into_iter()
-                .flatten()
+            for at in [
+                self.limbo.values().min(),
+                self.recheck.values().min(),
+                self.retry.values().min(),
+                self.rescan_retry.values().min(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 deadline = deadline.min(*at);
             }
@@ -103,6 +123,7 @@ impl Worker {
             }
             self.settle_limbo();
             self.run_rechecks();
+            self.run_retries();
             let now = Instant::now();
             if now >= next_check {
                 self.check_roots();
@@ -198,6 +219,46 @@ impl Worker {
         self.apply_events(touched, false);
     }
 
+    /// Try again what a busy database refused.
+    fn run_retries(&mut self) {
+        for root in take_due(&mut self.rescan_retry) {
+            if self.roots.iter().any(|r| r.path == root) {
+                self.rescan(&root);
+            }
+        }
+        let due = take_due(&mut self.retry);
+        if due.is_empty() {
+            return;
+        }
+        tracing::info!(
+            paths = due.len(),
+            "retrying changes the busy database refused"
+        );
+        let touched = Touched {
+            paths: due,
+            ..Touched::default()
+        };
+        self.apply_events(touched, false);
+    }
+
+    /// Keep `paths` for a retry after the current pause, and lengthen the
+    /// pause for the next time. Reported once per busy spell, not per try.
+    fn retry_later(&mut self, paths: impl IntoIterator<Item = PathBuf>, err: &WatchError) {
+        let at = Instant::now() + self.retry_pause;
+        let before = self.retry.len();
+        for p in paths {
+            self.retry.entry(p).or_insert(at);
+        }
+        if self.retry_pause == FIRST_RETRY {
+            let n = self.retry.len().max(before);
+            self.emit(WatchEvent::Error(format!(
+                "{err}; another process is writing to the library, {n} changed path(s) will be retried"
+            )));
+        }
+        tracing::warn!(%err, waiting = self.retry.len(), "database busy; will retry");
+        self.retry_pause = (self.retry_pause * 2).min(LAST_RETRY);
+    }
+
     /// Delete the snippets whose wait in limbo is over.
     fn settle_limbo(&mut self) {
         let due = take_due(&mut self.limbo);
@@ -220,6 +281,15 @@ impl Worker {
             touched.paths.extend(self.limbo.keys().cloned());
         }
         let roots = self.root_paths();
+        // Every path this batch is about, kept in case the database is
+        // busy and the batch must be tried again.
+        let mut again: BTreeSet<PathBuf> = touched.paths.clone();
+        again.extend(
+            touched
+                .renames
+                .iter()
+                .flat_map(|(a, b)| [a.clone(), b.clone()]),
+        );
         let result = Batch {
             store: &mut self.store,
             ingest: &self.ingest,
@@ -235,6 +305,7 @@ impl Worker {
                 missing,
                 orphaned,
             }) => {
+                self.retry_pause = FIRST_RETRY;
                 if !settling {
                     // Every waiting path was part of this batch: what is
                     // still unclaimed keeps its original deadline.
@@ -260,6 +331,8 @@ impl Worker {
                     }
                 }
             }
+            // Gone files among `again` pass through limbo once more.
+            Err(err) if err.is_busy() => self.retry_later(again, &err),
             Err(err) => self.report(&err),
         }
         if full_rescan {
@@ -296,12 +369,26 @@ impl Worker {
         }
         .run(root);
         match result {
-            Ok(report) => self.emit(WatchEvent::ScanDone(report)),
+            Ok(report) => {
+                self.retry_pause = FIRST_RETRY;
+                self.emit(WatchEvent::ScanDone(report))
+            }
             Err(WatchError::Stopped) => {}
+            Err(err) if err.is_busy() => {
+                // What the scan wrote before stays; the rest comes with the
+                // next try, soon rather than at the periodic rescan.
+                let at = Instant::now() + self.retry_pause;
+                self.rescan_retry.entry(root.to_path_buf()).or_insert(at);
+                self.retry_later([], &err);
+            }
             Err(err) => self.report(&err),
         }
     }
 }
+
+/// First and longest wait before writing again to a busy database.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(10);
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
