@@ -37,20 +37,30 @@ const PREPOSITIONS: [&str; 12] = [
     "with", "in", "of", "for", "by", "using", "over", "from", "to", "at", "via", "on",
 ];
 
+/// One word of a filler opening.
+#[derive(Clone, Copy)]
+enum Slot {
+    Word(&'static str),
+    /// One of [`SNIPPET_NOUNS`].
+    Noun,
+    /// One of [`LINKS`].
+    Link,
+}
+
 /// Openings that describe the snippet instead of naming what it does,
 /// matched word by word, lowercase, longest first.
-const FILLER_OPENINGS: [&[&str]; 4] = [
-    &["this", "NOUN", "will"],
-    &["this", "NOUN"],
-    &["NOUN", "LINK"],
-    &["how", "to"],
+const FILLER_OPENINGS: [&[Slot]; 4] = [
+    &[Slot::Word("this"), Slot::Noun, Slot::Word("will")],
+    &[Slot::Word("this"), Slot::Noun],
+    &[Slot::Noun, Slot::Link],
+    &[Slot::Word("how"), Slot::Word("to")],
 ];
-/// What fills `NOUN` in [`FILLER_OPENINGS`].
+/// What fills [`Slot::Noun`].
 const SNIPPET_NOUNS: [&str; 13] = [
     "function", "method", "snippet", "code", "script", "helper", "program", "routine", "utility",
     "class", "module", "command", "query",
 ];
-/// What fills `LINK` in [`FILLER_OPENINGS`].
+/// What fills [`Slot::Link`].
 const LINKS: [&str; 5] = ["to", "that", "which", "for", "used"];
 
 /// The first answer line of `raw` as a title of [`MIN_TITLE_WORDS`] to
@@ -138,7 +148,8 @@ fn drop_word_and_preposition(text: &str, name: &str) -> String {
 
 /// The words of a concise title: filler openings and words dropped, a
 /// detail phrase about a single-letter variable cut, repeated words said
-/// once, at most [`MAX_TITLE_WORDS`], not ending on a dangling word.
+/// once, at most [`MAX_TITLE_WORDS`] (cut at a phrase boundary), not ending
+/// on a dangling word.
 fn concise_words(text: &str) -> Vec<&str> {
     let all: Vec<&str> = text.split_whitespace().collect();
     let mut words: Vec<&str> = all[filler_opening_len(&all)..]
@@ -168,7 +179,15 @@ fn concise_words(text: &str) -> Vec<&str> {
         seen.push(k);
         !repeated
     });
-    words.truncate(MAX_TITLE_WORDS);
+    if words.len() > MAX_TITLE_WORDS {
+        // Cut before the last phrase that would not fit whole ("Read first
+        // 24 bits | of Huffman code"), not in the middle of it.
+        let boundary = (MIN_TITLE_WORDS..=MAX_TITLE_WORDS).rev().find(|&i| {
+            let k = key(words[i]);
+            PREPOSITIONS.contains(&k.as_str()) || k == "and" || k == "or"
+        });
+        words.truncate(boundary.unwrap_or(MAX_TITLE_WORDS));
+    }
     while words.len() > 1 && DANGLING.contains(&key(words[words.len() - 1]).as_str()) {
         words.pop();
     }
@@ -193,9 +212,9 @@ fn filler_opening_len(words: &[&str]) -> usize {
             continue;
         }
         let matches = pattern.iter().zip(rest).all(|(slot, k)| match *slot {
-            "NOUN" => SNIPPET_NOUNS.contains(&k.as_str()),
-            "LINK" => LINKS.contains(&k.as_str()),
-            literal => literal == k,
+            Slot::Noun => SNIPPET_NOUNS.contains(&k.as_str()),
+            Slot::Link => LINKS.contains(&k.as_str()),
+            Slot::Word(word) => word == k,
         });
         if matches {
             // "used to": the `to` belongs to the opening too.
@@ -349,7 +368,18 @@ mod tests {
         let raw = "Read the whole configuration file from the disk and parse it";
         let title = clean_title(raw, CODE).unwrap();
         assert!(title.split_whitespace().count() <= MAX_TITLE_WORDS);
+        // Cut before a phrase, not inside one.
         assert_eq!(title, "Read whole configuration file from disk");
+        let cut = clean_title("Read the first 24 bits of a Huffman code", CODE);
+        assert_eq!(cut.unwrap(), "Read first 24 bits");
+        let cut = clean_title("Print the number of lines in a bash kvkv file", CODE);
+        assert_eq!(cut.unwrap(), "Print number of lines");
+        // No boundary: cut at six words.
+        let cut = clean_title(
+            "Build fast immutable persistent sorted hash array mapped trie",
+            CODE,
+        );
+        assert_eq!(cut.unwrap(), "Build fast immutable persistent sorted hash");
         // The cut must not leave "... merge them and".
         let cut = clean_title("Load settings and merge them with defaults", CODE);
         assert_eq!(cut.unwrap(), "Load settings and merge them");
