@@ -155,13 +155,20 @@ pub struct RmArgs {
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
-    pub id: i64,
+    /// The snippet whose tags to show or change.
+    #[arg(required_unless_present = "list")]
+    pub id: Option<i64>,
     /// Replace all tags with these.
+    #[arg(conflicts_with = "list")]
     pub set: Vec<String>,
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "list")]
     pub add: Vec<String>,
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "list")]
     pub remove: Vec<String>,
+    /// List every tag in the library with how many snippets carry it, most
+    /// used first (the list the TUI's tag filter shows).
+    #[arg(long, conflicts_with = "id")]
+    pub list: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -278,6 +278,46 @@ fn markdown_export_has_headings_and_fences() {
 }
 
 #[test]
+fn tag_list_counts_every_tag_most_used_first() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // An empty library lists nothing, successfully.
+    snipdex(h)
+        .args(["tag", "--list"])
+        .assert()
+        .success()
+        .stdout("");
+    add(h, "ls -la\n", &["--tag", "files,shell-scripting"]);
+    add(h, "du -sh *\n", &["--tag", "files"]);
+    add(h, "echo hi\n", &["--tag", "Dict"]);
+    let counts = json(h, &["tag", "--list", "--json"]);
+    assert_eq!(
+        counts,
+        serde_json::json!([
+            {"tag": "files", "count": 2},
+            {"tag": "dict", "count": 1},
+            {"tag": "shell-scripting", "count": 1},
+        ])
+    );
+    let out = snipdex(h).args(["tag", "--list"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with("files ") && lines[0].ends_with(" 2"),
+        "{text}"
+    );
+    // --list takes no snippet and changes nothing; without it an id is needed.
+    snipdex(h).args(["tag", "--list", "1"]).assert().code(2);
+    snipdex(h)
+        .args(["tag", "--list", "--add", "x"])
+        .assert()
+        .code(2);
+    snipdex(h).args(["tag"]).assert().code(2);
+}
+
+#[test]
 fn tags_and_edits_lock_fields() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();

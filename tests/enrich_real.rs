@@ -6,10 +6,12 @@
 //! `cargo test --test enrich_real -- --nocapture` shows what the model wrote.
 
 use snipdex::enrich::bench::{Sample, SAMPLES};
-use snipdex::enrich::clean::{MAX_TAGS, MAX_TITLE_WORDS, MIN_DESCRIPTION_WORDS, MIN_TAGS};
+use snipdex::enrich::clean::{
+    is_language_tag, MAX_TAGS, MAX_TITLE_WORDS, MIN_DESCRIPTION_WORDS, MIN_TAGS, MIN_TITLE_WORDS,
+};
 use snipdex::enrich::{
     clean, resolve_links, shipped_adapters_dir, AdapterSource, Cleaned, EnrichOutput, Enricher,
-    EnricherOptions, Task,
+    EnricherOptions, LinkTable, Task, Vocabulary,
 };
 use snipdex::model::ForwardMode;
 
@@ -55,7 +57,10 @@ fn real_model_writes_sane_fields_and_only_resolver_links() {
         }
         let title = f.title.as_deref().expect("a title");
         let words = title.split_whitespace().count();
-        assert!((1..=MAX_TITLE_WORDS).contains(&words), "{title:?}");
+        assert!(
+            (MIN_TITLE_WORDS..=MAX_TITLE_WORDS).contains(&words),
+            "{title:?}"
+        );
         let description = f.description.as_deref().expect("a description");
         assert!(
             description.split_whitespace().count() >= MIN_DESCRIPTION_WORDS,
@@ -63,8 +68,19 @@ fn real_model_writes_sane_fields_and_only_resolver_links() {
         );
         let tags = f.tags.as_ref().expect("tags");
         assert!((MIN_TAGS..=MAX_TAGS).contains(&tags.len()), "{tags:?}");
+        let vocabulary = Vocabulary::embedded().unwrap();
+        let libraries = LinkTable::embedded()
+            .unwrap()
+            .code_libraries(s.code, s.language);
         for tag in tags {
             assert!(!tag.is_empty() && *tag == tag.to_lowercase(), "{tags:?}");
+            assert!(!is_language_tag(tag, s.language), "{tags:?}");
+            // A topic of the vocabulary, or a library the code really uses.
+            assert!(
+                vocabulary.canonical(tag) == Some(tag.as_str())
+                    || libraries.iter().any(|l| l.tag == *tag),
+                "{tag} in {tags:?}"
+            );
         }
         let links = f.links.as_ref().expect("links are always resolved");
         assert!(links.iter().all(|l| l.starts_with("https://")), "{links:?}");

@@ -119,6 +119,7 @@ fn classify(error: &anyhow::Error) -> Exit {
                 EnrichError::NoModel { .. } => return Exit::Unavailable,
                 EnrichError::Prompt(_)
                 | EnrichError::LinkTable(_)
+                | EnrichError::Vocabulary(_)
                 | EnrichError::Model { .. }
                 | EnrichError::Adapter { .. }
                 | EnrichError::AdapterDirMissing(_) => return Exit::BadInput,

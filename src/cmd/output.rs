@@ -46,6 +46,16 @@ pub fn print_table(snippets: &[Snippet]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One line per tag: the tag, then how many snippets carry it.
+pub fn print_tag_counts(counts: &[crate::store::TagCount]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let width = counts.iter().map(|c| c.tag.len()).max().unwrap_or(0);
+    for c in counts {
+        writeln!(out, "{:<width$}  {:>5}", c.tag, c.count)?;
+    }
+    Ok(())
+}
+
 /// A full, human-readable view of one snippet.
 pub fn print_snippet(s: &Snippet) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -1,6 +1,6 @@
 //! add, list, show, search, edit, rm, tag.
 
-use super::output::{print_json, print_snippet, print_table};
+use super::output::{print_json, print_snippet, print_table, print_tag_counts};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
 use crate::domain::terminal::one_line;
@@ -271,7 +271,16 @@ pub fn rm(paths: Paths, a: RmArgs) -> CmdResult {
 
 pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
     let lib = Library::open(paths)?;
-    let s = lib.store.get(a.id)?;
+    let Some(id) = a.id.filter(|_| !a.list) else {
+        let counts = lib.store.tag_counts()?;
+        if a.json {
+            println!("{}", serde_json::to_string(&counts)?);
+        } else {
+            print_tag_counts(&counts)?;
+        }
+        return Ok(Exit::Ok);
+    };
+    let s = lib.store.get(id)?;
     let changing = !a.set.is_empty() || !a.add.is_empty() || !a.remove.is_empty();
     let s = if changing {
         let mut tags = if a.set.is_empty() {

@@ -12,12 +12,13 @@ use crate::model::{
 use crate::paths::Paths;
 
 use super::adapters::{load_task_adapter, AdapterSource, TaskAdapter};
-use super::clean::{clean, clean_tags_with_language, Cleaned, Rejected};
+use super::clean::{clean, clean_title_for_file, clean_topic_tags, Cleaned, Rejected, TagContext};
 pub use super::error::EnrichError;
 use super::links::{load_table, LinkTable, MAX_LINKS};
 use super::prompt::{load_prompts, Prompts};
 use super::task::Task;
 use super::truncate::CodeBudget;
+use super::vocab::{load_vocabulary, Vocabulary};
 use super::Enrichment;
 
 /// Token budget of each task's answer; the clean-up rules cap the fields
@@ -43,6 +44,8 @@ pub struct EnricherOptions {
     pub prompts_dir: Option<PathBuf>,
     /// A user's doc-link table laid over the embedded one.
     pub link_table: Option<PathBuf>,
+    /// A user's tag vocabulary laid over the embedded one.
+    pub vocabulary: Option<PathBuf>,
     /// How much of a snippet goes into the prompt (cut further when the
     /// model's context is smaller).
     pub budget: CodeBudget,
@@ -54,6 +57,7 @@ impl EnricherOptions {
         Self {
             prompts_dir: Some(paths.config_dir.join("prompts")),
             link_table: Some(paths.config_dir.join("doclinks.toml")),
+            vocabulary: Some(paths.config_dir.join("tags.toml")),
             ..Self::default()
         }
     }
@@ -103,6 +107,7 @@ pub struct Enricher {
     adapters: Vec<(Task, TaskAdapter)>,
     prompts: Prompts,
     links: LinkTable,
+    vocabulary: Vocabulary,
     budget: CodeBudget,
     model_label: String,
 }
@@ -121,6 +126,7 @@ impl Enricher {
     ) -> Result<Self, EnrichError> {
         let prompts = load_prompts(opts.prompts_dir.as_deref())?;
         let links = load_table(opts.link_table.as_deref())?;
+        let vocabulary = load_vocabulary(opts.vocabulary.as_deref())?;
         let model =
             Model::load_with(model_path, &LoadOptions { mode: opts.mode }).map_err(|source| {
                 EnrichError::Model {
@@ -148,6 +154,7 @@ impl Enricher {
             adapters: loaded,
             prompts,
             links,
+            vocabulary,
             budget: opts.budget,
             model_label,
         })
@@ -155,6 +162,11 @@ impl Enricher {
 
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The tag vocabulary, the user's file included.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     /// The folder `task`'s adapter was loaded from; `None` means zero-shot.
@@ -238,9 +250,11 @@ impl Enricher {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return Err(EnrichError::Cancelled);
             }
-            runs.push(self.run_task(task, code, &language, |opts, adapter| {
-                self.model.generate(&cache, suffix, adapter, opts)
-            })?);
+            runs.push(
+                self.run_task(task, code, &language, file_name, |opts, adapter| {
+                    self.model.generate(&cache, suffix, adapter, opts)
+                })?,
+            );
         }
         Ok(self.finish(code, language, runs, prefix.len(), prefill_ms, started))
     }
@@ -259,10 +273,12 @@ impl Enricher {
         let mut runs = Vec::with_capacity(Task::ALL.len());
         for (task, suffix) in Task::ALL.into_iter().zip(&suffixes) {
             let prompt: Vec<u32> = prefix.iter().chain(suffix).copied().collect();
-            runs.push(self.run_task(task, code, &language, |opts, adapter| {
-                self.model
-                    .generate_unshared(&prompt, prefix.len(), adapter, opts)
-            })?);
+            runs.push(
+                self.run_task(task, code, &language, file_name, |opts, adapter| {
+                    self.model
+                        .generate_unshared(&prompt, prefix.len(), adapter, opts)
+                })?,
+            );
         }
         Ok(self.finish(code, language, runs, prefix.len(), 0, started))
     }
@@ -272,6 +288,7 @@ impl Enricher {
         task: Task,
         code: &str,
         language: &str,
+        file_name: Option<&str>,
         generate: impl FnOnce(&GenerateOptions, Option<&Adapter>) -> crate::model::Result<Generation>,
     ) -> Result<(TaskRun, Option<Cleaned>), EnrichError> {
         let started = Instant::now();
@@ -284,7 +301,13 @@ impl Enricher {
             stage: task_stage(task),
             source,
         })?;
-        let (cleaned, rejected) = match clean_answer(task, &generation.text, code, language) {
+        let answer = Answer {
+            raw: &generation.text,
+            code,
+            language,
+            file_name,
+        };
+        let (cleaned, rejected) = match self.clean_answer(task, &answer) {
             Ok(c) => (Some(c), None),
             Err(r) => {
                 tracing::info!(%task, reason = r.reason(), raw = %generation.text, "model output rejected");
@@ -399,20 +422,41 @@ impl Enricher {
     }
 }
 
+/// A task's answer and what its clean-up needs to know about the snippet.
+struct Answer<'a> {
+    raw: &'a str,
+    code: &'a str,
+    language: &'a str,
+    file_name: Option<&'a str>,
+}
+
+impl Enricher {
+    /// The answer through its task's clean-up: tags through the vocabulary
+    /// and the libraries the code uses (the language is never one), titles
+    /// checked against the file name.
+    fn clean_answer(&self, task: Task, a: &Answer<'_>) -> Result<Cleaned, Rejected> {
+        match task {
+            Task::Tags => {
+                let libraries = self.links.code_libraries(a.code, a.language);
+                let cx = TagContext {
+                    vocabulary: &self.vocabulary,
+                    language: a.language,
+                    libraries: &libraries,
+                };
+                clean_topic_tags(a.raw, &cx).map(Cleaned::Tags)
+            }
+            Task::Title => clean_title_for_file(a.raw, a.code, a.file_name).map(Cleaned::Title),
+            _ => clean(task, a.raw, a.code),
+        }
+    }
+}
+
 /// The given language, else one detected from the file name and content;
 /// plain text stays text rather than asking the model.
 fn resolve_language(code: &str, language: Option<&str>, file_name: Option<&str>) -> String {
     match language.map(str::trim).filter(|l| !l.is_empty()) {
         Some(l) => l.to_ascii_lowercase(),
         None => crate::ingest::detect_language(file_name.map(Path::new), code),
-    }
-}
-
-fn clean_answer(task: Task, raw: &str, code: &str, language: &str) -> Result<Cleaned, Rejected> {
-    match task {
-        // The language counts as a tag, so two good model tags still make a set.
-        Task::Tags => clean_tags_with_language(raw, language).map(Cleaned::Tags),
-        _ => clean(task, raw, code),
     }
 }
 

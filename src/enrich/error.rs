@@ -8,6 +8,7 @@ use crate::store::StoreError;
 use super::links::TableError;
 use super::prompt::PromptError;
 use super::task::Task;
+use super::vocab::VocabError;
 
 /// Everything that can stop enrichment.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum EnrichError {
     Prompt(#[from] PromptError),
     #[error(transparent)]
     LinkTable(#[from] TableError),
+    #[error(transparent)]
+    Vocabulary(#[from] VocabError),
     #[error("the snippet does not fit the model's context even when cut to {chars} characters")]
     PromptTooLong { chars: usize },
     #[error("{stage} failed: {source}")]

@@ -7,6 +7,7 @@ use crate::store::{GeneratedValue, Job, Store, StoreError};
 
 use super::engine::{EnrichError, EnrichOutput, Enricher};
 use super::task::Task;
+use super::vocab::{library_forms, Vocabulary};
 
 /// How a job ended.
 #[derive(Debug)]
@@ -100,6 +101,22 @@ pub(crate) fn process(
     Ok(JobOutcome::Done(written))
 }
 
+/// Generated tags in the forms the rest of the library already uses (see
+/// [`library_forms`]), so that a user's own tagging habits are kept.
+pub(crate) fn in_library_forms(
+    store: &Store,
+    vocabulary: &Vocabulary,
+    snippet: crate::domain::SnippetId,
+    tags: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let counts = store.tag_counts_except(Some(snippet))?;
+    Ok(library_forms(
+        vocabulary,
+        tags,
+        counts.iter().map(|c| c.tag.as_str()),
+    ))
+}
+
 /// Writes every produced field, inside the caller's transaction so that
 /// nothing lands for content that changed while the model was writing (a
 /// newer job covers that) and a lock set meanwhile is honoured.
@@ -120,7 +137,18 @@ fn write_fields(
             Task::Description,
             f.description.clone().map(GeneratedValue::Text),
         ),
-        (Task::Tags, f.tags.clone().map(GeneratedValue::List)),
+        (
+            Task::Tags,
+            match &f.tags {
+                Some(tags) => Some(GeneratedValue::List(in_library_forms(
+                    store,
+                    enricher.vocabulary(),
+                    job.snippet_id,
+                    tags,
+                )?)),
+                None => None,
+            },
+        ),
         (Task::Links, f.links.clone().map(GeneratedValue::List)),
     ];
     let mut written = Vec::new();
@@ -132,4 +160,58 @@ fn write_fields(
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::NewSnippet;
+
+    fn add(store: &Store, tags: &[&str]) -> crate::domain::SnippetId {
+        store
+            .insert(&NewSnippet {
+                content: format!("echo {tags:?}\n"),
+                language: "shell".into(),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                ..Default::default()
+            })
+            .unwrap()
+            .id
+    }
+
+    fn owned(tags: &[&str]) -> Vec<String> {
+        tags.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn generated_tags_follow_the_library_in_a_real_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &dir.path().join("backups")).unwrap();
+        let vocab = Vocabulary::embedded().unwrap();
+        add(&store, &["dict", "regexes"]);
+        add(&store, &["dict", "parsers"]);
+        add(&store, &["hashmap"]);
+        let target = add(&store, &[]);
+        let got = in_library_forms(
+            &store,
+            &vocab,
+            target,
+            &owned(&["dictionary", "regex", "parsing", "http"]),
+        )
+        .unwrap();
+        // `dict` is used more than `hashmap`, so it wins.
+        assert_eq!(got, ["dict", "regexes", "parsers", "http"]);
+    }
+
+    #[test]
+    fn a_snippets_own_old_tags_do_not_count() {
+        let store = Store::open_in_memory().unwrap();
+        let vocab = Vocabulary::embedded().unwrap();
+        let target = add(&store, &["dictionaries"]);
+        let got = in_library_forms(&store, &vocab, target, &owned(&["dictionary"])).unwrap();
+        assert_eq!(got, ["dictionary"]);
+        add(&store, &["dicts"]);
+        let got = in_library_forms(&store, &vocab, target, &owned(&["dictionary"])).unwrap();
+        assert_eq!(got, ["dicts"]);
+    }
 }

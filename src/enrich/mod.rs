@@ -39,6 +39,7 @@ pub mod task;
 #[cfg(test)]
 mod testkit;
 pub mod truncate;
+pub mod vocab;
 pub mod worker;
 
 pub use adapters::{shipped_adapters_dir, AdapterSource};
@@ -49,6 +50,7 @@ pub use locate::installed_model;
 pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompts};
 pub use task::{ParseTaskError, Task};
 pub use truncate::{truncate_code, CodeBudget};
+pub use vocab::{library_forms, load_vocabulary, VocabError, Vocabulary};
 pub use worker::{
     pause_marker, spawn, EnrichEvent, EnrichSink, OffCause, WorkerHandle, WorkerOptions,
     WorkerState,
@@ -58,11 +60,12 @@ pub use worker::{
 /// or its output was rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Enrichment {
-    /// A title of at most eight words.
+    /// A title of two to six words.
     pub title: Option<String>,
     /// One sentence.
     pub description: Option<String>,
-    /// Three to six normalised tags.
+    /// One to six tags: topics from the vocabulary, then libraries the code
+    /// uses; never the language.
     pub tags: Option<Vec<String>>,
     /// Documentation URLs built by the link resolver.
     pub links: Option<Vec<String>>,

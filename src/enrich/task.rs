@@ -7,11 +7,12 @@ use std::str::FromStr;
 /// and its own prompt suffix, and all share the snippet prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Task {
-    /// A short title of at most eight words.
+    /// A concise title of two to six words.
     Title,
     /// One sentence saying what the snippet does.
     Description,
-    /// Three to six lowercase keywords.
+    /// One to three topics from the tag vocabulary (libraries the code uses
+    /// are added from the code).
     Tags,
     /// Names of the libraries and APIs used, for the link resolver.
     Links,

@@ -42,8 +42,8 @@ pub enum WorkerState {
 pub enum OffCause {
     /// No model is installed.
     NoModel,
-    /// The model, an adapter, a prompt template or the link table cannot
-    /// be used as given.
+    /// The model, an adapter, a prompt template, the link table or the tag
+    /// vocabulary cannot be used as given.
     BadInput,
     /// Anything else (the database, a thread).
     Other,
@@ -58,7 +58,8 @@ impl OffCause {
             | EnrichError::Adapter { .. }
             | EnrichError::AdapterDirMissing(_)
             | EnrichError::Prompt(_)
-            | EnrichError::LinkTable(_) => Self::BadInput,
+            | EnrichError::LinkTable(_)
+            | EnrichError::Vocabulary(_) => Self::BadInput,
             _ => Self::Other,
         }
     }

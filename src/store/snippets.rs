@@ -416,12 +416,20 @@ impl Store {
         Ok(n)
     }
 
-    /// Tags with how many snippets carry each, most used first.
+    /// Tags with how many snippets carry each, most used first. `snipdex
+    /// tag --list` and the TUI's tag filter both show this list.
     pub fn tag_counts(&self) -> Result<Vec<TagCount>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT tag, count(*) FROM snippet_tags GROUP BY tag ORDER BY count(*) DESC, tag",
+        self.tag_counts_except(None)
+    }
+
+    /// [`Store::tag_counts`] leaving one snippet's own tags out (`None`
+    /// leaves none out): what the rest of the library uses.
+    pub fn tag_counts_except(&self, snippet: Option<SnippetId>) -> Result<Vec<TagCount>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT tag, count(*) FROM snippet_tags WHERE ?1 IS NULL OR snippet_id <> ?1 \
+             GROUP BY tag ORDER BY count(*) DESC, tag",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![snippet], |r| {
             Ok(TagCount {
                 tag: r.get(0)?,
                 count: r.get(1)?,

@@ -20,9 +20,13 @@ use super::metrics::{
     is_wellformed_https, mean, mean_set_scores, rouge_l, same_page, sentence_bleu, set_scores,
     SetScores, METRICS_VERSION,
 };
-use crate::enrich::clean::{clean, clean_tags_with_language, Cleaned};
+pub(crate) use crate::enrich::clean::is_language_tag;
+use crate::enrich::clean::{
+    answer_tags, clean, clean_title_for_file, clean_topic_tags, Cleaned, TagContext,
+};
 use crate::enrich::engine::max_tokens;
-use crate::enrich::{resolve_links, Prompts, Task};
+use crate::enrich::links::embedded_table;
+use crate::enrich::{resolve_links, Prompts, Task, Vocabulary};
 use crate::model::{Adapter, GenerateOptions, LengthFloor, Model};
 
 /// Settings of an evaluation run.
@@ -63,8 +67,14 @@ pub struct Scores {
     pub bleu: Option<f64>,
     /// ROUGE-L F1.
     pub rouge_l: Option<f64>,
-    /// Tags against the reference tags, averaged per example.
+    /// Tags against the reference tags, averaged per example, both sides
+    /// through the vocabulary and without the row's language.
     pub tags: Option<SetScores>,
+    /// Share of the tags the model wrote (before clean-up, the language
+    /// left out) that are neither in the vocabulary nor the name of a real
+    /// library (one the doc-link table lists).
+    #[serde(default)]
+    pub tags_outside_vocabulary: Option<f64>,
     /// API names against the reference names, averaged per example.
     pub names: Option<SetScores>,
     /// Share of produced links that are well-formed https URLs.
@@ -90,6 +100,9 @@ impl Scores {
         };
         set(["tag precision", "tag recall", "tag F1"], &self.tags);
         set(["name precision", "name recall", "name F1"], &self.names);
+        if let Some(v) = self.tags_outside_vocabulary {
+            rows.push(("model tags outside vocabulary", pct(v)));
+        }
         if let Some(v) = self.bleu {
             rows.push(("smoothed BLEU-4", format!("{v:.2}")));
         }
@@ -195,10 +208,23 @@ fn predict(
         model.generate(&cache, encoder.invocation(), adapter, opts)?
     };
     let raw = generation.text;
-    // Cleaned as in enrichment, so the value is what a user would see; the
-    // language is taken out again when scoring (see `score`).
+    // Cleaned as in enrichment, so the value is what a user would see.
     let cleaned = match task {
-        Task::Tags => clean_tags_with_language(&raw, &row.language).map(Cleaned::Tags),
+        Task::Tags => {
+            let vocabulary = embedded_vocabulary();
+            let libraries = embedded_table()
+                .map(|t| t.code_libraries(&row.code, &row.language))
+                .unwrap_or_default();
+            let cx = TagContext {
+                vocabulary,
+                language: &row.language,
+                libraries: &libraries,
+            };
+            clean_topic_tags(&raw, &cx).map(Cleaned::Tags)
+        }
+        Task::Title => {
+            clean_title_for_file(&raw, &row.code, row.file_name.as_deref()).map(Cleaned::Title)
+        }
         _ => clean(task, &raw, &row.code),
     };
     let (value, rejected, names) = match cleaned {
@@ -222,37 +248,44 @@ fn predict(
     })
 }
 
-/// Names that the language alias table maps to a language but that say
-/// more than the language: a database or dialect (`postgresql` on SQL), a
-/// runtime (`node`), a tool. On a row of that language they are topics.
-const NOT_JUST_THE_LANGUAGE: [&str; 12] = [
-    "sqlite",
-    "mysql",
-    "postgres",
-    "postgresql",
-    "plpgsql",
-    "psql",
-    "node",
-    "console",
-    "docker",
-    "gradle",
-    "rake",
-    "gemspec",
-];
+/// The shipped vocabulary, parsed once. Evaluation scores the shipped
+/// rules, not one user's extensions.
+fn embedded_vocabulary() -> &'static Vocabulary {
+    static VOCABULARY: std::sync::OnceLock<Vocabulary> = std::sync::OnceLock::new();
+    VOCABULARY.get_or_init(Vocabulary::embedded_or_empty)
+}
 
-/// Whether `tag` names the row's own language: its id or another name of
-/// it (`py` and `python3` for python, `bash` for shell, `c++` for cpp).
-pub(crate) fn is_language_tag(tag: &str, language: &str) -> bool {
-    let tag = tag.trim().to_ascii_lowercase();
-    let language = language.trim().to_ascii_lowercase();
-    if tag == language {
-        return true;
+/// Tags as compared: through the vocabulary, without the row's language
+/// (a field of its own, and a free hit on every row if counted), each once.
+fn comparable_tags(tags: Vec<String>, language: &str) -> Vec<String> {
+    let vocabulary = embedded_vocabulary();
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags.iter().filter(|t| !is_language_tag(t, language)) {
+        let tag = vocabulary.canonical_or_self(tag);
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
     }
-    if NOT_JUST_THE_LANGUAGE.contains(&tag.as_str()) {
-        return false;
+    out
+}
+
+/// Share of the model's own tags (its raw answers, the language left out)
+/// that neither the vocabulary nor the doc-link table's libraries know;
+/// `None` when the model wrote no tags at all.
+fn outside_vocabulary(rows: &[&Row], predictions: &[Prediction]) -> Option<f64> {
+    let vocabulary = embedded_vocabulary();
+    let libraries = embedded_table()
+        .map(|t| t.library_tags())
+        .unwrap_or_default();
+    let (mut written, mut outside) = (0usize, 0usize);
+    for (row, p) in rows.iter().zip(predictions) {
+        let tags = answer_tags(&p.raw).unwrap_or_default();
+        for tag in tags.iter().filter(|t| !is_language_tag(t, &row.language)) {
+            written += 1;
+            outside += usize::from(vocabulary.canonical(tag).is_none() && !libraries.contains(tag));
+        }
     }
-    let canonical = |s: &str| crate::ingest::language_from_alias(s).map(str::to_owned);
-    canonical(&tag).is_some_and(|t| Some(t) == canonical(&language).or(Some(language.clone())))
+    (written > 0).then(|| outside as f64 / written as f64)
 }
 
 fn split_list(value: &str) -> Vec<String> {
@@ -279,22 +312,18 @@ pub(crate) fn score(task: Task, rows: &[&Row], predictions: &[Prediction]) -> Sc
             scores.rouge_l = Some(mean(pairs().map(|(r, p)| rouge_l(&p.value, &reference(r)))));
         }
         Task::Tags => {
-            // The language is a field of its own, not a tag: counted, it is
-            // a free hit on every row (metrics version 3 leaves it out).
-            let topical = |tags: Vec<String>, r: &Row| -> Vec<String> {
-                tags.into_iter()
-                    .filter(|t| !is_language_tag(t, &r.language))
-                    .collect()
-            };
+            // Version 3 left the language out; version 4 also compares
+            // tags through the vocabulary, so `dicts` matches `dictionary`.
             let each: Vec<SetScores> = pairs()
                 .map(|(r, p)| {
                     set_scores(
-                        &topical(split_list(&p.value), r),
-                        &topical(r.reference_tags(), r),
+                        &comparable_tags(split_list(&p.value), &r.language),
+                        &comparable_tags(r.reference_tags(), &r.language),
                     )
                 })
                 .collect();
             scores.tags = Some(mean_set_scores(&each));
+            scores.tags_outside_vocabulary = outside_vocabulary(rows, predictions);
         }
         Task::Links => {
             let each: Vec<SetScores> = pairs()

@@ -28,8 +28,10 @@ use serde::{Deserialize, Serialize};
 /// language as a tag. 2: it left out the language and every name the
 /// language alias table maps to it, databases such as `postgresql` on SQL
 /// included (one test score, superseded the same day). 3: it leaves out the
-/// language and its other names only.
-pub const METRICS_VERSION: u32 = 3;
+/// language and its other names only. 4: tags are also compared through the
+/// tag vocabulary (`assets/tags.toml`), synonyms mapped to one form, on
+/// both sides.
+pub const METRICS_VERSION: u32 = 4;
 
 const MAX_ORDER: usize = 4;
 

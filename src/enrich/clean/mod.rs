@@ -17,9 +17,10 @@ use std::borrow::Cow;
 pub use description::{clean_description, MAX_DESCRIPTION_WORDS, MIN_DESCRIPTION_WORDS};
 pub use names::{clean_link_names, MAX_NAMES};
 pub use tags::{
-    clean_tags, clean_tags_with_language, normalize_tag, MAX_TAGS, MAX_TAG_CHARS, MIN_TAGS,
+    answer_tags, clean_tags, clean_topic_tags, is_language_tag, normalize_tag, TagContext,
+    MAX_LIBRARY_TAGS, MAX_TAGS, MAX_TAG_CHARS, MAX_TOPICS, MIN_TAGS,
 };
-pub use title::{clean_title, MAX_TITLE_WORDS};
+pub use title::{clean_title, clean_title_for_file, MAX_TITLE_WORDS, MIN_TITLE_WORDS};
 
 use super::task::Task;
 
@@ -75,7 +76,7 @@ mod tests {
         let code = "print('hi')\n";
         assert_eq!(
             clean(Task::Title, "Print a greeting", code),
-            Ok(Cleaned::Title("Print a greeting".to_owned()))
+            Ok(Cleaned::Title("Print greeting".to_owned()))
         );
         assert_eq!(
             clean(Task::Description, "prints a greeting to stdout", code),
@@ -95,7 +96,7 @@ mod tests {
             clean(Task::Links, "print", code),
             Ok(Cleaned::LinkNames(vec!["print".to_owned()]))
         );
-        let err = clean(Task::Tags, "python", code).unwrap_err();
+        let err = clean(Task::Tags, "code, snippet", code).unwrap_err();
         assert!(err.to_string().starts_with("model output rejected: "));
     }
 }

@@ -13,6 +13,7 @@ mod table;
 
 use std::sync::OnceLock;
 
+pub(crate) use table::library_tag;
 pub use table::{load_table, LinkTable, MemberKind, TableError};
 
 use extract::Candidate;
@@ -25,18 +26,24 @@ pub const MAX_LINKS: usize = 5;
 /// table: deduplicated, imports first, then API uses, then `model_names`,
 /// at most [`MAX_LINKS`]. See [`LinkTable::resolve`].
 pub fn resolve_links(code: &str, language: &str, model_names: &[String]) -> Vec<String> {
-    static DEFAULT: OnceLock<Option<LinkTable>> = OnceLock::new();
-    let table = DEFAULT.get_or_init(|| match LinkTable::embedded() {
-        Ok(table) => Some(table),
-        Err(err) => {
-            tracing::error!(error = %err, "embedded doc-link table is unusable; no links");
-            None
-        }
-    });
-    table
-        .as_ref()
+    embedded_table()
         .map(|table| table.resolve(code, language, model_names, MAX_LINKS))
         .unwrap_or_default()
+}
+
+/// The embedded table, parsed once; `None` (logged) should it be unusable,
+/// which the table tests keep from shipping.
+pub fn embedded_table() -> Option<&'static LinkTable> {
+    static DEFAULT: OnceLock<Option<LinkTable>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| match LinkTable::embedded() {
+            Ok(table) => Some(table),
+            Err(err) => {
+                tracing::error!(error = %err, "embedded doc-link table is unusable; no links");
+                None
+            }
+        })
+        .as_ref()
 }
 
 impl LinkTable {
@@ -85,6 +92,37 @@ impl LinkTable {
         links
     }
 
+    /// The libraries and modules `code` imports or calls that this table
+    /// knows, as tags (see [`library_tag`]), imports first, each once, and
+    /// whether it is part of the language's standard library. Only names
+    /// found in the code count: this is what makes a library tag real.
+    pub fn code_libraries(&self, code: &str, language: &str) -> Vec<CodeLibrary> {
+        let Some(lang) = Lang::detect(language, code) else {
+            return Vec::new();
+        };
+        let mut out: Vec<CodeLibrary> = Vec::new();
+        for candidate in extract::candidates(lang, code) {
+            let found = candidate.readings().find_map(|(ecosystems, name)| {
+                ecosystems.iter().find_map(|eco| {
+                    self.find(eco, name, &|_| true)
+                        .filter(|_| !self.is_keywords(eco))
+                        .map(|found| (*eco, found))
+                })
+            });
+            let Some((eco, found)) = found else { continue };
+            let Some(tag) = library_tag(eco, &found.key) else {
+                continue;
+            };
+            if !out.iter().any(|l| l.tag == tag) {
+                out.push(CodeLibrary {
+                    tag,
+                    standard: found.standard,
+                });
+            }
+        }
+        out
+    }
+
     fn lookup_candidate(
         &self,
         candidate: &Candidate,
@@ -96,6 +134,16 @@ impl LinkTable {
                 .find_map(|eco| self.lookup(eco, name, member_ok))
         })
     }
+}
+
+/// A library a snippet uses, as a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeLibrary {
+    pub tag: String,
+    /// Part of the language's standard library or platform (`os`,
+    /// `std::fs`, `fetch`), which says less about a snippet than an
+    /// installed library does.
+    pub standard: bool,
 }
 
 /// `std::io::Read` → `Read`, `net/http` → `http`, `stdio.h` → `stdio`.

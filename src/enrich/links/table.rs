@@ -1,7 +1,7 @@
 //! The documentation table: names per ecosystem to official doc URLs.
 //!
 //! The TOML file has one table per ecosystem (`python`, `rust`, `node`, `npm`,
-//! `web`, `js`, `go`, `c`, `cpp`, `java`, `php`, `shell`, `postgresql`,
+//! `web`, `js`, `go`, `c`, `posix`, `cpp`, `java`, `php`, `shell`, `postgresql`,
 //! `sqlite`):
 //!
 //! ```toml
@@ -90,6 +90,10 @@ impl MemberKind {
 struct RawEcosystem {
     #[serde(default)]
     ignore_case: Option<bool>,
+    /// Every entry is part of the language or its platform, not a library
+    /// one installs (`node`, `web`, SQL keywords).
+    #[serde(default)]
+    standard: Option<bool>,
     #[serde(default)]
     exact: BTreeMap<String, String>,
     #[serde(default)]
@@ -102,6 +106,9 @@ struct RawGroup {
     template: String,
     #[serde(default)]
     member: Option<MemberKind>,
+    /// The group lists the language's standard library.
+    #[serde(default)]
+    standard: bool,
     names: Vec<String>,
 }
 
@@ -109,12 +116,14 @@ struct RawGroup {
 struct Group {
     template: String,
     member: Option<MemberKind>,
+    standard: bool,
     names: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 struct Ecosystem {
     ignore_case: bool,
+    standard: bool,
     exact: BTreeMap<String, Url>,
     groups: Vec<Group>,
     /// Names given an empty URL: in a user file, they remove a default entry.
@@ -179,6 +188,7 @@ impl LinkTable {
             let ours = self.ecosystems.entry(id).or_default();
             ours.ignore_case |= theirs.ignore_case;
             theirs.ignore_case = ours.ignore_case;
+            ours.standard |= theirs.standard;
             ours.normalize_keys();
             theirs.normalize_keys();
             for name in &theirs.removed {
@@ -199,6 +209,7 @@ impl LinkTable {
         };
         let mut eco = Ecosystem {
             ignore_case: raw.ignore_case.unwrap_or(false),
+            standard: raw.standard.unwrap_or(false),
             ..Ecosystem::default()
         };
         for (name, url) in raw.exact {
@@ -226,6 +237,7 @@ impl LinkTable {
             eco.groups.push(Group {
                 template: group.template,
                 member: group.member,
+                standard: group.standard,
                 names: group.names.into_iter().collect(),
             });
         }
@@ -242,6 +254,16 @@ impl LinkTable {
         name: &str,
         member_ok: &dyn Fn(&str) -> bool,
     ) -> Option<Url> {
+        self.find(ecosystem, name, member_ok).map(|found| found.url)
+    }
+
+    /// Like [`LinkTable::lookup`], with the entry that matched.
+    pub(super) fn find(
+        &self,
+        ecosystem: &str,
+        name: &str,
+        member_ok: &dyn Fn(&str) -> bool,
+    ) -> Option<Found> {
         let eco = self.ecosystems.get(ecosystem)?;
         let name = if eco.ignore_case {
             name.to_ascii_uppercase()
@@ -249,8 +271,13 @@ impl LinkTable {
             name.to_owned()
         };
         for (prefix, rest) in prefixes(&name) {
+            let found = |url: Url, standard: bool| Found {
+                url,
+                key: prefix.to_owned(),
+                standard: standard || eco.standard,
+            };
             if let Some(url) = eco.exact.get(prefix) {
-                return Some(url.clone());
+                return Some(found(url.clone(), false));
             }
             let member = first_segment(rest);
             for group in eco.groups.iter().filter(|g| g.names.contains(prefix)) {
@@ -261,13 +288,76 @@ impl LinkTable {
                     }
                     Some(_) => None,
                 };
-                if url.is_some() {
-                    return url;
+                if let Some(url) = url {
+                    return Some(found(url, group.standard));
                 }
             }
         }
         None
     }
+}
+
+/// A table entry that matched a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Found {
+    pub(super) url: Url,
+    /// The listed name (`os.path` for `os.path.join`).
+    pub(super) key: String,
+    /// Whether the entry belongs to the language's standard library or
+    /// platform rather than to a library one installs.
+    pub(super) standard: bool,
+}
+
+impl LinkTable {
+    /// Whether `ecosystem` lists keywords (SQL) rather than libraries.
+    pub(super) fn is_keywords(&self, ecosystem: &str) -> bool {
+        self.ecosystems
+            .get(ecosystem)
+            .is_some_and(|e| e.ignore_case)
+    }
+
+    /// Every listed name of a library or module as a tag (see
+    /// [`library_tag`]); SQL keywords (case-insensitive ecosystems) are not
+    /// libraries.
+    pub fn library_tags(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for (id, eco) in self.ecosystems.iter().filter(|(_, e)| !e.ignore_case) {
+            let names = eco
+                .exact
+                .keys()
+                .chain(eco.groups.iter().flat_map(|g| g.names.iter()));
+            out.extend(names.filter_map(|name| library_tag(id, name)));
+        }
+        out
+    }
+}
+
+/// The tag a library is known by, from its table name: `serde_json` →
+/// `serde-json`, `os.path` → `os`, `github.com/go-chi/chi/v5` → `chi`,
+/// `@tanstack/react-query` → `react-query`, `git.commit` → `git`.
+pub(crate) fn library_tag(ecosystem: &str, name: &str) -> Option<String> {
+    let name = name.trim_start_matches('.');
+    let base = match ecosystem {
+        "go" => name
+            .rsplit('/')
+            .find(|seg| !is_version(seg))
+            .map(|seg| seg.split(".v").next().unwrap_or(seg))
+            .unwrap_or(name),
+        "npm" => match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            Some((scope, "core")) => scope,
+            Some((_, package)) => package,
+            None => name,
+        },
+        _ => name.split(['.', '/', ':']).next().unwrap_or(name),
+    };
+    crate::enrich::normalize_tag(base)
+}
+
+/// `v5` in `github.com/jackc/pgx/v5`.
+fn is_version(segment: &str) -> bool {
+    segment
+        .strip_prefix('v')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The embedded table with `user_file` laid over it. A missing user file is

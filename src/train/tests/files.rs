@@ -278,3 +278,39 @@ fn link_scores_count_wellformed_urls_and_expected_pages() {
     assert_eq!(s.links_found, Some(0.5));
     assert!(s.bleu.is_none() && s.tags.is_none());
 }
+
+#[test]
+fn tag_scores_compare_through_the_vocabulary_without_the_language() {
+    let row = Row {
+        code: "import requests\nrequests.get(url)\n".into(),
+        language: "python".into(),
+        tags: Some(vec![
+            "python".into(),
+            "dictionaries".into(),
+            "http-client".into(),
+            "requests".into(),
+        ]),
+        ..Row::default()
+    };
+    let pred = Prediction {
+        raw: "dict, http, snake-pals, requests, py".into(),
+        value: "dictionary, http, requests".into(),
+        rejected: None,
+        links: Vec::new(),
+    };
+    let s = eval::score(Task::Tags, &[&row], &[pred]);
+    // {dictionary, http, requests} on both sides once canonicalised, and
+    // the language on neither.
+    let tags = s.tags.expect("tags scored");
+    assert_eq!((tags.precision, tags.recall, tags.f1), (1.0, 1.0, 1.0));
+    // Of the model's own four tags (`py` left out), `snake-pals` is neither
+    // a topic nor a library; `requests` is a real library.
+    assert_eq!(s.tags_outside_vocabulary, Some(0.25));
+    let table = s.table();
+    assert!(
+        table
+            .iter()
+            .any(|(name, value)| *name == "model tags outside vocabulary" && value == "25.0%"),
+        "{table:?}"
+    );
+}
