@@ -304,7 +304,11 @@ impl Worker {
                 rescan,
                 missing,
                 orphaned,
+                skipped,
             }) => {
+                for (path, reason) in skipped {
+                    self.emit(WatchEvent::Skipped { path, reason });
+                }
                 self.retry_pause = FIRST_RETRY;
                 if !settling {
                     // Every waiting path was part of this batch: what is
