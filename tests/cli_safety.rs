@@ -470,3 +470,23 @@ fn export_leaves_flagged_secrets_out_unless_asked_and_says_how_many() {
     let md = stdout(h, &["export", "--format", "markdown"]);
     assert!(!md.contains("AKIA"), "{md}");
 }
+
+#[test]
+fn an_unusable_tag_is_an_error_not_silently_dropped() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let long = "a".repeat(41);
+    snipdex(h)
+        .args(["add", "--tag", &long])
+        .write_stdin("ls\n")
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("40 characters"));
+    add(h, "ls\n", &["--tag", "shell"]);
+    snipdex(h)
+        .args(["tag", "1", "--add", &format!("ok,{long}")])
+        .assert()
+        .code(4);
+    let list = json_out(h, &["list", "--json"]);
+    assert_eq!(list[0]["tags"], json!(["shell"]));
+}

@@ -330,3 +330,18 @@ fn a_change_made_while_another_process_holds_the_write_lock_is_not_lost() {
     });
     handle.stop();
 }
+
+#[test]
+fn a_file_skipped_while_watching_is_reported_with_its_reason() {
+    let lab = lab();
+    let (handle, rx) = start(&lab, false);
+    wait_event(&rx, "first scan", |e| matches!(e, WatchEvent::ScanDone(_)));
+    let bin = lab.root.join("blob.txt");
+    fs::write(&bin, b"\x00\x01binary\x00").unwrap();
+    wait_event(
+        &rx,
+        "the skip",
+        |e| matches!(e, WatchEvent::Skipped { path, reason } if *path == bin && reason.contains("binary")),
+    );
+    handle.stop();
+}

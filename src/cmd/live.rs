@@ -75,7 +75,9 @@ pub fn tui(paths: Paths) -> CmdResult {
             let event = match e {
                 WatchEvent::State(s) => AppEvent::Watch(s.to_string()),
                 WatchEvent::Error(e) => AppEvent::Error(e),
-                WatchEvent::Changed { .. } | WatchEvent::ScanDone(_) => AppEvent::LibraryChanged,
+                WatchEvent::Changed { .. }
+                | WatchEvent::ScanDone(_)
+                | WatchEvent::Skipped { .. } => AppEvent::LibraryChanged,
             };
             ui.send(event).is_ok()
         });
@@ -211,6 +213,11 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
                     WatchEvent::Changed { path, change } => {
                         eprintln!("{}: {}", one_line(&path.to_string_lossy()), summary(change))
                     }
+                    WatchEvent::Skipped { path, reason } => eprintln!(
+                        "skipped {}: {}",
+                        one_line(&path.to_string_lossy()),
+                        one_line(reason)
+                    ),
                     WatchEvent::ScanDone(r) => eprintln!(
                         "scanned {}: {} files, {} skipped, {} gone; {} in {} ms",
                         one_line(&r.root.to_string_lossy()),

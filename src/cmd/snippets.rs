@@ -55,6 +55,21 @@ fn read_input(file: Option<&Path>, limit: u64) -> Result<(String, Option<String>
     Ok((text, name))
 }
 
+/// Tags as the user gave them, normalised; a tag that normalising would
+/// drop (over 40 characters, or without a letter or digit) is an error
+/// rather than silently lost.
+fn usable_tags(raw: &[String]) -> Result<Vec<String>, CliError> {
+    for part in raw.iter().flat_map(|t| t.split(',')) {
+        if !part.trim().is_empty() && crate::domain::normalize_tag(part).is_none() {
+            return Err(CliError::bad_input(format!(
+                "the tag {:?} cannot be used: a tag has at most 40 characters and at least one letter or digit",
+                one_line(part.trim())
+            )));
+        }
+    }
+    Ok(normalize_tags(raw))
+}
+
 pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
     let mut lib = Library::open(paths)?;
     let (content, name) = read_input(a.file.as_deref(), lib.config.ingest.max_file_bytes)?;
@@ -83,7 +98,7 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
     let new = NewSnippet {
         title: a.title.unwrap_or_default(),
         description: a.description.unwrap_or_default(),
-        tags: normalize_tags(&a.tags),
+        tags: usable_tags(&a.tags)?,
         language,
         content,
         meta,
@@ -286,9 +301,9 @@ pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
         let mut tags = if a.set.is_empty() {
             s.tags.clone()
         } else {
-            normalize_tags(&a.set)
+            usable_tags(&a.set)?
         };
-        tags.extend(normalize_tags(&a.add));
+        tags.extend(usable_tags(&a.add)?);
         let remove = normalize_tags(&a.remove);
         tags.retain(|t| !remove.contains(t));
         let s = lib.store.update(

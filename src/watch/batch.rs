@@ -66,6 +66,8 @@ pub(crate) struct Outcome {
     /// With [`Batch::keep_orphans`]: gone files whose snippets nobody
     /// claimed and which were therefore kept for now.
     pub orphaned: BTreeSet<PathBuf>,
+    /// Files newly skipped by this batch, with why.
+    pub skipped: BTreeMap<PathBuf, String>,
 }
 
 /// Everything a batch needs from the watcher.
@@ -197,6 +199,18 @@ impl Batch<'_> {
             } else {
                 out.changes.entry(orphan.path).or_default().removed += 1;
                 ops.push(Op::Delete(orphan.id));
+            }
+        }
+        for op in &ops {
+            if let Op::RecordSkip {
+                path,
+                reason,
+                detail,
+            } = op
+            {
+                if skips.get(path).map(String::as_str) != Some(*reason) {
+                    out.skipped.insert(path.clone(), detail.clone());
+                }
             }
         }
         if !ops.is_empty() {

@@ -100,6 +100,9 @@ pub enum WatchEvent {
     State(WatcherState),
     /// The snippets of `path` (a file, or a folder after a rename) changed.
     Changed { path: PathBuf, change: FileChange },
+    /// A file was skipped (too large, binary, unreadable, ...), and why;
+    /// reported when its reason is new, not on every event.
+    Skipped { path: PathBuf, reason: String },
     /// A full scan of one watched folder finished.
     ScanDone(ScanReport),
     /// Something went wrong that the watcher worked around (a missing

@@ -206,6 +206,28 @@ fn issue_op(issue: &WalkIssue, unreadable_dirs: &mut Vec<PathBuf>) -> Option<Op>
         WalkIssue::Io {
             path: Some(path),
             source,
+        } if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) => {
+            // A link that cannot be followed is the link's problem, said as
+            // such: links that point at each other loop, a link to nothing
+            // dangles. Both are counted like any other skip.
+            // The walker's error may have lost the OS code: ask again.
+            let followed = std::fs::metadata(path).err();
+            let reason = if is_loop(source) || followed.as_ref().is_some_and(is_loop) {
+                crate::ingest::SkipReason::SymlinkLoop
+            } else if source.kind() == std::io::ErrorKind::NotFound {
+                crate::ingest::SkipReason::DanglingSymlink
+            } else {
+                crate::ingest::SkipReason::Unreadable(source.to_string())
+            };
+            Some(Op::RecordSkip {
+                path: path.clone(),
+                reason: reason.kind(),
+                detail: format!("{}: {reason}", path.display()),
+            })
+        }
+        WalkIssue::Io {
+            path: Some(path),
+            source,
         } => {
             unreadable_dirs.push(path.clone());
             // Something that vanished mid-walk is simply gone, not skipped.
@@ -216,6 +238,18 @@ fn issue_op(issue: &WalkIssue, unreadable_dirs: &mut Vec<PathBuf>) -> Option<Op>
             })
         }
         _ => None,
+    }
+}
+
+fn is_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
     }
 }
 

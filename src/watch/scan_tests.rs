@@ -312,3 +312,29 @@ fn the_library_folder_inside_a_watched_folder_is_never_ingested() {
     let paths: Vec<_> = all.iter().filter_map(|s| s.source.path()).collect();
     assert_eq!(paths, [root.join("mine.sh").as_path()]);
 }
+
+#[cfg(unix)]
+#[test]
+fn looping_and_dangling_links_are_counted_as_such() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::write(root.join("ok.sh"), "echo ok\n").unwrap();
+    symlink(root.join("b.sh"), root.join("a.sh")).unwrap();
+    symlink(root.join("a.sh"), root.join("b.sh")).unwrap();
+    symlink(root.join("missing.sh"), root.join("dangling.sh")).unwrap();
+    let mut store = store();
+    scan_dir(&mut store, root, &opts()).unwrap();
+    let counts: Vec<(String, i64)> = store
+        .skip_counts()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.reason, c.count))
+        .collect();
+    assert!(counts.contains(&("symlink_loop".into(), 2)), "{counts:?}");
+    assert!(
+        counts.contains(&("dangling_symlink".into(), 1)),
+        "{counts:?}"
+    );
+    assert!(!counts.iter().any(|(r, _)| r == "io"), "{counts:?}");
+}

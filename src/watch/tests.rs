@@ -413,3 +413,60 @@ fn a_batch_handles_a_vanished_folder_and_can_defer_its_removal() {
         vec![root.join("keep.rs"), root.join("sub-x/c.rs")]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_is_reported_once_not_on_every_poll() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::testsupport::unprivileged(
+        "watch::tests::an_unreadable_folder_is_reported_once_not_on_every_poll",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("notes");
+    let locked = root.join("locked");
+    fs::create_dir_all(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cfg = crate::config::WatchConfig {
+        debounce_ms: 100,
+        rescan_secs: 3600,
+        poll_secs: 1,
+        ..Default::default()
+    };
+    let handle = Watcher::new(
+        &dir.path().join("lib.db"),
+        &dir.path().join("backups"),
+        cfg,
+        opts(),
+    )
+    .dirs(vec![root.clone()])
+    .force_polling(true)
+    .start(tx)
+    .unwrap();
+    // Each change takes at least one more pass of the poller.
+    let mut warnings = Vec::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(WatchEvent::Error(e)) if e.contains("locked") => warnings.push(e),
+            Ok(WatchEvent::ScanDone(_)) => break,
+            Ok(_) => {}
+            Err(e) => panic!("no first scan: {e}"),
+        }
+    }
+    for name in ["a.sh", "b.sh", "c.sh"] {
+        fs::write(root.join(name), format!("echo {name}\n")).unwrap();
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+                Ok(WatchEvent::Error(e)) if e.contains("locked") => warnings.push(e),
+                Ok(WatchEvent::Changed { path, .. }) if path.ends_with(name) => break,
+                Ok(_) => {}
+                Err(e) => panic!("no change for {name}: {e}"),
+            }
+        }
+    }
+    handle.stop();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(warnings.len() <= 1, "{warnings:#?}");
+}

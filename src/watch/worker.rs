@@ -50,6 +50,8 @@ pub(crate) struct Worker {
     rescan_retry: BTreeMap<PathBuf, Instant>,
     /// Wait before the next retry; doubles while the database stays busy.
     retry_pause: Duration,
+    /// Backend errors already reported, which are not repeated.
+    backend_errors: std::collections::HashSet<String>,
     /// False once the sink refused an event.
     listened: bool,
 }
@@ -86,6 +88,7 @@ impl Worker {
             retry: BTreeMap::new(),
             rescan_retry: BTreeMap::new(),
             retry_pause: FIRST_RETRY,
+            backend_errors: std::collections::HashSet::new(),
             listened: true,
         }
     }
@@ -304,7 +307,11 @@ impl Worker {
                 rescan,
                 missing,
                 orphaned,
+                skipped,
             }) => {
+                for (path, reason) in skipped {
+                    self.emit(WatchEvent::Skipped { path, reason });
+                }
                 self.retry_pause = FIRST_RETRY;
                 if !settling {
                     // Every waiting path was part of this batch: what is

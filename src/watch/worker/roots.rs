@@ -58,7 +58,13 @@ impl Worker {
         let native = matches!(self.backend, Some(Backend::Native(_)));
         let path = err.paths.first().cloned();
         let limit = matches!(err.kind, notify::ErrorKind::MaxFilesWatch);
-        self.report(&WatchError::Notify { path, source: err });
+        let err = WatchError::Notify { path, source: err };
+        // A poller meets an unreadable folder on every pass: say so once.
+        if self.backend_errors.insert(err.to_string()) {
+            self.report(&err);
+        } else {
+            tracing::debug!(%err, "again");
+        }
         if native && limit {
             self.fall_back_to_polling();
         }
