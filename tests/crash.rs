@@ -113,7 +113,10 @@ fn import(home: &Path, file: &Path, kill_after: Option<Duration>) -> Option<Dura
         .unwrap();
     let Some(delay) = kill_after else {
         let status = child.wait().unwrap();
-        assert!(status.success(), "the uninterrupted import failed: {status:?}");
+        assert!(
+            status.success(),
+            "the uninterrupted import failed: {status:?}"
+        );
         return Some(started.elapsed());
     };
     std::thread::sleep(delay);

@@ -301,7 +301,11 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
         let path = results
             .record(split, key, dir.as_deref(), &report)
             .map_err(train_error)?;
-        eprintln!("recorded the {} score in {}", split.as_str(), path.display());
+        eprintln!(
+            "recorded the {} score in {}",
+            split.as_str(),
+            path.display()
+        );
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -176,7 +176,13 @@ impl Results {
             .unwrap_or_default();
         let stamp = at.replace([':', '-'], "").replace('T', "-");
         let who = if report.adapter { "adapter" } else { "base" };
-        let short: String = key.subject.chars().skip_while(|&c| c != ':').skip(1).take(8).collect();
+        let short: String = key
+            .subject
+            .chars()
+            .skip_while(|&c| c != ':')
+            .skip(1)
+            .take(8)
+            .collect();
         let name = format!(
             "{}-{}-{who}-{short}.json",
             stamp.trim_end_matches('Z'),
