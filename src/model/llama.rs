@@ -10,6 +10,7 @@ use candle_core::{Device, Tensor, D};
 use super::adapter::Adapter;
 use super::error::{ModelError, Result};
 use super::gguf::{GgufFile, ModelConfig, Projection};
+use super::lora::add_delta;
 pub use super::ops::ForwardMode;
 use super::ops::{causal_mask, heads, rms_norm, rope, rope_tables, Linear};
 use super::tokenizer::TextTokenizer;
@@ -39,12 +40,85 @@ pub struct LoraActivation<'a> {
 
 /// Keys and values of every layer for the tokens seen so far.
 ///
-/// Cloning is cheap (tensors are reference counted) and appending never
-/// mutates shared storage, so one prefilled prefix can seed many generations.
+/// Each layer's keys and values live in buffers `[1, kv_heads, capacity,
+/// head_dim]` with room to spare, and a step writes its token's row in
+/// place instead of copying the whole cache. Cloning is cheap: a clone
+/// shares the buffers until either side appends, and the side that appends
+/// while they are shared copies them first (copy on write), so one
+/// prefilled prefix can seed many generations.
 #[derive(Debug, Clone)]
 pub struct KvCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
+    layers: Vec<Option<LayerKv>>,
     tokens: Vec<u32>,
+    /// Shared by every cache whose buffers are shared; a count of one
+    /// means this cache alone may write into them.
+    owner: Arc<()>,
+}
+
+/// One layer's buffers; positions `0..len` (the cache's length) are valid.
+#[derive(Debug, Clone)]
+struct LayerKv {
+    k: Tensor,
+    v: Tensor,
+}
+
+/// Positions added when a buffer grows: a task's suffix and answer
+/// usually fit in one step of growth.
+const KV_GROWTH: usize = 128;
+
+impl LayerKv {
+    fn capacity(&self) -> Result<usize> {
+        Ok(self.k.dim(2)?)
+    }
+
+    /// The valid keys and values after appending `k, v` (`[1, kv, t, hd]`)
+    /// at position `len`. Writes in place when the buffers are this
+    /// cache's alone and have room; otherwise copies into larger ones.
+    /// Tensors that autograd tracks are concatenated and never written
+    /// into later, so that the graph keeps the values it saw.
+    fn append(
+        slot: &mut Option<LayerKv>,
+        k: Tensor,
+        v: Tensor,
+        len: usize,
+        exclusive: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let t = k.dim(2)?;
+        let tracked = k.track_op() || v.track_op();
+        let Some(old) = slot.as_ref() else {
+            // A first chunk (usually a prefill) is stored as computed.
+            *slot = Some(LayerKv {
+                k: k.clone(),
+                v: v.clone(),
+            });
+            return Ok((k, v));
+        };
+        let tracked = tracked || old.k.track_op() || old.v.track_op();
+        if exclusive && !tracked && old.capacity()? >= len + t {
+            old.k.slice_set(&k, 2, len)?;
+            old.v.slice_set(&v, 2, len)?;
+            return Ok((old.k.narrow(2, 0, len + t)?, old.v.narrow(2, 0, len + t)?));
+        }
+        let grow = |buf: &Tensor, new: &Tensor| -> Result<Tensor> {
+            let head = buf.narrow(2, 0, len)?;
+            if tracked {
+                return Ok(Tensor::cat(&[&head, new], 2)?);
+            }
+            let (b, h, _, d) = new.dims4()?;
+            let spare = Tensor::zeros((b, h, KV_GROWTH, d), new.dtype(), new.device())?;
+            Ok(Tensor::cat(&[&head, new, &spare], 2)?)
+        };
+        let grown = LayerKv {
+            k: grow(&old.k, &k)?,
+            v: grow(&old.v, &v)?,
+        };
+        let valid = (
+            grown.k.narrow(2, 0, len + t)?,
+            grown.v.narrow(2, 0, len + t)?,
+        );
+        *slot = Some(grown);
+        Ok(valid)
+    }
 }
 
 impl KvCache {
@@ -176,6 +250,7 @@ impl Model {
         KvCache {
             layers: vec![None; self.config.block_count],
             tokens: Vec::new(),
+            owner: Arc::new(()),
         }
     }
 
@@ -215,26 +290,17 @@ impl Model {
         let sin = self.sin.narrow(0, start, t)?;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
         let n_rep = n_h / n_kv;
-        // Updated on the side so that a failure leaves `cache` as it was.
+        // Updated on the side so that a failure leaves `cache` as it was:
+        // in-place writes land past its length, where nothing reads them.
         let mut kv_layers = cache.layers.clone();
+        let exclusive = Arc::strong_count(&cache.owner) == 1;
 
         for (li, layer) in self.layers.iter().enumerate() {
             let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
                 let y = layer.proj[p.index()].forward(x, mode)?;
-                let factors = lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first)));
-                match factors {
+                match lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first))) {
                     None => Ok(y),
-                    Some((adapter, (a, b), first)) => {
-                        let xs = x.narrow(0, first, t - first)?;
-                        let delta = (xs.matmul(&a.t()?)?.matmul(&b.t()?)? * adapter.scale())?;
-                        if first == 0 {
-                            Ok((y + delta)?)
-                        } else {
-                            let head = y.narrow(0, 0, first)?;
-                            let tail = (y.narrow(0, first, t - first)? + delta)?;
-                            Ok(Tensor::cat(&[head, tail], 0)?)
-                        }
-                    }
+                    Some((adapter, ab, first)) => add_delta(y, x, ab, adapter.scale(), first),
                 }
             };
 
@@ -244,11 +310,7 @@ impl Model {
             let v = heads(&proj(Projection::V, &x)?, t, n_kv, hd)?;
             let q = rope(&q, &cos, &sin, mode)?;
             let k = rope(&k, &cos, &sin, mode)?;
-            let (k, v) = match &kv_layers[li] {
-                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
-                None => (k, v),
-            };
-            kv_layers[li] = Some((k.clone(), v.clone()));
+            let (k, v) = LayerKv::append(&mut kv_layers[li], k, v, start, exclusive)?;
 
             // Grouped-query attention without copying K/V: the query heads
             // sharing a KV head are stacked along the row axis.
@@ -285,6 +347,10 @@ impl Model {
         let h = rms_norm(&h, &self.final_norm, eps, mode)?;
         let logits = self.output.forward(&h, mode)?;
         cache.layers = kv_layers;
+        if !exclusive {
+            // Every layer was copied: the buffers are this cache's now.
+            cache.owner = Arc::new(());
+        }
         cache.tokens.extend_from_slice(tokens);
         Ok(logits)
     }

@@ -54,6 +54,7 @@ mod generate;
 mod gguf;
 mod info;
 mod llama;
+mod lora;
 mod ops;
 #[doc(hidden)]
 pub mod testutil;
