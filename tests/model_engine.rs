@@ -457,3 +457,70 @@ fn cache_clones_never_see_each_others_tokens() -> TestResult {
     assert!(max_abs_diff(&a, &b) < 1e-4, "{}", max_abs_diff(&a, &b));
     Ok(())
 }
+
+/// The four tasks decoded side by side give each task's answer exactly as
+/// decoding them one after the other does: different suffix lengths,
+/// adapters (and none), budgets and stop tokens, so rows leave the batch at
+/// different steps.
+#[test]
+fn batched_decoding_gives_the_sequential_tokens() -> TestResult {
+    use snipdex::model::BatchTask;
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 11)?;
+    let tok = model.tokenizer();
+    let prefix = tok.encode("<|im_start|>system\nexplain the code<|im_end|>\n")?;
+    let suffixes = [
+        tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\ndef<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\nthe code in the return<|im_end|>\n")?,
+        tok.encode("<|im_start|>assistant\n")?,
+    ];
+    let adapters = [
+        random_adapter(&model, 4, 3)?,
+        random_adapter(&model, 2, 4)?,
+        random_adapter(&model, 8, 5)?,
+    ];
+    let opts = |max_tokens, stop: u32| GenerateOptions {
+        max_tokens,
+        stop_ids: vec![stop],
+        repetition: Some(Default::default()),
+        floor: None,
+    };
+    let settings = [
+        opts(30, u32::MAX),
+        opts(9, u32::MAX),
+        opts(40, 2),
+        opts(25, u32::MAX),
+    ];
+    let tasks: Vec<BatchTask<'_>> = (0..4)
+        .map(|i| BatchTask {
+            suffix: &suffixes[i],
+            adapter: adapters.get(i),
+            opts: &settings[i],
+        })
+        .collect();
+    let cache = model.prefill(&prefix)?;
+    let batched = model
+        .generate_batch(&cache, &tasks, &mut || true)?
+        .expect("not cancelled");
+    let mut lengths = Vec::new();
+    for (task, got) in tasks.iter().zip(&batched) {
+        let want = model.generate(&cache, task.suffix, task.adapter, task.opts)?;
+        assert_eq!(got, &want);
+        lengths.push(got.tokens.len());
+    }
+    // Rows really left the batch at different steps.
+    lengths.sort_unstable();
+    lengths.dedup();
+    assert!(lengths.len() > 1, "{lengths:?}");
+    assert_eq!(cache.tokens(), prefix.as_slice());
+
+    // Asked to stop, it stops.
+    let mut steps = 0;
+    let stopped = model.generate_batch(&cache, &tasks, &mut || {
+        steps += 1;
+        steps < 8
+    })?;
+    assert!(stopped.is_none());
+    Ok(())
+}

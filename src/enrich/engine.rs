@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::domain::Provenance;
 use crate::model::{
-    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
+    Adapter, BatchTask, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
 };
 use crate::paths::Paths;
 
@@ -70,6 +70,8 @@ pub struct TaskRun {
     pub finish: FinishReason,
     /// Why the answer was not used, if it was not.
     pub rejected: Option<String>,
+    /// Time spent decoding it; tasks decoded side by side report the
+    /// batch's time.
     pub ms: u64,
 }
 
@@ -233,15 +235,34 @@ impl Enricher {
                 source,
             })?;
         let prefill_ms = elapsed_ms(started);
-        let mut runs = Vec::with_capacity(tasks.len());
-        for (&task, suffix) in tasks.iter().zip(&suffixes) {
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(EnrichError::Cancelled);
-            }
-            runs.push(self.run_task(task, code, &language, |opts, adapter| {
-                self.model.generate(&cache, suffix, adapter, opts)
-            })?);
-        }
+        // The tasks decode side by side, each with its own adapter.
+        let options: Vec<GenerateOptions> = tasks.iter().map(|&t| task_options(t)).collect();
+        let batch: Vec<BatchTask<'_>> = tasks
+            .iter()
+            .zip(&suffixes)
+            .zip(&options)
+            .map(|((&task, suffix), opts)| BatchTask {
+                suffix,
+                adapter: self.adapter(task).map(|a| &a.adapter),
+                opts,
+            })
+            .collect();
+        let decoding = Instant::now();
+        let mut go_on = || !cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let generations = self
+            .model
+            .generate_batch(&cache, &batch, &mut go_on)
+            .map_err(|source| EnrichError::Run {
+                stage: "writing the fields",
+                source,
+            })?
+            .ok_or(EnrichError::Cancelled)?;
+        let ms = elapsed_ms(decoding);
+        let runs = tasks
+            .iter()
+            .zip(generations)
+            .map(|(&task, generation)| self.task_run(task, code, &language, generation, ms))
+            .collect();
         Ok(self.finish(code, language, runs, prefix.len(), prefill_ms, started))
     }
 
@@ -275,15 +296,25 @@ impl Enricher {
         generate: impl FnOnce(&GenerateOptions, Option<&Adapter>) -> crate::model::Result<Generation>,
     ) -> Result<(TaskRun, Option<Cleaned>), EnrichError> {
         let started = Instant::now();
-        let opts = GenerateOptions {
-            max_tokens: max_tokens(task),
-            ..GenerateOptions::default()
-        };
+        let opts = task_options(task);
         let adapter = self.adapter(task).map(|a| &a.adapter);
         let generation = generate(&opts, adapter).map_err(|source| EnrichError::Run {
             stage: task_stage(task),
             source,
         })?;
+        Ok(self.task_run(task, code, language, generation, elapsed_ms(started)))
+    }
+
+    /// One task's answer, cleaned up (or rejected, with the reason logged).
+    /// `ms` is the time its decoding took (shared when tasks decode together).
+    fn task_run(
+        &self,
+        task: Task,
+        code: &str,
+        language: &str,
+        generation: Generation,
+        ms: u64,
+    ) -> (TaskRun, Option<Cleaned>) {
         let (cleaned, rejected) = match clean_answer(task, &generation.text, code, language) {
             Ok(c) => (Some(c), None),
             Err(r) => {
@@ -297,9 +328,9 @@ impl Enricher {
             raw: generation.text,
             finish: generation.finish,
             rejected,
-            ms: elapsed_ms(started),
+            ms,
         };
-        Ok((run, cleaned))
+        (run, cleaned)
     }
 
     /// Puts the cleaned answers into fields. Links always come from the
@@ -413,6 +444,13 @@ fn clean_answer(task: Task, raw: &str, code: &str, language: &str) -> Result<Cle
         // The language counts as a tag, so two good model tags still make a set.
         Task::Tags => clean_tags_with_language(raw, language).map(Cleaned::Tags),
         _ => clean(task, raw, code),
+    }
+}
+
+fn task_options(task: Task) -> GenerateOptions {
+    GenerateOptions {
+        max_tokens: max_tokens(task),
+        ..GenerateOptions::default()
     }
 }
 

@@ -48,7 +48,7 @@ pub struct LoraActivation<'a> {
 /// prefilled prefix can seed many generations.
 #[derive(Debug, Clone)]
 pub struct KvCache {
-    layers: Vec<Option<LayerKv>>,
+    pub(super) layers: Vec<Option<LayerKv>>,
     tokens: Vec<u32>,
     /// Shared by every cache whose buffers are shared; a count of one
     /// means this cache alone may write into them.
@@ -57,7 +57,7 @@ pub struct KvCache {
 
 /// One layer's buffers; positions `0..len` (the cache's length) are valid.
 #[derive(Debug, Clone)]
-struct LayerKv {
+pub(super) struct LayerKv {
     k: Tensor,
     v: Tensor,
 }
@@ -76,7 +76,7 @@ impl LayerKv {
     /// cache's alone and have room; otherwise copies into larger ones.
     /// Tensors that autograd tracks are concatenated and never written
     /// into later, so that the graph keeps the values it saw.
-    fn append(
+    pub(super) fn append(
         slot: &mut Option<LayerKv>,
         k: Tensor,
         v: Tensor,
@@ -134,24 +134,41 @@ impl KvCache {
     pub fn tokens(&self) -> &[u32] {
         &self.tokens
     }
+
+    /// Whether no clone shares this cache's buffers, so that it may write
+    /// into them.
+    pub(super) fn is_exclusive(&self) -> bool {
+        Arc::strong_count(&self.owner) == 1
+    }
+
+    /// Takes the layers a successful forward built (from this cache's, with
+    /// `exclusive` as [`Self::is_exclusive`] said then) and its tokens.
+    pub(super) fn commit(&mut self, layers: Vec<Option<LayerKv>>, tokens: &[u32], exclusive: bool) {
+        self.layers = layers;
+        if !exclusive {
+            // Every layer was copied: the buffers are this cache's now.
+            self.owner = Arc::new(());
+        }
+        self.tokens.extend_from_slice(tokens);
+    }
 }
 
-struct Layer {
-    attn_norm: Tensor,
-    ffn_norm: Tensor,
-    proj: Vec<Linear>,
+pub(super) struct Layer {
+    pub(super) attn_norm: Tensor,
+    pub(super) ffn_norm: Tensor,
+    pub(super) proj: Vec<Linear>,
 }
 
 /// A loaded llama model, its tokenizer and its precomputed RoPE tables.
 pub struct Model {
     config: ModelConfig,
     tokenizer: TextTokenizer,
-    embed: Arc<QTensor>,
-    output: Linear,
-    final_norm: Tensor,
-    layers: Vec<Layer>,
-    cos: Tensor,
-    sin: Tensor,
+    pub(super) embed: Arc<QTensor>,
+    pub(super) output: Linear,
+    pub(super) final_norm: Tensor,
+    pub(super) layers: Vec<Layer>,
+    pub(super) cos: Tensor,
+    pub(super) sin: Tensor,
     mode: ForwardMode,
     path: PathBuf,
 }
@@ -289,18 +306,17 @@ impl Model {
         let cos = self.cos.narrow(0, start, t)?;
         let sin = self.sin.narrow(0, start, t)?;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
-        let n_rep = n_h / n_kv;
         // Updated on the side so that a failure leaves `cache` as it was:
         // in-place writes land past its length, where nothing reads them.
         let mut kv_layers = cache.layers.clone();
-        let exclusive = Arc::strong_count(&cache.owner) == 1;
+        let exclusive = cache.is_exclusive();
 
         for (li, layer) in self.layers.iter().enumerate() {
             let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
                 let y = layer.proj[p.index()].forward(x, mode)?;
                 match lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first))) {
                     None => Ok(y),
-                    Some((adapter, ab, first)) => add_delta(y, x, ab, adapter.scale(), first),
+                    Some((adapter, ab, first)) => add_delta(y, x, ab, adapter.scale(), first..t),
                 }
             };
 
@@ -312,27 +328,7 @@ impl Model {
             let k = rope(&k, &cos, &sin, mode)?;
             let (k, v) = LayerKv::append(&mut kv_layers[li], k, v, start, exclusive)?;
 
-            // Grouped-query attention without copying K/V: the query heads
-            // sharing a KV head are stacked along the row axis.
-            let kv_len = start + t;
-            let q = q.reshape((1, n_kv, n_rep * t, hd))?;
-            let att = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
-            let att = match &mask {
-                Some(m) => att
-                    .reshape((1, n_kv, n_rep, t, kv_len))?
-                    .broadcast_add(m)?
-                    .reshape((1, n_kv, n_rep * t, kv_len))?,
-                None => att,
-            };
-            let att = match mode {
-                ForwardMode::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
-                _ => candle_nn::ops::softmax_last_dim(&att)?,
-            };
-            let y = att
-                .matmul(&v)?
-                .reshape((1, n_h, t, hd))?
-                .transpose(1, 2)?
-                .reshape((t, n_h * hd))?;
+            let y = self.attend(&q, &k, &v, mask.as_ref(), t)?;
             h = (h + proj(Projection::O, &y)?)?;
 
             let x = rms_norm(&h, &layer.ffn_norm, eps, mode)?;
@@ -346,16 +342,47 @@ impl Model {
         };
         let h = rms_norm(&h, &self.final_norm, eps, mode)?;
         let logits = self.output.forward(&h, mode)?;
-        cache.layers = kv_layers;
-        if !exclusive {
-            // Every layer was copied: the buffers are this cache's now.
-            cache.owner = Arc::new(());
-        }
-        cache.tokens.extend_from_slice(tokens);
+        cache.commit(kv_layers, tokens, exclusive);
         Ok(logits)
     }
 
-    fn check_inputs(
+    /// Grouped-query attention of `t` new queries (`[1, heads, t, hd]`, at
+    /// the end of the sequence) over `k, v` (`[1, kv_heads, len, hd]`), without
+    /// copying K/V: the query heads sharing a KV head are stacked along the
+    /// row axis. Returns `[t, heads * hd]`.
+    pub(super) fn attend(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+        t: usize,
+    ) -> Result<Tensor> {
+        let cfg = &self.config;
+        let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
+        let n_rep = n_h / n_kv;
+        let kv_len = k.dim(2)?;
+        let q = q.reshape((1, n_kv, n_rep * t, hd))?;
+        let att = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
+        let att = match mask {
+            Some(m) => att
+                .reshape((1, n_kv, n_rep, t, kv_len))?
+                .broadcast_add(m)?
+                .reshape((1, n_kv, n_rep * t, kv_len))?,
+            None => att,
+        };
+        let att = match self.mode {
+            ForwardMode::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+            _ => candle_nn::ops::softmax_last_dim(&att)?,
+        };
+        Ok(att
+            .matmul(v)?
+            .reshape((1, n_h, t, hd))?
+            .transpose(1, 2)?
+            .reshape((t, n_h * hd))?)
+    }
+
+    pub(super) fn check_inputs(
         &self,
         tokens: &[u32],
         cache: &KvCache,

@@ -11,6 +11,8 @@
 //! parallel matmuls, and so do tracked tensors, so that the trainer's
 //! gradients flow as before.
 
+use std::ops::Range;
+
 use candle_core::{CpuStorage, InplaceOp2, Layout, Storage, Tensor};
 
 use super::error::Result;
@@ -21,18 +23,19 @@ use super::error::Result;
 pub(crate) const SMALL_ROWS: usize = 16;
 
 /// `y` (a projection's output for input `x`) plus the delta of `(a, b)`
-/// on rows `first..`. `y` is consumed: on the fast path it is updated in
+/// on `rows` (a chunk's rows from the adapter's activation on, or one row
+/// of a batch whose rows use different adapters). `y` is consumed: on the fast path it is updated in
 /// place, which is safe because the projection has just made it.
 pub(crate) fn add_delta(
     y: Tensor,
     x: &Tensor,
     (a, b): (&Tensor, &Tensor),
     scale: f64,
-    first: usize,
+    rows: Range<usize>,
 ) -> Result<Tensor> {
     let t = x.dim(0)?;
     let tracked = x.track_op() || y.track_op() || a.track_op() || b.track_op();
-    if !tracked && t - first <= SMALL_ROWS && y.is_contiguous() {
+    if !tracked && rows.len() <= SMALL_ROWS && y.is_contiguous() {
         let x = x.contiguous()?;
         y.inplace_op2(
             &x,
@@ -40,28 +43,34 @@ pub(crate) fn add_delta(
                 a,
                 b,
                 scale: scale as f32,
-                first,
+                rows,
             },
         )?;
         return Ok(y);
     }
     // Differentiable and long chunks: candle ops, so autograd sees them.
-    let xs = x.narrow(0, first, t - first)?;
+    let (first, n) = (rows.start, rows.len());
+    let xs = x.narrow(0, first, n)?;
     let delta = (xs.matmul(&a.t()?)?.matmul(&b.t()?)? * scale)?;
-    if first == 0 {
-        Ok((y + delta)?)
-    } else {
-        let head = y.narrow(0, 0, first)?;
-        let tail = (y.narrow(0, first, t - first)? + delta)?;
-        Ok(Tensor::cat(&[head, tail], 0)?)
+    if n == t {
+        return Ok((y + delta)?);
     }
+    let mut parts = Vec::with_capacity(3);
+    if first > 0 {
+        parts.push(y.narrow(0, 0, first)?);
+    }
+    parts.push((y.narrow(0, first, n)? + delta)?);
+    if rows.end < t {
+        parts.push(y.narrow(0, rows.end, t - rows.end)?);
+    }
+    Ok(Tensor::cat(&parts, 0)?)
 }
 
 struct AddDelta<'a> {
     a: &'a Tensor,
     b: &'a Tensor,
     scale: f32,
-    first: usize,
+    rows: Range<usize>,
 }
 
 fn f32_slice<'s>(storage: &'s CpuStorage, layout: &Layout) -> candle_core::Result<&'s [f32]> {
@@ -94,10 +103,10 @@ impl InplaceOp2 for AddDelta<'_> {
         x: &CpuStorage,
         x_l: &Layout,
     ) -> candle_core::Result<()> {
-        let (rows, inp) = x_l.shape().dims2()?;
+        let (n_rows, inp) = x_l.shape().dims2()?;
         let (_, out) = dst_l.shape().dims2()?;
         let (r, a_in) = self.a.dims2()?;
-        if a_in != inp || self.b.dims2()? != (out, r) {
+        if a_in != inp || self.b.dims2()? != (out, r) || self.rows.end > n_rows {
             return Err(candle_core::Error::Msg(
                 "LoRA factors do not fit the projection".into(),
             ));
@@ -111,8 +120,8 @@ impl InplaceOp2 for AddDelta<'_> {
         let y = &mut y[y0..y1];
         with_values(self.a, |a| {
             with_values(self.b, |b| {
-                let shape = Shape { rows, inp, out, r };
-                add_rows(shape, self.first, self.scale, x, a, b, y)
+                let shape = Shape { inp, out, r };
+                add_rows(shape, self.rows.clone(), self.scale, x, a, b, y)
             })
         })?
     }
@@ -120,20 +129,27 @@ impl InplaceOp2 for AddDelta<'_> {
 
 #[derive(Clone, Copy)]
 struct Shape {
-    rows: usize,
     inp: usize,
     out: usize,
     r: usize,
 }
 
-fn add_rows(s: Shape, first: usize, scale: f32, x: &[f32], a: &[f32], b: &[f32], y: &mut [f32]) {
+fn add_rows(
+    s: Shape,
+    rows: Range<usize>,
+    scale: f32,
+    x: &[f32],
+    a: &[f32],
+    b: &[f32],
+    y: &mut [f32],
+) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has just been checked for AVX2.
-        unsafe { add_rows_avx2(s, first, scale, x, a, b, y) };
+        unsafe { add_rows_avx2(s, rows, scale, x, a, b, y) };
         return;
     }
-    add_rows_generic(s, first, scale, x, a, b, y);
+    add_rows_generic(s, rows, scale, x, a, b, y);
 }
 
 /// The same code compiled for AVX2. No FMA: the rounding stays that of the
@@ -142,20 +158,20 @@ fn add_rows(s: Shape, first: usize, scale: f32, x: &[f32], a: &[f32], b: &[f32],
 #[target_feature(enable = "avx2")]
 unsafe fn add_rows_avx2(
     s: Shape,
-    first: usize,
+    rows: Range<usize>,
     scale: f32,
     x: &[f32],
     a: &[f32],
     b: &[f32],
     y: &mut [f32],
 ) {
-    add_rows_generic(s, first, scale, x, a, b, y)
+    add_rows_generic(s, rows, scale, x, a, b, y)
 }
 
 #[inline(always)]
 fn add_rows_generic(
     s: Shape,
-    first: usize,
+    rows: Range<usize>,
     scale: f32,
     x: &[f32],
     a: &[f32],
@@ -163,7 +179,7 @@ fn add_rows_generic(
     y: &mut [f32],
 ) {
     let mut ax = vec![0f32; s.r];
-    for row in first..s.rows {
+    for row in rows {
         let xr = &x[row * s.inp..(row + 1) * s.inp];
         for (j, v) in ax.iter_mut().enumerate() {
             *v = dot(&a[j * s.inp..(j + 1) * s.inp], xr) * scale;
@@ -215,21 +231,30 @@ mod tests {
         let dev = &Device::Cpu;
         let a = Tensor::from_vec(ramp(r * inp, 0.01), (r, inp), dev)?;
         let b = Tensor::from_vec(ramp(out * r, 0.02), (out, r), dev)?;
-        for (rows, first) in [(1, 0), (5, 0), (5, 3), (16, 1), (20, 2)] {
+        for (rows, first, end) in [
+            (1, 0, 1),
+            (5, 0, 5),
+            (5, 3, 5),
+            (4, 1, 2),
+            (16, 1, 16),
+            (20, 2, 20),
+            (20, 2, 7),
+        ] {
             let x = Tensor::from_vec(ramp(rows * inp, 0.03), (rows, inp), dev)?;
             let y = Tensor::from_vec(ramp(rows * out, 0.05), (rows, out), dev)?;
-            let got = add_delta(y.copy()?, &x, (&a, &b), 2.5, first)?;
+            let got = add_delta(y.copy()?, &x, (&a, &b), 2.5, first..end)?;
             let delta = (x.matmul(&a.t()?)?.matmul(&b.t()?)? * 2.5)?;
             let keep = Tensor::cat(
                 &[
                     Tensor::zeros((first, out), candle_core::DType::F32, dev)?,
-                    Tensor::ones((rows - first, out), candle_core::DType::F32, dev)?,
+                    Tensor::ones((end - first, out), candle_core::DType::F32, dev)?,
+                    Tensor::zeros((rows - end, out), candle_core::DType::F32, dev)?,
                 ],
                 0,
             )?;
             let want = (y + (delta * keep)?)?;
             let diff = (got - want)?.abs()?.max_all()?.to_scalar::<f32>()?;
-            assert!(diff < 1e-5, "rows {rows} from {first}: {diff}");
+            assert!(diff < 1e-5, "rows {first}..{end} of {rows}: {diff}");
         }
         Ok(())
     }
