@@ -148,3 +148,61 @@ fn real_model_sentence_ends_are_punctuation_only() {
     // A handful of punctuation tokens, not a sizeable part of the vocabulary.
     assert!(ends.len() < 200, "{}", ends.len());
 }
+
+/// The tasks decoded side by side (what `Enricher::enrich` does) give each
+/// task's tokens exactly as decoding them one after the other, on the real
+/// model with the shipped adapters and the default (quantized decode) mode,
+/// for the bench samples.
+#[test]
+fn real_model_batched_tasks_give_the_sequential_tokens() {
+    use snipdex::model::{Adapter, BatchTask, GenerateOptions, Model};
+    let scratch = tempfile::tempdir().unwrap();
+    let model = Model::load(&real_model(scratch.path())).unwrap();
+    let dir = shipped_adapters_dir().expect("shipped adapters");
+    let tasks = ["title", "description", "tags", "links"];
+    let adapters: Vec<Adapter> = tasks
+        .iter()
+        .map(|t| Adapter::load(&dir.join(t), model.config()).unwrap())
+        .collect();
+    let tok = model.tokenizer();
+    let opts = GenerateOptions {
+        max_tokens: 40,
+        ..GenerateOptions::default()
+    };
+    for s in SAMPLES {
+        let mut prefix = tok
+            .encode("<|im_start|>system\nYou describe code.<|im_end|>\n<|im_start|>user\n")
+            .unwrap();
+        prefix.extend(tok.encode_plain(s.code).unwrap());
+        let suffixes: Vec<Vec<u32>> = tasks
+            .iter()
+            .map(|t| {
+                tok.encode(&format!(
+                    "\nWrite the {t}.<|im_end|>\n<|im_start|>assistant\n"
+                ))
+                .unwrap()
+            })
+            .collect();
+        let cache = model.prefill(&prefix).unwrap();
+        let batch: Vec<BatchTask<'_>> = suffixes
+            .iter()
+            .zip(&adapters)
+            .map(|(suffix, adapter)| BatchTask {
+                suffix,
+                adapter: Some(adapter),
+                opts: &opts,
+            })
+            .collect();
+        let batched = model
+            .generate_batch(&cache, &batch, &mut || true)
+            .unwrap()
+            .unwrap();
+        for (task, got) in batch.iter().zip(&batched) {
+            let want = model
+                .generate(&cache, task.suffix, task.adapter, task.opts)
+                .unwrap();
+            assert_eq!(got.tokens, want.tokens, "{}", s.file_name);
+        }
+    }
+    record_ran("real model: batched tasks give the sequential tokens");
+}

@@ -330,3 +330,197 @@ fn corrupted_headers_never_panic() -> TestResult {
     }
     Ok(())
 }
+
+/// The same adapter with its factors held as autograd variables: the
+/// forward then takes the generic candle ops (as training does) instead of
+/// the in-place kernel, and the KV cache concatenates instead of writing in
+/// place. A reference for the fast decode path.
+fn tracked_copy(model: &Model, adapter: &Adapter) -> Result<Adapter, ModelError> {
+    let weights = adapter
+        .weights()
+        .into_iter()
+        .map(|w| {
+            Ok(snipdex::model::LoraWeights {
+                a: candle_core::Var::from_tensor(&w.a)?.as_tensor().clone(),
+                b: candle_core::Var::from_tensor(&w.b)?.as_tensor().clone(),
+                ..w
+            })
+        })
+        .collect::<Result<Vec<_>, candle_core::Error>>()?;
+    Adapter::from_weights(adapter.config().clone(), model.config(), weights)
+}
+
+/// Greedy answers of the tiny model, recorded with the engine as it was
+/// before the lean decode path (LoRA deltas as candle ops, the KV cache
+/// concatenated each step). Faster code must not change a token.
+#[test]
+fn greedy_tokens_are_those_of_the_engine_before_the_lean_decode_path() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 11)?;
+    let tok = model.tokenizer();
+    let prefix = tok.encode("<|im_start|>system\nexplain the code<|im_end|>\n")?;
+    let suffix = tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?;
+    let opts = GenerateOptions {
+        max_tokens: 40,
+        stop_ids: vec![u32::MAX],
+        repetition: None,
+        floor: None,
+    };
+    let adapter = random_adapter(&model, 4, 3)?;
+    let cache = model.prefill(&prefix)?;
+    let base = model.generate(&cache, &suffix, None, &opts)?.tokens;
+    let tuned = model
+        .generate(&cache, &suffix, Some(&adapter), &opts)?
+        .tokens;
+    assert_eq!(base, PINNED_BASE);
+    assert_eq!(tuned, PINNED_TUNED);
+    Ok(())
+}
+
+const PINNED_BASE: &[u32] = &[
+    244, 244, 244, 244, 244, 244, 244, 244, 244, 244, 244, 131, 38, 38, 78, 79, 223, 78, 79, 223,
+    223, 131, 226, 270, 119, 141, 223, 147, 80, 116, 116, 54, 133, 149, 135, 185, 59, 78, 79, 214,
+];
+const PINNED_TUNED: &[u32] = &[
+    219, 91, 128, 124, 57, 268, 279, 243, 266, 36, 173, 185, 185, 185, 185, 185, 91, 91, 91, 91,
+    249, 249, 185, 272, 126, 196, 190, 174, 158, 281, 281, 281, 281, 281, 158, 244, 59, 187, 158,
+    244,
+];
+
+#[test]
+fn lean_decode_matches_the_generic_ops_token_for_token() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 5)?;
+    let tok = model.tokenizer();
+    let prefix = tok.encode("<|im_start|>system\nexplain the code<|im_end|>\n")?;
+    let suffix = tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?;
+    // Long enough for the cache to outgrow its first buffers.
+    let opts = GenerateOptions {
+        max_tokens: 180,
+        stop_ids: vec![u32::MAX],
+        repetition: None,
+        floor: None,
+    };
+    let fast = random_adapter(&model, 4, 9)?;
+    let generic = tracked_copy(&model, &fast)?;
+    let cache = model.prefill(&prefix)?;
+    let a = model.generate(&cache, &suffix, Some(&fast), &opts)?;
+    let b = model.generate(&cache, &suffix, Some(&generic), &opts)?;
+    assert_eq!(a.tokens.len(), 180);
+    assert_eq!(a, b);
+
+    // Logits of single steps agree closely, not just their argmax.
+    let mut c1 = cache.clone();
+    let mut c2 = cache.clone();
+    for (i, &t) in suffix.iter().chain(&a.tokens[..20]).enumerate() {
+        let on = |adapter| LoraActivation {
+            adapter,
+            from_position: prefix.len(),
+        };
+        let l1 = model.forward(&[t], &mut c1, Some(on(&fast)), Logits::Last)?;
+        let l2 = model.forward(&[t], &mut c2, Some(on(&generic)), Logits::Last)?;
+        let diff = max_abs_diff(&l1, &l2);
+        assert!(diff < 1e-4, "step {i}: {diff}");
+    }
+    Ok(())
+}
+
+/// Clones share the cache's buffers until one of them appends: writing in
+/// place must never show through another clone.
+#[test]
+fn cache_clones_never_see_each_others_tokens() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 6)?;
+    let mut cache = model.prefill(&[1, 40, 41, 42])?;
+    let snapshot = cache.clone();
+    let mut other = cache.clone();
+    // Both sides append different tokens, several times, past a growth step.
+    for i in 0..140u32 {
+        model.forward(&[50 + i % 60], &mut cache, None, Logits::Last)?;
+        model.forward(&[120 - i % 60], &mut other, None, Logits::Last)?;
+    }
+    // The untouched snapshot still continues exactly like a fresh prefill.
+    let mut fresh = model.prefill(&[1, 40, 41, 42])?;
+    let mut from_snapshot = snapshot.clone();
+    let want = model.forward(&[77, 78], &mut fresh, None, Logits::All)?;
+    let got = model.forward(&[77, 78], &mut from_snapshot, None, Logits::All)?;
+    assert_eq!(max_abs_diff(&want, &got), 0.0);
+    // And a cache grown step by step matches one long pass over the same tokens.
+    let tokens: Vec<u32> = [1, 40, 41, 42]
+        .into_iter()
+        .chain((0..140u32).map(|i| 50 + i % 60))
+        .collect();
+    let mut one_pass = model.new_cache();
+    model.forward(&tokens, &mut one_pass, None, Logits::Last)?;
+    let a = model.forward(&[9], &mut one_pass, None, Logits::Last)?;
+    let b = model.forward(&[9], &mut cache, None, Logits::Last)?;
+    assert!(max_abs_diff(&a, &b) < 1e-4, "{}", max_abs_diff(&a, &b));
+    Ok(())
+}
+
+/// The four tasks decoded side by side give each task's answer exactly as
+/// decoding them one after the other does: different suffix lengths,
+/// adapters (and none), budgets and stop tokens, so rows leave the batch at
+/// different steps.
+#[test]
+fn batched_decoding_gives_the_sequential_tokens() -> TestResult {
+    use snipdex::model::BatchTask;
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 11)?;
+    let tok = model.tokenizer();
+    let prefix = tok.encode("<|im_start|>system\nexplain the code<|im_end|>\n")?;
+    let suffixes = [
+        tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\ndef<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\nthe code in the return<|im_end|>\n")?,
+        tok.encode("<|im_start|>assistant\n")?,
+    ];
+    let adapters = [
+        random_adapter(&model, 4, 3)?,
+        random_adapter(&model, 2, 4)?,
+        random_adapter(&model, 8, 5)?,
+    ];
+    let opts = |max_tokens, stop: u32| GenerateOptions {
+        max_tokens,
+        stop_ids: vec![stop],
+        repetition: Some(Default::default()),
+        floor: None,
+    };
+    let settings = [
+        opts(30, u32::MAX),
+        opts(9, u32::MAX),
+        opts(40, 2),
+        opts(25, u32::MAX),
+    ];
+    let tasks: Vec<BatchTask<'_>> = (0..4)
+        .map(|i| BatchTask {
+            suffix: &suffixes[i],
+            adapter: adapters.get(i),
+            opts: &settings[i],
+        })
+        .collect();
+    let cache = model.prefill(&prefix)?;
+    let batched = model
+        .generate_batch(&cache, &tasks, &mut || true)?
+        .expect("not cancelled");
+    let mut lengths = Vec::new();
+    for (task, got) in tasks.iter().zip(&batched) {
+        let want = model.generate(&cache, task.suffix, task.adapter, task.opts)?;
+        assert_eq!(got, &want);
+        lengths.push(got.tokens.len());
+    }
+    // Rows really left the batch at different steps.
+    lengths.sort_unstable();
+    lengths.dedup();
+    assert!(lengths.len() > 1, "{lengths:?}");
+    assert_eq!(cache.tokens(), prefix.as_slice());
+
+    // Asked to stop, it stops.
+    let mut steps = 0;
+    let stopped = model.generate_batch(&cache, &tasks, &mut || {
+        steps += 1;
+        steps < 8
+    })?;
+    assert!(stopped.is_none());
+    Ok(())
+}

@@ -60,6 +60,9 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     opts.until_empty = true;
     opts.only = only;
     opts.model_retry = None;
+    // The user waits on this run: it gets the priority they gave the
+    // command (`nice snipdex enrich --all` makes it polite too).
+    opts.low_priority = false;
     run_foreground(&lib, opts)
 }
 

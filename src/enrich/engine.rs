@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::domain::Provenance;
 use crate::model::{
-    Adapter, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
+    Adapter, BatchTask, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
 };
 use crate::paths::Paths;
 
@@ -74,6 +74,8 @@ pub struct TaskRun {
     pub finish: FinishReason,
     /// Why the answer was not used, if it was not.
     pub rejected: Option<String>,
+    /// Time spent decoding it; tasks decoded side by side report the
+    /// batch's time.
     pub ms: u64,
 }
 
@@ -245,17 +247,36 @@ impl Enricher {
                 source,
             })?;
         let prefill_ms = elapsed_ms(started);
-        let mut runs = Vec::with_capacity(tasks.len());
-        for (&task, suffix) in tasks.iter().zip(&suffixes) {
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(EnrichError::Cancelled);
-            }
-            runs.push(
-                self.run_task(task, code, &language, file_name, |opts, adapter| {
-                    self.model.generate(&cache, suffix, adapter, opts)
-                })?,
-            );
-        }
+        // The tasks decode side by side, each with its own adapter.
+        let options: Vec<GenerateOptions> = tasks.iter().map(|&t| task_options(t)).collect();
+        let batch: Vec<BatchTask<'_>> = tasks
+            .iter()
+            .zip(&suffixes)
+            .zip(&options)
+            .map(|((&task, suffix), opts)| BatchTask {
+                suffix,
+                adapter: self.adapter(task).map(|a| &a.adapter),
+                opts,
+            })
+            .collect();
+        let decoding = Instant::now();
+        let mut go_on = || !cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let generations = self
+            .model
+            .generate_batch(&cache, &batch, &mut go_on)
+            .map_err(|source| EnrichError::Run {
+                stage: "writing the fields",
+                source,
+            })?
+            .ok_or(EnrichError::Cancelled)?;
+        let ms = elapsed_ms(decoding);
+        let runs = tasks
+            .iter()
+            .zip(generations)
+            .map(|(&task, generation)| {
+                self.task_run(task, code, &language, file_name, generation, ms)
+            })
+            .collect();
         Ok(self.finish(code, language, runs, prefix.len(), prefill_ms, started))
     }
 
@@ -292,15 +313,33 @@ impl Enricher {
         generate: impl FnOnce(&GenerateOptions, Option<&Adapter>) -> crate::model::Result<Generation>,
     ) -> Result<(TaskRun, Option<Cleaned>), EnrichError> {
         let started = Instant::now();
-        let opts = GenerateOptions {
-            max_tokens: max_tokens(task),
-            ..GenerateOptions::default()
-        };
+        let opts = task_options(task);
         let adapter = self.adapter(task).map(|a| &a.adapter);
         let generation = generate(&opts, adapter).map_err(|source| EnrichError::Run {
             stage: task_stage(task),
             source,
         })?;
+        Ok(self.task_run(
+            task,
+            code,
+            language,
+            file_name,
+            generation,
+            elapsed_ms(started),
+        ))
+    }
+
+    /// One task's answer, cleaned up (or rejected, with the reason logged).
+    /// `ms` is the time its decoding took (shared when tasks decode together).
+    fn task_run(
+        &self,
+        task: Task,
+        code: &str,
+        language: &str,
+        file_name: Option<&str>,
+        generation: Generation,
+        ms: u64,
+    ) -> (TaskRun, Option<Cleaned>) {
         let answer = Answer {
             raw: &generation.text,
             code,
@@ -320,9 +359,9 @@ impl Enricher {
             raw: generation.text,
             finish: generation.finish,
             rejected,
-            ms: elapsed_ms(started),
+            ms,
         };
-        Ok((run, cleaned))
+        (run, cleaned)
     }
 
     /// Puts the cleaned answers into fields. Links always come from the
@@ -457,6 +496,13 @@ fn resolve_language(code: &str, language: Option<&str>, file_name: Option<&str>)
     match language.map(str::trim).filter(|l| !l.is_empty()) {
         Some(l) => l.to_ascii_lowercase(),
         None => crate::ingest::detect_language(file_name.map(Path::new), code),
+    }
+}
+
+fn task_options(task: Task) -> GenerateOptions {
+    GenerateOptions {
+        max_tokens: max_tokens(task),
+        ..GenerateOptions::default()
     }
 }
 

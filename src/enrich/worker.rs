@@ -7,6 +7,7 @@
 //! [`EnrichSink`], like the watcher's; a sink that refuses an event (its
 //! receiver is gone) ends the worker, and so does dropping the handle.
 
+mod priority;
 mod thread;
 
 use std::fmt;
@@ -22,6 +23,9 @@ use crate::store::Store;
 
 use super::adapters::AdapterSource;
 use super::engine::{EnrichError, EnricherOptions};
+#[cfg(target_os = "linux")]
+pub use priority::current_thread_priority;
+pub use priority::{lower_current_thread, Politeness};
 use thread::{Shared, SharedReporter, Thread};
 
 /// Failed attempts after which a job is left alone (it stays in the table
@@ -162,6 +166,9 @@ pub struct WorkerOptions {
     /// While no model is installed, look for one again this often; `None`
     /// turns the worker off instead.
     pub model_retry: Option<Duration>,
+    /// Run the threads at low CPU priority (see [`lower_current_thread`]):
+    /// right for background work, wrong for a run the user waits on.
+    pub low_priority: bool,
 }
 
 impl WorkerOptions {
@@ -183,6 +190,7 @@ impl WorkerOptions {
             max_attempts: MAX_ATTEMPTS,
             poll: Duration::from_secs(2),
             model_retry: Some(Duration::from_secs(30)),
+            low_priority: true,
         }
     }
 }
@@ -268,6 +276,7 @@ pub fn spawn(opts: WorkerOptions, sink: impl EnrichSink) -> Result<WorkerHandle,
         .collect::<Result<Vec<_>, _>>()?;
     let shared = Arc::new(Shared::new(opts.paused, opts.pause_file.clone()));
     let reporter = SharedReporter::new(Box::new(sink));
+    let low_priority = opts.low_priority;
     let opts = Arc::new(opts);
     let mut handles = Vec::with_capacity(threads);
     for (i, store) in stores.into_iter().enumerate() {
@@ -279,7 +288,12 @@ pub fn spawn(opts: WorkerOptions, sink: impl EnrichSink) -> Result<WorkerHandle,
         );
         let spawned = std::thread::Builder::new()
             .name(format!("snipdex-enrich-{i}"))
-            .spawn(move || thread.run());
+            .spawn(move || {
+                if low_priority {
+                    lower_current_thread();
+                }
+                thread.run()
+            });
         match spawned {
             Ok(h) => handles.push(h),
             Err(e) => {

@@ -54,6 +54,7 @@ impl Lab {
             max_attempts: MAX_ATTEMPTS,
             poll: Duration::from_millis(20),
             model_retry: None,
+            low_priority: true,
         }
     }
 }
@@ -307,4 +308,42 @@ fn events_read_well_in_a_status_bar() {
     );
     let off = EnrichEvent::State(WorkerState::Off("no model".into(), OffCause::NoModel));
     assert_eq!(off.to_string(), "enrichment off: no model");
+}
+
+/// The policy and nice value of the thread that delivers the worker's first
+/// event: the sink runs on the worker thread itself.
+#[cfg(target_os = "linux")]
+fn worker_thread_priority(low_priority: bool) -> (i32, i32) {
+    let lab = Lab::new();
+    let model = tiny_model(lab.path(), 7, 1024);
+    lab.add(PY);
+    let mut opts = lab.options(Some(model));
+    opts.low_priority = low_priority;
+    let (tx, rx) = mpsc::channel();
+    let handle = spawn(opts, move |_e: EnrichEvent| {
+        tx.send(current_thread_priority()).is_ok()
+    })
+    .unwrap();
+    let seen: Vec<(i32, i32)> = rx.iter().collect();
+    handle.join();
+    // Every event came from the same thread, after the priority was set.
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+    seen[0]
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn background_worker_threads_run_at_idle_priority() {
+    let (policy, nice) = worker_thread_priority(true);
+    assert!(
+        policy == libc::SCHED_IDLE || nice == 19,
+        "policy {policy}, nice {nice}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_foreground_worker_keeps_the_callers_priority() {
+    let (policy, nice) = worker_thread_priority(false);
+    assert_eq!((policy, nice), current_thread_priority());
 }

@@ -172,49 +172,95 @@ impl Model {
         lora: Option<LoraActivation<'_>>,
         opts: &GenerateOptions,
     ) -> Result<Generation> {
+        let mut decoder = Decoder::new(self, opts);
+        while let Some(next) = decoder.step(&logits, cache.len(), self.config().context_length)? {
+            logits = self.forward(&[next], &mut cache, lora, Logits::Last)?;
+        }
+        decoder.finish(self)
+    }
+}
+
+/// Greedy choices for one sequence, a step at a time. The one-sequence and
+/// the batched decode both go through it, so they stop for the same reasons.
+pub(super) struct Decoder<'o> {
+    opts: &'o GenerateOptions,
+    stop_ids: Vec<u32>,
+    tokens: Vec<u32>,
+    finish: Option<FinishReason>,
+}
+
+impl<'o> Decoder<'o> {
+    pub(super) fn new(model: &Model, opts: &'o GenerateOptions) -> Self {
         let stop_ids = if opts.stop_ids.is_empty() {
-            self.tokenizer().stop_ids()
+            model.tokenizer().stop_ids()
         } else {
             opts.stop_ids.clone()
         };
-        let mut tokens = Vec::new();
-        let finish = loop {
-            if tokens.len() >= opts.max_tokens {
-                break FinishReason::Length;
-            }
-            let next = match &opts.floor {
-                Some(floor) if tokens.len() < floor.min_tokens => {
-                    let mut values = logits.flatten_all()?.to_vec1::<f32>()?;
-                    for &id in floor.end_ids.iter().chain(&stop_ids) {
-                        if let Some(v) = values.get_mut(id as usize) {
-                            *v -= floor.penalty;
-                        }
+        Self {
+            opts,
+            stop_ids,
+            tokens: Vec::new(),
+            finish: None,
+        }
+    }
+
+    /// Chooses the next token from `logits` (the sequence's cache holding
+    /// `cached` tokens). Returns the token to feed back, or `None` once
+    /// the answer is finished.
+    pub(super) fn step(
+        &mut self,
+        logits: &Tensor,
+        cached: usize,
+        context: usize,
+    ) -> Result<Option<u32>> {
+        let (opts, tokens) = (self.opts, &mut self.tokens);
+        if self.finish.is_some() {
+            return Ok(None);
+        }
+        if tokens.len() >= opts.max_tokens {
+            self.finish = Some(FinishReason::Length);
+            return Ok(None);
+        }
+        let next = match &opts.floor {
+            Some(floor) if tokens.len() < floor.min_tokens => {
+                let mut values = logits.flatten_all()?.to_vec1::<f32>()?;
+                for &id in floor.end_ids.iter().chain(&self.stop_ids) {
+                    if let Some(v) = values.get_mut(id as usize) {
+                        *v -= floor.penalty;
                     }
-                    argmax_values(&values)?
                 }
-                _ => argmax(&logits)?,
-            };
-            if stop_ids.contains(&next) {
-                break FinishReason::Stop;
+                argmax_values(&values)?
             }
-            tokens.push(next);
-            if let Some(excess) = opts.repetition.and_then(|g| g.excess(&tokens)) {
-                tokens.truncate(tokens.len() - excess);
-                break FinishReason::Repetition;
-            }
-            if tokens.len() >= opts.max_tokens {
-                break FinishReason::Length;
-            }
-            if cache.len() >= self.config().context_length {
-                break FinishReason::ContextFull;
-            }
-            logits = self.forward(&[next], &mut cache, lora, Logits::Last)?;
+            _ => argmax(logits)?,
         };
-        let text = self.tokenizer().decode(&tokens, true)?;
+        if self.stop_ids.contains(&next) {
+            self.finish = Some(FinishReason::Stop);
+            return Ok(None);
+        }
+        tokens.push(next);
+        if let Some(excess) = opts.repetition.and_then(|g| g.excess(tokens)) {
+            tokens.truncate(tokens.len() - excess);
+            self.finish = Some(FinishReason::Repetition);
+            return Ok(None);
+        }
+        if tokens.len() >= opts.max_tokens {
+            self.finish = Some(FinishReason::Length);
+            return Ok(None);
+        }
+        if cached >= context {
+            self.finish = Some(FinishReason::ContextFull);
+            return Ok(None);
+        }
+        Ok(Some(next))
+    }
+
+    /// The answer; a decoder stopped early (cancelled) reports `Length`.
+    pub(super) fn finish(self, model: &Model) -> Result<Generation> {
+        let text = model.tokenizer().decode(&self.tokens, true)?;
         Ok(Generation {
-            tokens,
+            tokens: self.tokens,
             text,
-            finish,
+            finish: self.finish.unwrap_or(FinishReason::Length),
         })
     }
 }

@@ -10,6 +10,7 @@ use candle_core::{Device, Tensor, D};
 use super::adapter::Adapter;
 use super::error::{ModelError, Result};
 use super::gguf::{GgufFile, ModelConfig, Projection};
+use super::lora::add_delta;
 pub use super::ops::ForwardMode;
 use super::ops::{causal_mask, heads, rms_norm, rope, rope_tables, Linear};
 use super::tokenizer::TextTokenizer;
@@ -39,12 +40,85 @@ pub struct LoraActivation<'a> {
 
 /// Keys and values of every layer for the tokens seen so far.
 ///
-/// Cloning is cheap (tensors are reference counted) and appending never
-/// mutates shared storage, so one prefilled prefix can seed many generations.
+/// Each layer's keys and values live in buffers `[1, kv_heads, capacity,
+/// head_dim]` with room to spare, and a step writes its token's row in
+/// place instead of copying the whole cache. Cloning is cheap: a clone
+/// shares the buffers until either side appends, and the side that appends
+/// while they are shared copies them first (copy on write), so one
+/// prefilled prefix can seed many generations.
 #[derive(Debug, Clone)]
 pub struct KvCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
+    pub(super) layers: Vec<Option<LayerKv>>,
     tokens: Vec<u32>,
+    /// Shared by every cache whose buffers are shared; a count of one
+    /// means this cache alone may write into them.
+    owner: Arc<()>,
+}
+
+/// One layer's buffers; positions `0..len` (the cache's length) are valid.
+#[derive(Debug, Clone)]
+pub(super) struct LayerKv {
+    k: Tensor,
+    v: Tensor,
+}
+
+/// Positions added when a buffer grows: a task's suffix and answer
+/// usually fit in one step of growth.
+const KV_GROWTH: usize = 128;
+
+impl LayerKv {
+    fn capacity(&self) -> Result<usize> {
+        Ok(self.k.dim(2)?)
+    }
+
+    /// The valid keys and values after appending `k, v` (`[1, kv, t, hd]`)
+    /// at position `len`. Writes in place when the buffers are this
+    /// cache's alone and have room; otherwise copies into larger ones.
+    /// Tensors that autograd tracks are concatenated and never written
+    /// into later, so that the graph keeps the values it saw.
+    pub(super) fn append(
+        slot: &mut Option<LayerKv>,
+        k: Tensor,
+        v: Tensor,
+        len: usize,
+        exclusive: bool,
+    ) -> Result<(Tensor, Tensor)> {
+        let t = k.dim(2)?;
+        let tracked = k.track_op() || v.track_op();
+        let Some(old) = slot.as_ref() else {
+            // A first chunk (usually a prefill) is stored as computed.
+            *slot = Some(LayerKv {
+                k: k.clone(),
+                v: v.clone(),
+            });
+            return Ok((k, v));
+        };
+        let tracked = tracked || old.k.track_op() || old.v.track_op();
+        if exclusive && !tracked && old.capacity()? >= len + t {
+            old.k.slice_set(&k, 2, len)?;
+            old.v.slice_set(&v, 2, len)?;
+            return Ok((old.k.narrow(2, 0, len + t)?, old.v.narrow(2, 0, len + t)?));
+        }
+        let grow = |buf: &Tensor, new: &Tensor| -> Result<Tensor> {
+            let head = buf.narrow(2, 0, len)?;
+            if tracked {
+                return Ok(Tensor::cat(&[&head, new], 2)?);
+            }
+            let (b, h, _, d) = new.dims4()?;
+            let spare = Tensor::zeros((b, h, KV_GROWTH, d), new.dtype(), new.device())?;
+            Ok(Tensor::cat(&[&head, new, &spare], 2)?)
+        };
+        let grown = LayerKv {
+            k: grow(&old.k, &k)?,
+            v: grow(&old.v, &v)?,
+        };
+        let valid = (
+            grown.k.narrow(2, 0, len + t)?,
+            grown.v.narrow(2, 0, len + t)?,
+        );
+        *slot = Some(grown);
+        Ok(valid)
+    }
 }
 
 impl KvCache {
@@ -60,24 +134,41 @@ impl KvCache {
     pub fn tokens(&self) -> &[u32] {
         &self.tokens
     }
+
+    /// Whether no clone shares this cache's buffers, so that it may write
+    /// into them.
+    pub(super) fn is_exclusive(&self) -> bool {
+        Arc::strong_count(&self.owner) == 1
+    }
+
+    /// Takes the layers a successful forward built (from this cache's, with
+    /// `exclusive` as [`Self::is_exclusive`] said then) and its tokens.
+    pub(super) fn commit(&mut self, layers: Vec<Option<LayerKv>>, tokens: &[u32], exclusive: bool) {
+        self.layers = layers;
+        if !exclusive {
+            // Every layer was copied: the buffers are this cache's now.
+            self.owner = Arc::new(());
+        }
+        self.tokens.extend_from_slice(tokens);
+    }
 }
 
-struct Layer {
-    attn_norm: Tensor,
-    ffn_norm: Tensor,
-    proj: Vec<Linear>,
+pub(super) struct Layer {
+    pub(super) attn_norm: Tensor,
+    pub(super) ffn_norm: Tensor,
+    pub(super) proj: Vec<Linear>,
 }
 
 /// A loaded llama model, its tokenizer and its precomputed RoPE tables.
 pub struct Model {
     config: ModelConfig,
     tokenizer: TextTokenizer,
-    embed: Arc<QTensor>,
-    output: Linear,
-    final_norm: Tensor,
-    layers: Vec<Layer>,
-    cos: Tensor,
-    sin: Tensor,
+    pub(super) embed: Arc<QTensor>,
+    pub(super) output: Linear,
+    pub(super) final_norm: Tensor,
+    pub(super) layers: Vec<Layer>,
+    pub(super) cos: Tensor,
+    pub(super) sin: Tensor,
     mode: ForwardMode,
     path: PathBuf,
 }
@@ -176,6 +267,7 @@ impl Model {
         KvCache {
             layers: vec![None; self.config.block_count],
             tokens: Vec::new(),
+            owner: Arc::new(()),
         }
     }
 
@@ -214,27 +306,17 @@ impl Model {
         let cos = self.cos.narrow(0, start, t)?;
         let sin = self.sin.narrow(0, start, t)?;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
-        let n_rep = n_h / n_kv;
-        // Updated on the side so that a failure leaves `cache` as it was.
+        // Updated on the side so that a failure leaves `cache` as it was:
+        // in-place writes land past its length, where nothing reads them.
         let mut kv_layers = cache.layers.clone();
+        let exclusive = cache.is_exclusive();
 
         for (li, layer) in self.layers.iter().enumerate() {
             let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
                 let y = layer.proj[p.index()].forward(x, mode)?;
-                let factors = lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first)));
-                match factors {
+                match lora.and_then(|(ad, first)| ad.pair(li, p).map(|ab| (ad, ab, first))) {
                     None => Ok(y),
-                    Some((adapter, (a, b), first)) => {
-                        let xs = x.narrow(0, first, t - first)?;
-                        let delta = (xs.matmul(&a.t()?)?.matmul(&b.t()?)? * adapter.scale())?;
-                        if first == 0 {
-                            Ok((y + delta)?)
-                        } else {
-                            let head = y.narrow(0, 0, first)?;
-                            let tail = (y.narrow(0, first, t - first)? + delta)?;
-                            Ok(Tensor::cat(&[head, tail], 0)?)
-                        }
-                    }
+                    Some((adapter, ab, first)) => add_delta(y, x, ab, adapter.scale(), first..t),
                 }
             };
 
@@ -244,33 +326,9 @@ impl Model {
             let v = heads(&proj(Projection::V, &x)?, t, n_kv, hd)?;
             let q = rope(&q, &cos, &sin, mode)?;
             let k = rope(&k, &cos, &sin, mode)?;
-            let (k, v) = match &kv_layers[li] {
-                Some((pk, pv)) => (Tensor::cat(&[pk, &k], 2)?, Tensor::cat(&[pv, &v], 2)?),
-                None => (k, v),
-            };
-            kv_layers[li] = Some((k.clone(), v.clone()));
+            let (k, v) = LayerKv::append(&mut kv_layers[li], k, v, start, exclusive)?;
 
-            // Grouped-query attention without copying K/V: the query heads
-            // sharing a KV head are stacked along the row axis.
-            let kv_len = start + t;
-            let q = q.reshape((1, n_kv, n_rep * t, hd))?;
-            let att = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
-            let att = match &mask {
-                Some(m) => att
-                    .reshape((1, n_kv, n_rep, t, kv_len))?
-                    .broadcast_add(m)?
-                    .reshape((1, n_kv, n_rep * t, kv_len))?,
-                None => att,
-            };
-            let att = match mode {
-                ForwardMode::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
-                _ => candle_nn::ops::softmax_last_dim(&att)?,
-            };
-            let y = att
-                .matmul(&v)?
-                .reshape((1, n_h, t, hd))?
-                .transpose(1, 2)?
-                .reshape((t, n_h * hd))?;
+            let y = self.attend(&q, &k, &v, mask.as_ref(), t)?;
             h = (h + proj(Projection::O, &y)?)?;
 
             let x = rms_norm(&h, &layer.ffn_norm, eps, mode)?;
@@ -284,12 +342,47 @@ impl Model {
         };
         let h = rms_norm(&h, &self.final_norm, eps, mode)?;
         let logits = self.output.forward(&h, mode)?;
-        cache.layers = kv_layers;
-        cache.tokens.extend_from_slice(tokens);
+        cache.commit(kv_layers, tokens, exclusive);
         Ok(logits)
     }
 
-    fn check_inputs(
+    /// Grouped-query attention of `t` new queries (`[1, heads, t, hd]`, at
+    /// the end of the sequence) over `k, v` (`[1, kv_heads, len, hd]`), without
+    /// copying K/V: the query heads sharing a KV head are stacked along the
+    /// row axis. Returns `[t, heads * hd]`.
+    pub(super) fn attend(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        mask: Option<&Tensor>,
+        t: usize,
+    ) -> Result<Tensor> {
+        let cfg = &self.config;
+        let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
+        let n_rep = n_h / n_kv;
+        let kv_len = k.dim(2)?;
+        let q = q.reshape((1, n_kv, n_rep * t, hd))?;
+        let att = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?;
+        let att = match mask {
+            Some(m) => att
+                .reshape((1, n_kv, n_rep, t, kv_len))?
+                .broadcast_add(m)?
+                .reshape((1, n_kv, n_rep * t, kv_len))?,
+            None => att,
+        };
+        let att = match self.mode {
+            ForwardMode::Differentiable => candle_nn::ops::softmax(&att, D::Minus1)?,
+            _ => candle_nn::ops::softmax_last_dim(&att)?,
+        };
+        Ok(att
+            .matmul(v)?
+            .reshape((1, n_h, t, hd))?
+            .transpose(1, 2)?
+            .reshape((t, n_h * hd))?)
+    }
+
+    pub(super) fn check_inputs(
         &self,
         tokens: &[u32],
         cache: &KvCache,

@@ -45,8 +45,17 @@
 //! candle's Q4_1 CPU kernel has no SIMD path, so models are stored as Q8_0.
 //! Long chunks (prefill) are faster through f32 matmuls on weights
 //! dequantized on the fly; [`ForwardMode::Auto`] switches on chunk length.
+//!
+//! Decoding is bound by reading the weights and by the number of small ops
+//! per token. A one-token step therefore adds each LoRA delta with a single
+//! in-place op (no transposed, scaled or concatenated copies), writes its
+//! keys and values into the cache's spare room instead of concatenating the
+//! whole cache, and [`Model::generate_batch`] decodes several answers over
+//! one prefix as the rows of one step, so the base weights are read once
+//! per step for all of them.
 
 mod adapter;
+mod batch;
 mod convert;
 mod error;
 mod fetch;
@@ -54,12 +63,14 @@ mod generate;
 mod gguf;
 mod info;
 mod llama;
+mod lora;
 mod ops;
 #[doc(hidden)]
 pub mod testutil;
 mod tokenizer;
 
 pub use adapter::{Adapter, AdapterConfig, LoraWeights, TargetModules};
+pub use batch::BatchTask;
 pub use convert::convert_to_q8_0;
 pub use error::{ModelError, Result};
 pub use fetch::{
