@@ -200,6 +200,9 @@ fn user_message(row: &InputRow, with_description: bool) -> String {
     text
 }
 
+/// The fewest tags a teacher label may have.
+const MIN_LABEL_TAGS: usize = 3;
+
 /// The labels in `raw`, cleaned, or why they cannot be used.
 pub fn parse_answer(raw: &str, code: &str, with_description: bool) -> Result<Answer, String> {
     let object = first_json_object(raw).ok_or("the answer contains no JSON object")?;
@@ -215,6 +218,13 @@ pub fn parse_answer(raw: &str, code: &str, with_description: bool) -> Result<Ans
     };
     let tags = list_field(&object, "tags")?;
     let tags = clean_tags(&tags).map_err(|e| format!("tags: {}", e.reason()))?;
+    // The teacher is asked for 3 to 6 tags; enrichment's clean-up keeps
+    // fewer, but a label with fewer is a poor reference.
+    if tags.len() < MIN_LABEL_TAGS {
+        return Err(format!(
+            "tags: fewer than {MIN_LABEL_TAGS} usable tags in {tags:?}"
+        ));
+    }
     let apis = list_field(&object, "apis")?;
     let apis = if apis.trim().is_empty() {
         Vec::new()
@@ -345,7 +355,7 @@ mod tests {
         let raw = "Sure! Here it is:\n```json\n{\"note\": \"braces {\\\"in\\\" strings}\", \"title\": \"Read a file as text\", \
                    \"tags\": [\"Rust\", \"File IO\", \"fs\"], \"apis\": [\"std::fs\"]}\n```\nHope this helps {:";
         let answer = parse_answer(raw, CODE, false).unwrap();
-        assert_eq!(answer.title, "Read a file as text");
+        assert_eq!(answer.title, "Read file as text");
         assert_eq!(answer.tags, ["rust", "file-io", "fs"]);
         assert_eq!(answer.apis, ["std::fs"]);
         assert_eq!(answer.description, None);

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::fake_server::{FakeServer, Reply};
 use super::*;
 
-const GOOD: &str = r#"{"title": "Read a config file", "description": "Reads the config file at a path and returns its text.", "tags": ["config", "file-io", "rust"], "apis": ["std::fs"]}"#;
+const GOOD: &str = r#"{"title": "Read config file", "description": "Reads the config file at a path and returns its text.", "tags": ["config", "file-io", "rust"], "apis": ["std::fs"]}"#;
 
 fn good(_: usize, _: &Value) -> Reply {
     Reply::Content(GOOD.to_owned())
@@ -100,7 +100,7 @@ fn good_answers_become_label_rows_that_record_the_labeler() {
         "Reads the config file at a path and returns its text."
     );
     assert_eq!(labels[1].description_source, DescriptionSource::Teacher);
-    assert_eq!(labels[1].title, "Read a config file");
+    assert_eq!(labels[1].title, "Read config file");
     assert_eq!(labels[1].tags, ["config", "file-io", "rust"]);
     assert_eq!(labels[1].apis, ["std::fs"]);
     let labeler = &labels[1].labeler;
@@ -130,7 +130,7 @@ fn fenced_json_with_chatter_is_accepted() {
         FakeServer::start(|_, _| Reply::Content(format!("Here you go:\n```json\n{GOOD}\n```\n")));
     let run = Run::new(&server, &[dataset_row("a", None)]);
     assert_eq!(run.go().unwrap().labelled, 1);
-    assert_eq!(run.labels()[0].title, "Read a config file");
+    assert_eq!(run.labels()[0].title, "Read config file");
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn garbage_is_retried_with_the_reason_until_good() {
         match n {
         0 => Reply::Content("I think this code reads a file.".into()),
         1 => Reply::Content(
-            r#"{"title": "Read a config file", "description": "Reads the config file at a path.", "tags": ["rust"], "apis": []}"#.into(),
+            r#"{"title": "Read config file", "description": "Reads the config file at a path.", "tags": ["rust"], "apis": []}"#.into(),
         ),
         _ => good(n, &Value::Null),
     }
