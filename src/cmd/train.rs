@@ -7,16 +7,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
 use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
-use crate::model::{Adapter, Model, ModelError};
+use crate::model::{Adapter, Model, ModelError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
 use crate::paths::Paths;
 use crate::train::rules::{data_split, fingerprint_files, score_key, DataSplit, Results};
 use crate::train::{
     evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
     ReadmeContext, TrainError, TrainLength, TrainSettings,
 };
-
-const ADAPTER_CONFIG: &str = "adapter_config.json";
-const ADAPTER_WEIGHTS: &str = "adapter_model.safetensors";
 
 fn train_error(e: TrainError) -> CliError {
     let exit = match &e {
@@ -213,7 +210,7 @@ fn adapter_dir(paths: &Paths, a: &EvalArgs) -> Result<Option<PathBuf>, CliError>
     }
     let bad = |e| CliError::new(Exit::BadInput, e);
     let found = match &a.adapters {
-        Some(dir) if dir.join(ADAPTER_CONFIG).is_file() => Some(dir.clone()),
+        Some(dir) if dir.join(ADAPTER_CONFIG_FILE).is_file() => Some(dir.clone()),
         Some(dir) => AdapterSource::Dir(dir.clone())
             .locate(a.task)
             .map_err(bad)?,
@@ -320,7 +317,7 @@ fn subject(model: &Model, adapter_dir: Option<&Path>) -> Result<String, CliError
     Ok(match adapter_dir {
         Some(d) => format!(
             "adapter:{}",
-            fingerprint_files(&[d.join(ADAPTER_CONFIG), d.join(ADAPTER_WEIGHTS)])
+            fingerprint_files(&[d.join(ADAPTER_CONFIG_FILE), d.join(ADAPTER_WEIGHTS_FILE)])
                 .map_err(train_error)?
         ),
         None => format!(

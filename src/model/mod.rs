@@ -69,7 +69,10 @@ mod ops;
 pub mod testutil;
 mod tokenizer;
 
-pub use adapter::{Adapter, AdapterConfig, LoraWeights, TargetModules};
+pub use adapter::{
+    Adapter, AdapterConfig, LoraWeights, TargetModules, CONFIG_FILE as ADAPTER_CONFIG_FILE,
+    WEIGHTS_FILE as ADAPTER_WEIGHTS_FILE,
+};
 pub use batch::BatchTask;
 pub use convert::convert_to_q8_0;
 pub use error::{ModelError, Result};

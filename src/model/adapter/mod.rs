@@ -16,6 +16,7 @@ mod io;
 mod rng;
 
 pub use config::{AdapterConfig, TargetModules};
+pub use io::{CONFIG_FILE, WEIGHTS_FILE};
 pub(crate) use rng::SplitMix64;
 
 use candle_core::{Device, Tensor};
