@@ -9,6 +9,7 @@ format of the labels written for them. No label comes from this script.
     tools/hand_label.py next --name W --pool new --worker K --of N [--n 25]
     tools/hand_label.py add --name W --pool new FILE   # FILE: one JSON label per line
     tools/hand_label.py stats
+    tools/hand_label.py samples [--everyday 100]   # after `snipdex dataset join`
 
 Pools:
   new      train-split snippets that no label file covers yet (everyday kinds first)
@@ -380,6 +381,42 @@ def cmd_stats(_args):
             print(f"  {path.name}: {len(load_jsonl(path))}")
 
 
+def cmd_samples(args):
+    """Rebuild the evaluation samples from the joined split files, keeping
+    their ids (so re-labelled rows carry their new labels), and write the
+    everyday dev sample: every labelled dev row of an everyday kind."""
+    joined = {}
+    for split in ("dev", "test"):
+        for row in load_jsonl(DATA / f"{split}.jsonl"):
+            joined[row["id"]] = row
+    for name in ("test-sample.jsonl", "dev-sample.jsonl"):
+        path = DATA / "eval" / name
+        ids = [r["id"] for r in load_jsonl(path)]
+        missing = [i for i in ids if i not in joined]
+        if missing:
+            sys.exit(f"{name}: {len(missing)} ids no longer in the joined rows, e.g. {missing[0]}")
+        write_jsonl(path, [joined[i] for i in ids])
+        print(f"{name}: {len(ids)} rows rebuilt")
+    by_id = {s["id"]: s for s in snippets()}
+    everyday = [
+        r for r in load_jsonl(DATA / "dev.jsonl")
+        if r.get("title") and r["id"] in by_id and is_everyday(by_id[r["id"]])
+    ]
+    everyday.sort(key=lambda r: bucket(r["id"] + "#sample", 1 << 30))
+    everyday = everyday[: args.everyday]
+    everyday.sort(key=lambda r: r["id"])
+    write_jsonl(DATA / "eval" / "dev-everyday.jsonl", everyday)
+    print(f"dev-everyday.jsonl: {len(everyday)} rows")
+
+
+def write_jsonl(path, rows):
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    tmp.replace(path)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -396,8 +433,16 @@ def main():
     a.add_argument("--pool", required=True)
     a.add_argument("file")
     sub.add_parser("stats")
+    m = sub.add_parser("samples")
+    m.add_argument("--everyday", type=int, default=100)
     args = p.parse_args()
-    {"rules": cmd_rules, "next": cmd_next, "add": cmd_add, "stats": cmd_stats}[args.cmd](args)
+    {
+        "rules": cmd_rules,
+        "next": cmd_next,
+        "add": cmd_add,
+        "stats": cmd_stats,
+        "samples": cmd_samples,
+    }[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,14 @@ impl Vocabulary {
         Ok(vocab)
     }
 
+    /// The shipped vocabulary, parsed once: what training targets and
+    /// evaluation use (they follow the shipped rules, not one user's
+    /// extensions).
+    pub fn shipped() -> &'static Self {
+        static SHIPPED: std::sync::OnceLock<Vocabulary> = std::sync::OnceLock::new();
+        SHIPPED.get_or_init(Self::embedded_or_empty)
+    }
+
     /// The shipped vocabulary, or an empty one (every tag unknown) should it
     /// ever fail to parse; the vocabulary tests keep that from shipping.
     pub fn embedded_or_empty() -> Self {

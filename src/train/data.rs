@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::TrainError;
-use crate::enrich::{normalize_tag, Task};
+use crate::enrich::clean::{clean_topic_tags, TagContext};
+use crate::enrich::links::embedded_table;
+use crate::enrich::{normalize_tag, Task, Vocabulary};
 
 /// One snippet with its labels.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,13 +65,41 @@ impl Row {
         match task {
             Task::Title => non_empty(self.title.as_deref()),
             Task::Description => non_empty(self.description.as_deref()),
-            // Normalised as at inference, so the model learns the form the
-            // clean-up keeps instead of one it rewrites.
-            Task::Tags => join_distinct(self.tags.as_deref(), normalize_tag),
+            // Cleaned as at inference (topics through the shipped
+            // vocabulary, the language left out, the libraries the code
+            // uses), so the model learns the form the clean-up keeps
+            // instead of one it rewrites or drops.
+            Task::Tags => self.tag_target(),
             Task::Links => join_distinct(self.apis.as_deref(), |name| {
                 non_empty(Some(name)).filter(|n| !n.contains(char::is_whitespace))
             }),
         }
+    }
+
+    /// Whether the row has a label for `task`: what decides if a row is
+    /// kept, for training and evaluation alike. For tags that is any tag at
+    /// all, even one the clean-up would drop from the training target, so
+    /// the rows an evaluation scores do not depend on the vocabulary.
+    pub fn has_reference(&self, task: Task) -> bool {
+        match task {
+            Task::Tags => !self.reference_tags().is_empty(),
+            _ => self.target(task).is_some(),
+        }
+    }
+
+    fn tag_target(&self) -> Option<String> {
+        let tags = self.tags.as_deref().filter(|t| !t.is_empty())?;
+        let libraries = embedded_table()
+            .map(|t| t.code_libraries(&self.code, &self.language))
+            .unwrap_or_default();
+        let cx = TagContext {
+            vocabulary: Vocabulary::shipped(),
+            language: &self.language,
+            libraries: &libraries,
+        };
+        clean_topic_tags(&tags.join(", "), &cx)
+            .ok()
+            .map(|tags| tags.join(", "))
     }
 
     /// The reference tags of the row, normalised.
@@ -175,7 +205,7 @@ fn parse_rows(text: &str, path: &Path, task: Task) -> Result<Dataset, TrainError
         })?;
         if row.code.trim().is_empty() {
             dataset.skipped.no_code += 1;
-        } else if row.target(task).is_none() {
+        } else if !row.has_reference(task) {
             dataset.skipped.missing_target += 1;
         } else {
             dataset.rows.push(row);
@@ -188,7 +218,7 @@ fn parse_rows(text: &str, path: &Path, task: Task) -> Result<Dataset, TrainError
 mod tests {
     use super::*;
 
-    const DATA: &str = r##"{"code":"import os\nos.listdir('.')","language":"python","title":"List  files","tags":["Python","#OS","python"],"package":"x"}
+    const DATA: &str = r##"{"code":"import os\nos.listdir('.')","language":"python","title":"List  files","tags":["Python","#OS","python","directories"],"package":"x"}
 
 {"code":"fn main() {}","language":"rust","description":"Does nothing."}
 {"code":"  ","language":"rust","title":"Empty"}
@@ -211,11 +241,19 @@ mod tests {
     }
 
     #[test]
-    fn tag_targets_are_normalised_and_distinct() -> Result<(), TrainError> {
+    fn tag_targets_are_cleaned_as_at_inference() -> Result<(), TrainError> {
         let d = parse_rows(DATA, Path::new("d.jsonl"), Task::Tags)?;
         assert_eq!(d.rows.len(), 1);
-        assert_eq!(d.rows[0].target(Task::Tags).as_deref(), Some("python, os"));
-        assert_eq!(d.rows[0].reference_tags(), vec!["python", "os"]);
+        // The language is dropped, a synonym becomes its topic, and the
+        // module the code imports stays.
+        assert_eq!(
+            d.rows[0].target(Task::Tags).as_deref(),
+            Some("filesystem, os")
+        );
+        assert_eq!(
+            d.rows[0].reference_tags(),
+            vec!["python", "os", "directories"]
+        );
         Ok(())
     }
 

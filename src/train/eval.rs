@@ -248,11 +248,10 @@ fn predict(
     })
 }
 
-/// The shipped vocabulary, parsed once. Evaluation scores the shipped
-/// rules, not one user's extensions.
+/// The shipped vocabulary. Evaluation scores the shipped rules, not one
+/// user's extensions.
 fn embedded_vocabulary() -> &'static Vocabulary {
-    static VOCABULARY: std::sync::OnceLock<Vocabulary> = std::sync::OnceLock::new();
-    VOCABULARY.get_or_init(Vocabulary::embedded_or_empty)
+    Vocabulary::shipped()
 }
 
 /// Tags as compared: through the vocabulary, without the row's language

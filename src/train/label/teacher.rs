@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::client::Message;
 use super::input::InputRow;
 use crate::enrich::clean::{clean_description, clean_link_names, clean_tags, clean_title};
-use crate::enrich::{truncate_code, CodeBudget};
+use crate::enrich::{truncate_code, CodeBudget, Vocabulary};
 
 /// The teacher sees more code than the small model does, so that its labels
 /// describe the whole snippet; far larger snippets are cut.
@@ -28,16 +28,23 @@ are used as training data, so they must be accurate and specific to the code sho
 
 Reply with exactly one JSON object and nothing else: no Markdown, no code fences, \
 no comments. Its keys:
-- \"title\": what the code does, as a short imperative phrase of at most 8 words, \
-e.g. \"Parse a TOML config file\". No trailing period and no code.
+- \"title\": 2 to 6 words naming what the code does, the way a person labels a \
+snippet, e.g. \"Parse TOML config\", \"Find files over 100 MB\". No articles or \
+filler (\"a\", \"the\", \"function to\"), no word twice, no trailing period, no code.
 - \"description\": one plain English sentence of 6 to 30 words saying what the code \
 does and when it is useful. Include this key only when asked for it.
-- \"tags\": 3 to 6 lowercase search keywords for the topic, technique or domain, \
-e.g. \"http\", \"retry\", \"file-io\". Never \"code\", \"function\", \"snippet\" or \
-\"programming\".
+- \"tags\": 1 to 3 topics from the vocabulary below, most specific first, then the \
+libraries the code really imports or calls (at most 3), lowercase. Never the \
+snippet's language: it is a field of its own.
 - \"apis\": the libraries, modules and API names the code actually uses, written as \
 in its language, e.g. \"std::fs\", \"serde_json\", \"requests\", \"os.path\", \"fetch\". \
 Use [] when it uses none. Never URLs.";
+
+/// The system message: [`SYSTEM`] and the shipped vocabulary's topics.
+fn system_message() -> String {
+    let topics: Vec<&str> = Vocabulary::shipped().topics().collect();
+    format!("{SYSTEM}\n\nTopic vocabulary: {}.", topics.join(", "))
+}
 
 /// One worked example, so that the reply format is shown as well as told.
 const EXAMPLE_CODE: &str = "\
@@ -46,7 +53,7 @@ def load_settings(path):
         data = json.load(f)
     return {k.lower(): v for k, v in data.items()}";
 
-const EXAMPLE_ANSWER: &str = r#"{"title": "Load JSON settings with lowercase keys", "description": "Reads a JSON settings file and returns its entries with every key lowercased, so lookups ignore case.", "tags": ["json", "config", "file-io", "dictionary"], "apis": ["json.load", "open"]}"#;
+const EXAMPLE_ANSWER: &str = r#"{"title": "Load JSON settings case-insensitively", "description": "Reads a JSON settings file and returns its entries with every key lowercased, so lookups ignore case.", "tags": ["configuration", "json", "file-io"], "apis": ["json.load", "open"]}"#;
 
 /// The JSON schema of a good answer, for servers that constrain the reply
 /// to one (`--response-format json-schema`): the keys asked for in the order
@@ -139,7 +146,7 @@ pub fn messages(row: &InputRow, with_description: bool) -> Vec<Message> {
         docstring: None,
     };
     vec![
-        Message::system(SYSTEM),
+        Message::system(system_message()),
         Message::user(user_message(&example, true)),
         Message::assistant(EXAMPLE_ANSWER),
         Message::user(user_message(row, with_description)),
@@ -200,8 +207,9 @@ fn user_message(row: &InputRow, with_description: bool) -> String {
     text
 }
 
-/// The fewest tags a teacher label may have.
-const MIN_LABEL_TAGS: usize = 3;
+/// The fewest tags a teacher label may have: one topic (the v2 rules ask
+/// for one to three topics plus the libraries the code uses).
+const MIN_LABEL_TAGS: usize = 1;
 
 /// The labels in `raw`, cleaned, or why they cannot be used.
 pub fn parse_answer(raw: &str, code: &str, with_description: bool) -> Result<Answer, String> {
@@ -218,8 +226,9 @@ pub fn parse_answer(raw: &str, code: &str, with_description: bool) -> Result<Ans
     };
     let tags = list_field(&object, "tags")?;
     let tags = clean_tags(&tags).map_err(|e| format!("tags: {}", e.reason()))?;
-    // The teacher is asked for 3 to 6 tags; enrichment's clean-up keeps
-    // fewer, but a label with fewer is a poor reference.
+    // The teacher is asked for 1 to 3 topics plus libraries; the training
+    // target is cleaned through the vocabulary later (`Row::target`), so
+    // the label keeps what the teacher wrote.
     if tags.len() < MIN_LABEL_TAGS {
         return Err(format!(
             "tags: fewer than {MIN_LABEL_TAGS} usable tags in {tags:?}"
@@ -389,7 +398,7 @@ mod tests {
             ),
             (r#"{"title": 5, "tags": [], "apis": []}"#, "not a string"),
             (
-                r#"{"title": "Read a file", "tags": ["rust"], "apis": []}"#,
+                r#"{"title": "Read a file", "tags": [], "apis": []}"#,
                 "tags:",
             ),
             (

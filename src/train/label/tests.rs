@@ -139,7 +139,7 @@ fn garbage_is_retried_with_the_reason_until_good() {
         match n {
         0 => Reply::Content("I think this code reads a file.".into()),
         1 => Reply::Content(
-            r#"{"title": "Read config file", "description": "Reads the config file at a path.", "tags": ["rust"], "apis": []}"#.into(),
+            r#"{"title": "Read config file", "description": "Reads the config file at a path.", "tags": [], "apis": []}"#.into(),
         ),
         _ => good(n, &Value::Null),
     }
