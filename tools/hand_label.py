@@ -13,7 +13,8 @@ format of the labels written for them. No label comes from this script.
 
 Pools:
   new      train-split snippets that no label file covers yet (everyday kinds first)
-  dev      dev-split everyday snippets (for the everyday dev sample)
+  dev      dev-split snippets no label covers yet, everyday kinds first (the
+           everyday dev sample and the dev loss that picks an epoch)
   relabel  snippets labelled before the v2 rules; only title and tags are written
            again (description and apis are kept from the earlier label)
 
@@ -86,7 +87,9 @@ title   2 to 6 words naming what the code does, the way a person labels a snippe
         no trailing period, no code.
 tags    1 to 3 TOPICS from the vocabulary (print it with `rules`), most specific first,
         then 0 to 3 LIBRARIES the code really imports or calls (as the import names them:
-        "requests", "serde", "tokio", "express", "numpy", "psycopg2"). Never the language
+        "requests", "serde", "tokio", "express", "numpy", "psycopg2"); the check accepts a
+        library only if its name occurs in the snippet, so a library's own source code
+        does not carry its tag. Never the language
         (rust, python, bash, sql... are a field of their own). A synonym of a topic is
         accepted and written as the topic. Standard modules count as libraries only if the
         vocabulary has no topic for them (json -> the topic json).
@@ -198,7 +201,7 @@ def pool(name, worker, of):
     elif name == "dev":
         picked = [
             s for s in rows
-            if s["split"] == "dev" and is_everyday(s) and s["id"] not in v2
+            if s["split"] == "dev" and s["id"] not in old and s["id"] not in v2
         ]
     else:
         sys.exit(f"unknown pool {name!r}: new, dev or relabel")

@@ -116,7 +116,7 @@ pub fn answer_schema(with_description: bool) -> AnswerSchema {
         properties: AnswerProperties {
             title: text,
             description: with_description.then_some(text),
-            tags: list(3, 6),
+            tags: list(MIN_LABEL_TAGS, 6),
             apis: list(0, 12),
         },
         required,
@@ -340,7 +340,7 @@ mod tests {
             assert!(positions.is_sorted(), "{text}");
             assert_eq!(schema["properties"].as_object().unwrap().len(), want.len());
             assert_eq!(schema["additionalProperties"], false);
-            assert_eq!(schema["properties"]["tags"]["minItems"], 3);
+            assert_eq!(schema["properties"]["tags"]["minItems"], 1);
         }
         // The worked example fits the schema's bounds.
         let example: Value = serde_json::from_str(EXAMPLE_ANSWER).unwrap();
