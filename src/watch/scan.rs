@@ -230,10 +230,17 @@ fn issue_op(issue: &WalkIssue, unreadable_dirs: &mut Vec<PathBuf>) -> Option<Op>
             source,
         } => {
             unreadable_dirs.push(path.clone());
+            // A folder the user may not read is counted with unreadable
+            // files, under the reason people look for.
+            let reason = if source.kind() == std::io::ErrorKind::PermissionDenied {
+                "unreadable"
+            } else {
+                issue.kind()
+            };
             // Something that vanished mid-walk is simply gone, not skipped.
             (source.kind() != std::io::ErrorKind::NotFound).then(|| Op::RecordSkip {
                 path: path.clone(),
-                reason: issue.kind(),
+                reason,
                 detail: issue.to_string(),
             })
         }
