@@ -219,11 +219,16 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
                         one_line(reason)
                     ),
                     WatchEvent::ScanDone(r) => eprintln!(
-                        "scanned {}: {} files, {} skipped, {} gone; {} in {} ms",
+                        "scanned {}: {} files, {} skipped, {} gone{}; {} in {} ms",
                         one_line(&r.root.to_string_lossy()),
                         r.files,
                         r.skipped,
                         r.gone,
+                        if r.issues > 0 {
+                            format!(", {} folders or links unreadable (see doctor)", r.issues)
+                        } else {
+                            String::new()
+                        },
                         summary(&r.change),
                         r.elapsed_ms
                     ),
