@@ -192,8 +192,10 @@ fn a_killed_import_is_all_or_nothing() {
 
 /// Rows staged by imports that have not finished.
 fn staged(home: &Path) -> i64 {
-    let db = rusqlite::Connection::open(home.join("snipdex.db")).unwrap();
-    db.query_row("SELECT count(*) FROM import_staging", [], |r| r.get(0))
+    // Read-only: the file may not exist yet, and must not be made here.
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    rusqlite::Connection::open_with_flags(home.join("snipdex.db"), flags)
+        .and_then(|db| db.query_row("SELECT count(*) FROM import_staging", [], |r| r.get(0)))
         .unwrap_or(0)
 }
 

@@ -591,4 +591,6 @@ fn an_unreadable_folder_is_counted_as_unreadable() {
     assert_eq!(report.issues, 1);
     let skips = load_skips(&store).unwrap();
     assert_eq!(skips.get(&locked).map(String::as_str), Some("unreadable"));
+    // What `doctor` lists.
+    assert_eq!(store.skipped_paths("unreadable").unwrap(), vec![locked]);
 }
