@@ -165,6 +165,14 @@ fn a_killed_reindex_leaves_a_working_index() {
             .spawn()
             .unwrap();
         std::thread::sleep(full.mul_f64(share));
+        if landed == 0 {
+            // A reindex only reads the database: an add goes through
+            // meanwhile, without waiting for it.
+            add(h, "added meanwhile", "echo meanwhile\n");
+            if child.try_wait().unwrap().is_some() {
+                continue;
+            }
+        }
         if child.try_wait().unwrap().is_some() {
             continue;
         }
@@ -183,21 +191,34 @@ fn a_killed_reindex_leaves_a_working_index() {
         assert_eq!(doctor["healthy"], true, "{doctor}");
     }
     assert!(landed > 0, "no kill landed during a reindex of {full:?}");
-    // And a new add is indexed and found.
-    let out = snipdex(h)
-        .args(["add", "--title", "after the kills"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"echo after\n")?;
-            c.wait()
-        })
-        .unwrap();
-    assert!(out.success());
-    let found = run_json(h, &["search", "after the kills", "--json"]);
-    assert!(!found.as_array().unwrap().is_empty());
+    // What was added meanwhile, and after, is indexed and found.
+    add(h, "after the kills", "echo after\n");
+    for title in ["added meanwhile", "after the kills"] {
+        let found = run_json(h, &["search", title, "--json"]);
+        assert_eq!(found[0]["title"], title, "{found}");
+    }
     let out = snipdex(h).arg("reindex").output().unwrap();
     assert!(out.status.success(), "{out:?}");
+}
+
+/// `snipdex add`, which must succeed without having had to wait.
+fn add(home: &Path, title: &str, content: &str) {
+    let mut child = snipdex(home)
+        .args(["add", "--title", title])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(content.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("busy"), "the add had to wait: {said}");
 }
