@@ -376,14 +376,20 @@ impl Worker {
             .into_iter()
             .filter(|r| r != root && r.starts_with(root))
             .collect();
+        let mut skipped = Vec::new();
         let result = Scan {
             store: &mut self.store,
             ingest: &self.ingest,
             skips: &mut self.skips,
             cancel: Some(&self.stop),
             nested: &nested,
+            newly_skipped: Some(&mut skipped),
         }
         .run(root);
+        // Said once: a later scan finds the same reason recorded.
+        for (path, reason) in skipped {
+            self.emit(WatchEvent::Skipped { path, reason });
+        }
         match result {
             Ok(report) => {
                 self.retry_pause = FIRST_RETRY;

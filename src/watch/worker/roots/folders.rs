@@ -8,7 +8,6 @@
 //! arrive.
 
 use super::super::super::batch::Touched;
-use super::super::super::WatchEvent;
 use super::super::Worker;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -97,14 +96,10 @@ impl Worker {
                 }
             }
         }
+        // The scan that reads the tree records and reports the folder (as
+        // `unreadable`, once); here it is only logged.
         for (path, why) in refused {
             tracing::warn!(path = %path.display(), %why, "cannot watch a folder; retried at each rescan");
-            self.emit(WatchEvent::Skipped {
-                path,
-                reason: format!(
-                    "cannot watch this folder ({why}); it is tried again at each rescan"
-                ),
-            });
         }
         if let Some(err) = limit {
             // Reported, and native events given up for polling.
