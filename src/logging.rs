@@ -10,6 +10,7 @@ pub struct LogGuard {
 /// Log to `snipdex.log` in the log folder (level from `SNIPDEX_LOG`, default
 /// `info`). If the folder cannot be made, log nowhere rather than fail.
 pub fn init() -> LogGuard {
+    install_panic_hook();
     let Ok(paths) = crate::paths::Paths::resolve() else {
         return LogGuard { _guard: None };
     };
@@ -29,24 +30,33 @@ pub fn init() -> LogGuard {
         .with_ansi(false)
         .try_init()
         .is_ok();
-    install_panic_hook();
     LogGuard {
         _guard: installed.then_some(guard),
     }
 }
 
-/// Record panics in the log as well as on stderr (the TUI restores the
-/// terminal in its own hook, chained before this one). A panic the search
-/// index catches (tantivy meeting a damaged file) is handled as damage, so
-/// it is only logged.
+/// Record panics in the log, with a backtrace, instead of Rust's report on
+/// stderr. The main thread's panic is caught in `main` (see
+/// [`crate::cmd::catch_panics`]), which says it in one line and exits 10; a
+/// worker thread's is said here in one line. (The TUI restores the terminal
+/// in its own hook, chained before this one, and keeps workers' panics off
+/// the screen.) A panic the search index catches (tantivy meeting a damaged
+/// file) is handled as damage, so it is only logged.
 fn install_panic_hook() {
-    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if crate::index::panic_is_caught() {
             tracing::warn!(panic = %info, "the search index met damaged data");
             return;
         }
-        tracing::error!(panic = %info, "snipdex panicked");
-        previous(info);
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!(panic = %info, %backtrace, "snipdex panicked");
+        let thread = std::thread::current();
+        if let Some(name) = thread.name().filter(|n| *n != "main") {
+            eprintln!(
+                "snipdex: internal error in {}: {}; this is a bug, and the log has the details",
+                crate::domain::terminal::one_line(name),
+                crate::domain::terminal::one_line(&crate::cmd::panic_message(info.payload()))
+            );
+        }
     }));
 }

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         }
     };
     let _log = snipdex::logging::init();
-    match cmd::run(cli) {
+    match cmd::catch_panics(|| cmd::run(cli)) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
             tracing::error!(error = ?e.error, "command failed");

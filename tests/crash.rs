@@ -180,5 +180,87 @@ fn a_killed_import_is_all_or_nothing() {
             n == 0 || n == N,
             "partial import after a kill at {share} of {full:?}: {n}"
         );
+        if i == 2 {
+            // The next import clears what the killed one staged, and lands.
+            assert!(import(&home, &file, None).is_some());
+            let all = snipdex_json(&home, &["list", "--json"]);
+            assert_eq!(all.as_array().unwrap().len(), N);
+            assert_eq!(staged(&home), 0);
+        }
     }
+}
+
+/// Rows staged by imports that have not finished.
+fn staged(home: &Path) -> i64 {
+    // Read-only: the file may not exist yet, and must not be made here.
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+    rusqlite::Connection::open_with_flags(home.join("snipdex.db"), flags)
+        .and_then(|db| db.query_row("SELECT count(*) FROM import_staging", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_add_during_a_long_import_gets_its_turn() {
+    const N: usize = 40_000;
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let items: Vec<serde_json::Value> = (0..N)
+        .map(
+            |i| serde_json::json!({"title": format!("bulk {i}"), "content": format!("echo {i}\n")}),
+        )
+        .collect();
+    let file = scratch.path().join("bulk.json");
+    std::fs::write(&file, serde_json::to_vec(&items).unwrap()).unwrap();
+    let mut importing = Command::new(cargo_bin("snipdex"))
+        .env("SNIPDEX_HOME", &home)
+        .arg("import")
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Once the import is writing...
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while staged(&home) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the import never started writing"
+        );
+        assert!(
+            importing.try_wait().unwrap().is_none(),
+            "the import ended first"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // ...an add goes in between its chunks, without waiting for the end.
+    let mut add = Command::new(cargo_bin("snipdex"))
+        .env("SNIPDEX_HOME", &home)
+        .args(["add", "--title", "added during the import"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo meanwhile\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let db = rusqlite::Connection::open(home.join("snipdex.db")).unwrap();
+    let landed: i64 = db
+        .query_row("SELECT count(*) FROM snippets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(landed, 1, "the add landed before the import did");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("busy"), "the add had to wait: {said}");
+
+    let status = importing.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let all = snipdex_json(&home, &["list", "--json"]);
+    assert_eq!(all.as_array().unwrap().len(), N + 1);
+    assert_eq!(staged(&home), 0);
 }

@@ -345,3 +345,32 @@ fn a_file_skipped_while_watching_is_reported_with_its_reason() {
     );
     handle.stop();
 }
+
+#[test]
+fn a_file_skipped_by_a_scan_is_reported_once_with_its_reason() {
+    let lab = lab();
+    let bin = lab.root.join("blob.txt");
+    fs::write(&bin, b"\x00\x01binary\x00").unwrap();
+    let (handle, rx) = start(&lab, false);
+    let mut skips = 0;
+    let mut scans = 0;
+    // The first scan finds it, the second one (asked for) knows it already.
+    while scans < 2 {
+        match rx.recv_timeout(DEADLINE) {
+            Ok(WatchEvent::Skipped { path, reason }) if path == bin => {
+                assert!(reason.contains("binary"), "{reason}");
+                skips += 1;
+            }
+            Ok(WatchEvent::ScanDone(_)) => {
+                scans += 1;
+                if scans == 1 {
+                    handle.rescan().unwrap();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("no scan: {e}"),
+        }
+    }
+    assert_eq!(skips, 1);
+    handle.stop();
+}

@@ -134,6 +134,9 @@ struct DoctorReport {
     enrich_paused: bool,
     tags: usize,
     watch_dirs: Vec<(PathBuf, bool)>,
+    /// Folders in watched ones that cannot be read: neither watched nor
+    /// read until they can be (tried again at each rescan).
+    unreadable_folders: Vec<PathBuf>,
     skipped_files: Vec<crate::store::SkipCount>,
     owned_by_running_instance: bool,
 }
@@ -210,6 +213,12 @@ pub fn doctor(paths: Paths, a: DoctorArgs) -> CmdResult {
             || crate::enrich::worker::pause_marker(&paths).exists(),
         tags: lib.store.tag_counts()?.len(),
         watch_dirs,
+        unreadable_folders: lib
+            .store
+            .skipped_paths("unreadable")?
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect(),
         skipped_files: lib.store.skip_counts()?,
         owned_by_running_instance: owned,
     };
@@ -262,6 +271,12 @@ fn print_doctor(r: &DoctorReport) {
             "watching    {}{}",
             d.display(),
             if *ok { "" } else { " (missing)" }
+        );
+    }
+    for d in &r.unreadable_folders {
+        println!(
+            "unreadable  {} (not watched until it can be read)",
+            one_line(&d.to_string_lossy())
         );
     }
     if r.skipped_files.is_empty() {

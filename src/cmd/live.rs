@@ -71,16 +71,7 @@ pub fn tui(paths: Paths) -> CmdResult {
             ingest,
         )
         .dirs(dirs)
-        .start(move |e: WatchEvent| {
-            let event = match e {
-                WatchEvent::State(s) => AppEvent::Watch(s.to_string()),
-                WatchEvent::Error(e) => AppEvent::Error(e),
-                WatchEvent::Changed { .. }
-                | WatchEvent::ScanDone(_)
-                | WatchEvent::Skipped { .. } => AppEvent::LibraryChanged,
-            };
-            ui.send(event).is_ok()
-        });
+        .start(move |e: WatchEvent| ui.send(app_event(e)).is_ok());
         match started {
             Ok(h) => Some(h),
             Err(e) => {
@@ -96,6 +87,22 @@ pub fn tui(paths: Paths) -> CmdResult {
     }
     result.map_err(|e| CliError::new(Exit::Failure, e))?;
     Ok(Exit::Ok)
+}
+
+/// What the TUI hears of a watcher event.
+fn app_event(e: WatchEvent) -> AppEvent {
+    match e {
+        WatchEvent::State(s) => AppEvent::Watch(s.to_string()),
+        WatchEvent::Error(e) => AppEvent::Error(e),
+        // Only a folder that cannot be read is skipped as a folder: news
+        // for the status bar, said once.
+        WatchEvent::Skipped { path, reason } if path.is_dir() => {
+            AppEvent::Status(format!("{}: {reason}", path.display()))
+        }
+        WatchEvent::Changed { .. } | WatchEvent::ScanDone(_) | WatchEvent::Skipped { .. } => {
+            AppEvent::LibraryChanged
+        }
+    }
 }
 
 /// Start the enrichment worker for the TUI. It reports into the UI's
@@ -219,11 +226,16 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
                         one_line(reason)
                     ),
                     WatchEvent::ScanDone(r) => eprintln!(
-                        "scanned {}: {} files, {} skipped, {} gone; {} in {} ms",
+                        "scanned {}: {} files, {} skipped, {} gone{}; {} in {} ms",
                         one_line(&r.root.to_string_lossy()),
                         r.files,
                         r.skipped,
                         r.gone,
+                        if r.issues > 0 {
+                            format!(", {} folders or links unreadable (see doctor)", r.issues)
+                        } else {
+                            String::new()
+                        },
                         summary(&r.change),
                         r.elapsed_ms
                     ),
@@ -242,4 +254,27 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     handle.stop();
     lib.sync_index();
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_folder_shows_in_the_status_bar_and_a_skipped_file_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = WatchEvent::Skipped {
+            path: dir.path().to_path_buf(),
+            reason: "cannot watch this folder".into(),
+        };
+        assert!(matches!(
+            app_event(folder),
+            AppEvent::Status(s) if s.contains("cannot watch this folder")
+        ));
+        let file = WatchEvent::Skipped {
+            path: dir.path().join("blob.bin"),
+            reason: "binary".into(),
+        };
+        assert!(matches!(app_event(file), AppEvent::LibraryChanged));
+    }
 }

@@ -134,6 +134,32 @@ fn classify(error: &anyhow::Error) -> Exit {
 pub type CmdResult = Result<Exit, CliError>;
 
 /// Run one parsed command line.
+/// Run `f`, turning a panic into exit 10 (a failure in the README's table
+/// of exit codes) with a one-line message, instead of Rust's report and
+/// exit 101. The panic hook (`logging`) has logged the details.
+pub fn catch_panics(f: impl FnOnce() -> CmdResult) -> CmdResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(CliError::new(
+            Exit::Failure,
+            anyhow::anyhow!(
+                "internal error: {}; this is a bug, and the log has the details",
+                panic_message(payload.as_ref())
+            ),
+        ))
+    })
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
 pub fn run(cli: Cli) -> CmdResult {
     let paths = Paths::resolve()?;
     // A library made by an older snipdex, or under a loose umask, may be
@@ -170,5 +196,20 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Eval(a) => train::eval(paths, a),
             Command::Label(a) => label::label(a),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_exit_10_and_one_message_not_exit_101() {
+        let caught = catch_panics(|| panic!("boom at {}", 3)).unwrap_err();
+        assert_eq!(caught.exit as u8, 10);
+        let said = caught.error.to_string();
+        assert!(said.starts_with("internal error: boom at 3;"), "{said}");
+        let fine = catch_panics(|| Ok(Exit::Ok)).unwrap();
+        assert_eq!(fine as u8, 0);
     }
 }

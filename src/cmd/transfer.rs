@@ -59,6 +59,39 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Rows staged per transaction, and the pause between two, in which other
+/// writers (the watcher, `snipdex add`) take their turn: longer than the
+/// longest sleep of SQLite's busy handler, so that one waiting is sure to
+/// wake up inside it.
+const STAGE_ROWS: usize = 2_000;
+const STAGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(120);
+
+/// Write `rows` into the staging table in short transactions, then move
+/// them into the library in one: the import lands whole or not at all,
+/// without holding the write lock for the whole import.
+fn stage_and_import(
+    store: &mut crate::store::Store,
+    rows: &[crate::domain::NewSnippet],
+    enrich: bool,
+) -> Result<Vec<crate::domain::SnippetId>, crate::store::StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut import = store.stage_begin()?;
+    for (i, chunk) in rows.chunks(STAGE_ROWS).enumerate() {
+        if i > 0 {
+            std::thread::sleep(STAGE_PAUSE);
+        }
+        if let Err(e) = store.stage(&mut import, chunk) {
+            if let Err(again) = store.stage_discard(import) {
+                tracing::warn!(error = %again, "staged rows left for the next import to remove");
+            }
+            return Err(e);
+        }
+    }
+    store.stage_finish(import, enrich)
+}
+
 pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
     let mut text = String::new();
     let read = if a.file == Path::new("-") {
@@ -100,30 +133,28 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
             )),
         }
     }
-    lib.store.transaction(|store| {
-        for mut n in admitted {
-            let key = (n.title.trim().to_string(), content_hash(&n.content));
-            if !existing.insert(key) {
-                skipped += 1;
-                continue;
-            }
-            if n.language.trim().is_empty() {
-                n.language = crate::ingest::detect_language(None, &n.content);
-            }
-            if n.secrets.is_empty() {
-                n.secrets = crate::ingest::detect_secrets(&n.content)
-                    .iter()
-                    .map(|k| k.to_string())
-                    .collect();
-            }
-            let s = store.insert(&n)?;
-            if enrich {
-                store.enqueue_job(s.id, &[])?;
-            }
-            added.push(s);
+    let mut rows = Vec::with_capacity(admitted.len());
+    for mut n in admitted {
+        let key = (n.title.trim().to_string(), content_hash(&n.content));
+        if !existing.insert(key) {
+            skipped += 1;
+            continue;
         }
-        Ok(())
-    })?;
+        if n.language.trim().is_empty() {
+            n.language = crate::ingest::detect_language(None, &n.content);
+        }
+        if n.secrets.is_empty() {
+            n.secrets = crate::ingest::detect_secrets(&n.content)
+                .iter()
+                .map(|k| k.to_string())
+                .collect();
+        }
+        rows.push(n);
+    }
+    let ids = stage_and_import(&mut lib.store, &rows, enrich)?;
+    for id in ids {
+        added.push(lib.store.get(id)?);
+    }
     lib.sync_index();
     if a.json {
         super::output::print_json(&added)?;

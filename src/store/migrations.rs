@@ -74,6 +74,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      -- Snippets from before this version were never indexed through the
      -- outbox; queue them all once.
      INSERT INTO index_outbox(snippet_id) SELECT id FROM snippets;",
+    // 3: imports are written here in short chunks, then moved into the
+    //    library in one short transaction (see store/staging.rs).
+    "CREATE TABLE import_staging (
+        import_id     TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        owner_pid     INTEGER NOT NULL,
+        staged_at     INTEGER NOT NULL,
+        title         TEXT NOT NULL,
+        description   TEXT NOT NULL,
+        links         TEXT NOT NULL,
+        language      TEXT NOT NULL,
+        content       TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        source_path   TEXT,
+        source_start  INTEGER,
+        source_end    INTEGER,
+        source_block  INTEGER,
+        meta          TEXT NOT NULL,
+        secrets       TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        tags          TEXT NOT NULL,
+        PRIMARY KEY (import_id, seq)
+     );",
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -13,11 +13,13 @@
 mod migrations;
 mod queue;
 mod snippets;
+mod staging;
 mod summaries;
 mod watch;
 
 pub use queue::{IndexBatch, IndexChange, Job};
 pub use snippets::{GeneratedValue, ListFilter, SnippetPatch, TagCount};
+pub use staging::StagedImport;
 pub use summaries::SnippetSummary;
 pub use watch::SkipCount;
 

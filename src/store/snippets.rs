@@ -42,7 +42,7 @@ pub struct TagCount {
     pub count: i64,
 }
 
-fn json_list(list: &[String]) -> String {
+pub(super) fn json_list(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
@@ -99,7 +99,9 @@ fn finish((mut s, [links, meta, secrets, tags]): (Snippet, [String; 4])) -> Resu
     Ok(s)
 }
 
-fn source_columns(source: &Source) -> (Option<String>, Option<u32>, Option<u32>, Option<u32>) {
+pub(super) fn source_columns(
+    source: &Source,
+) -> (Option<String>, Option<u32>, Option<u32>, Option<u32>) {
     match source {
         Source::Manual => (None, None, None, None),
         Source::File {

@@ -90,6 +90,17 @@ impl Store {
     }
 
     /// The most recent skips with their details, for `doctor --verbose`.
+    /// Every skipped path recorded with `reason`.
+    pub fn skipped_paths(&self, reason: &str) -> Result<Vec<PathBuf>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT path FROM skipped_files WHERE reason = ?1 ORDER BY path")?;
+        let rows = stmt.query_map(params![reason], |r| {
+            Ok(PathBuf::from(r.get::<_, String>(0)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     pub fn recent_skips(&self, limit: usize) -> Result<Vec<(PathBuf, String, String)>> {
         let mut stmt = self
             .conn()

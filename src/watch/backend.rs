@@ -66,6 +66,14 @@ impl Backend {
         }
     }
 
+    /// Watch `dir` itself, not the folders inside it.
+    pub fn watch_one(&mut self, dir: &Path) -> notify::Result<()> {
+        match self {
+            Backend::Native(d) => d.watch(dir, RecursiveMode::NonRecursive),
+            Backend::Polling(d) => d.watch(dir, RecursiveMode::NonRecursive),
+        }
+    }
+
     pub fn unwatch(&mut self, dir: &Path) -> notify::Result<()> {
         match self {
             Backend::Native(d) => d.unwatch(dir),

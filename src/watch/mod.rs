@@ -100,8 +100,9 @@ pub enum WatchEvent {
     State(WatcherState),
     /// The snippets of `path` (a file, or a folder after a rename) changed.
     Changed { path: PathBuf, change: FileChange },
-    /// A file was skipped (too large, binary, unreadable, ...), and why;
-    /// reported when its reason is new, not on every event.
+    /// A file (or a folder that cannot be read) was skipped (too large,
+    /// binary, unreadable, ...), and why; reported by an event's batch or
+    /// a scan when its reason is new, not every time it is met.
     Skipped { path: PathBuf, reason: String },
     /// A full scan of one watched folder finished.
     ScanDone(ScanReport),

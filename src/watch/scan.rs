@@ -60,6 +60,7 @@ pub fn scan_dir(
         skips: &mut skips,
         cancel: None,
         nested: &[],
+        newly_skipped: None,
     }
     .run(root)
 }
@@ -73,6 +74,9 @@ pub(crate) struct Scan<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Other watched folders inside this one: what they hold is theirs.
     pub nested: &'a [PathBuf],
+    /// Where to put the paths skipped for a new reason, with why, so that
+    /// the watcher can say so once.
+    pub newly_skipped: Option<&'a mut Vec<(PathBuf, String)>>,
 }
 
 impl Scan<'_> {
@@ -97,7 +101,13 @@ impl Scan<'_> {
             skips,
             cancel,
             nested,
+            mut newly_skipped,
         } = self;
+        let mut note = |ops: &[Op], skips: &Skips| {
+            if let Some(out) = newly_skipped.as_deref_mut() {
+                out.extend(new_skips(ops, skips));
+            }
+        };
         let ours = |p: &Path| p.starts_with(root) && !nested.iter().any(|n| p.starts_with(n));
         let mut report = ScanReport {
             root: root.to_path_buf(),
@@ -149,6 +159,7 @@ impl Scan<'_> {
                     .plan(&path, known)?;
                     report.skipped += usize::from(plan.skipped);
                     report.change.absorb(plan.change);
+                    note(&plan.ops, skips);
                     let weight = plan.weight();
                     pending.push(plan.ops, weight);
                 }
@@ -158,6 +169,7 @@ impl Scan<'_> {
                         if let Op::RecordSkip { path, .. } = &op {
                             stale_skips.remove(path);
                         }
+                        note(std::slice::from_ref(&op), skips);
                         pending.push(vec![op], 0);
                     }
                 }
@@ -191,6 +203,20 @@ impl Scan<'_> {
             issues = report.issues, change = ?report.change, ms = report.elapsed_ms, "scan done");
         Ok(report)
     }
+}
+
+/// The skips among `ops` whose reason is new (not what `skips` holds).
+fn new_skips<'o>(ops: &'o [Op], skips: &'o Skips) -> impl Iterator<Item = (PathBuf, String)> + 'o {
+    ops.iter().filter_map(move |op| match op {
+        Op::RecordSkip {
+            path,
+            reason,
+            detail,
+        } if skips.get(path).map(String::as_str) != Some(*reason) => {
+            Some((path.clone(), detail.clone()))
+        }
+        _ => None,
+    })
 }
 
 /// Log a walk problem; loops and unreadable folders are recorded as skips
@@ -230,10 +256,17 @@ fn issue_op(issue: &WalkIssue, unreadable_dirs: &mut Vec<PathBuf>) -> Option<Op>
             source,
         } => {
             unreadable_dirs.push(path.clone());
+            // A folder the user may not read is counted with unreadable
+            // files, under the reason people look for.
+            let reason = if source.kind() == std::io::ErrorKind::PermissionDenied {
+                "unreadable"
+            } else {
+                issue.kind()
+            };
             // Something that vanished mid-walk is simply gone, not skipped.
             (source.kind() != std::io::ErrorKind::NotFound).then(|| Op::RecordSkip {
                 path: path.clone(),
-                reason: issue.kind(),
+                reason,
                 detail: issue.to_string(),
             })
         }

@@ -470,3 +470,127 @@ fn an_unreadable_folder_is_reported_once_not_on_every_poll() {
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
     assert!(warnings.len() <= 1, "{warnings:#?}");
 }
+
+/// Waits for an event that `want` accepts, keeping every event seen.
+#[cfg(unix)]
+fn wait_for(
+    rx: &std::sync::mpsc::Receiver<WatchEvent>,
+    seen: &mut Vec<WatchEvent>,
+    what: &str,
+    want: impl Fn(&WatchEvent) -> bool,
+) {
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(e) => {
+                let done = want(&e);
+                seen.push(e);
+                if done {
+                    return;
+                }
+            }
+            Err(e) => panic!("no {what}: {e}; seen {seen:#?}"),
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_keeps_native_events_for_the_rest_and_is_picked_up_later() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::testsupport::unprivileged(
+        "watch::tests::an_unreadable_folder_keeps_native_events_for_the_rest_and_is_picked_up_later",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("notes");
+    let locked = root.join("locked");
+    fs::create_dir_all(&locked).unwrap();
+    fs::create_dir_all(root.join("sub")).unwrap();
+    fs::write(locked.join("inside.sh"), "echo inside\n").unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let cfg = crate::config::WatchConfig {
+        debounce_ms: 100,
+        rescan_secs: 3600,
+        poll_secs: 1,
+        ..Default::default()
+    };
+    let db = dir.path().join("lib.db");
+    let handle = Watcher::new(&db, &dir.path().join("backups"), cfg, opts())
+        .dirs(vec![root.clone()])
+        .start(tx)
+        .unwrap();
+    let mut seen = Vec::new();
+    wait_for(&rx, &mut seen, "first scan", |e| {
+        matches!(e, WatchEvent::ScanDone(_))
+    });
+    let changed = |name: &'static str| move |e: &WatchEvent| matches!(e, WatchEvent::Changed { path, .. } if path.ends_with(name));
+    // Native events still arrive for the readable rest, old folders and new.
+    fs::write(root.join("sub/a.sh"), "echo a\n").unwrap();
+    wait_for(&rx, &mut seen, "a.sh", changed("a.sh"));
+    fs::create_dir_all(root.join("new/deeper")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    fs::write(root.join("new/deeper/b.sh"), "echo b\n").unwrap();
+    wait_for(&rx, &mut seen, "b.sh", changed("b.sh"));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    fs::write(root.join("new/deeper/b.sh"), "echo b again\n").unwrap();
+    wait_for(&rx, &mut seen, "b.sh again", changed("b.sh"));
+
+    // Readable again: the next rescan reads it and watches it.
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+    handle.rescan().unwrap();
+    wait_for(
+        &rx,
+        &mut seen,
+        "the rescan reading it",
+        |e| matches!(e, WatchEvent::ScanDone(r) if r.change.added == 1 && r.issues == 0),
+    );
+    fs::write(locked.join("later.sh"), "echo later\n").unwrap();
+    wait_for(&rx, &mut seen, "later.sh", changed("later.sh"));
+    handle.stop();
+
+    let states: Vec<&WatcherState> = seen
+        .iter()
+        .filter_map(|e| match e {
+            WatchEvent::State(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, [&WatcherState::Native], "{seen:#?}");
+    let about_locked = seen
+        .iter()
+        .filter(|e| match e {
+            WatchEvent::Skipped { path, .. } => path == &locked,
+            WatchEvent::Error(e) => e.contains("locked"),
+            _ => false,
+        })
+        .count();
+    assert_eq!(about_locked, 1, "reported once, as a skip: {seen:#?}");
+    let store = Store::open(&db, &dir.path().join("backups")).unwrap();
+    assert_eq!(store.by_path(&locked.join("inside.sh")).unwrap().len(), 1);
+    assert!(store.skip_counts().unwrap().is_empty(), "cleared once read");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_is_counted_as_unreadable() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::testsupport::unprivileged(
+        "watch::tests::an_unreadable_folder_is_counted_as_unreadable",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    fs::create_dir_all(&locked).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let mut store = store();
+    let report = scan_dir(&mut store, dir.path(), &opts()).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(report.issues, 1);
+    let skips = load_skips(&store).unwrap();
+    assert_eq!(skips.get(&locked).map(String::as_str), Some("unreadable"));
+    // What `doctor` lists.
+    assert_eq!(store.skipped_paths("unreadable").unwrap(), vec![locked]);
+}

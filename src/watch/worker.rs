@@ -23,6 +23,9 @@ struct Root {
     /// Whether the backend watches it; false while it is missing or its
     /// watch failed, and then retried every poll interval.
     watched: bool,
+    /// Set when the root is watched folder by folder (see
+    /// [`roots::Folders`]) rather than with one recursive watch.
+    folders: Option<roots::Folders>,
 }
 
 pub(crate) struct Worker {
@@ -166,6 +169,9 @@ impl Worker {
         match command {
             Command::Fs(Ok(events)) => {
                 let touched = Touched::from_events(events);
+                // Watch new folders before reading them, so that nothing
+                // written into them falls between the read and the watch.
+                self.follow_folders(&touched);
                 self.recheck_later(&touched);
                 self.apply_events(touched, false);
             }
@@ -349,6 +355,9 @@ impl Worker {
 
     fn rescan_all(&mut self) {
         self.rescan_due = false;
+        // Folders that could not be watched get another chance first, so
+        // that the scan below reads what they hold once they can be read.
+        self.retry_unreadable_folders();
         // A full rescan also resynchronises the cached skips.
         if let Ok(skips) = load_skips(&self.store) {
             self.skips = skips;
@@ -367,14 +376,20 @@ impl Worker {
             .into_iter()
             .filter(|r| r != root && r.starts_with(root))
             .collect();
+        let mut skipped = Vec::new();
         let result = Scan {
             store: &mut self.store,
             ingest: &self.ingest,
             skips: &mut self.skips,
             cancel: Some(&self.stop),
             nested: &nested,
+            newly_skipped: Some(&mut skipped),
         }
         .run(root);
+        // Said once: a later scan finds the same reason recorded.
+        for (path, reason) in skipped {
+            self.emit(WatchEvent::Skipped { path, reason });
+        }
         match result {
             Ok(report) => {
                 self.retry_pause = FIRST_RETRY;

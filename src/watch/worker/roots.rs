@@ -4,8 +4,11 @@
 use super::super::backend::Backend;
 use super::super::{WatchError, WatchEvent};
 use super::{Root, Worker};
+pub(super) use folders::Folders;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod folders;
 
 impl Worker {
     pub(super) fn start_backend(&mut self) {
@@ -48,6 +51,7 @@ impl Worker {
         self.start_polling();
         for i in 0..self.roots.len() {
             self.roots[i].watched = false;
+            self.roots[i].folders = None;
             self.watch_root(i);
         }
         // Changes made while no backend listened were not reported.
@@ -85,6 +89,7 @@ impl Worker {
         self.roots.push(Root {
             path: path.clone(),
             watched: false,
+            folders: None,
         });
         self.watch_root(self.roots.len() - 1);
         Some(path)
@@ -98,8 +103,11 @@ impl Worker {
         let root = self.roots.remove(i);
         if root.watched {
             if let Some(b) = &mut self.backend {
-                if let Err(err) = b.unwatch(&root.path) {
-                    tracing::debug!(%err, path = %root.path.display(), "unwatch");
+                let each = root.folders.as_ref().map(Folders::watched);
+                for p in each.unwrap_or_else(|| vec![root.path.clone()]) {
+                    if let Err(err) = b.unwatch(&p) {
+                        tracing::debug!(%err, path = %p.display(), "unwatch");
+                    }
                 }
             }
         }
@@ -121,6 +129,14 @@ impl Worker {
                 // A recursive watch may have half succeeded.
                 let _ = backend.unwatch(&path);
                 let missing = matches!(err.kind, notify::ErrorKind::PathNotFound);
+                let limit = matches!(err.kind, notify::ErrorKind::MaxFilesWatch);
+                if native && !missing && !limit {
+                    // Typically one folder inside that cannot be read: it
+                    // must not cost the rest of the tree its native events.
+                    tracing::info!(%err, root = %path.display(), "watching folder by folder");
+                    self.watch_by_folder(i);
+                    return;
+                }
                 self.report(&WatchError::Notify {
                     path: Some(path),
                     source: err,
@@ -139,8 +155,12 @@ impl Worker {
             let path = self.roots[i].path.clone();
             if self.roots[i].watched && !exists {
                 self.roots[i].watched = false;
+                let folders = self.roots[i].folders.take();
                 if let Some(b) = &mut self.backend {
-                    let _ = b.unwatch(&path);
+                    let each = folders.as_ref().map(Folders::watched);
+                    for p in each.unwrap_or_else(|| vec![path.clone()]) {
+                        let _ = b.unwatch(&p);
+                    }
                 }
                 self.report(&WatchError::MissingDir(path));
             } else if !self.roots[i].watched && exists {
