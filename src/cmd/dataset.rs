@@ -43,7 +43,9 @@ fn default_cache() -> Option<PathBuf> {
 }
 
 /// Id to code of every row of an earlier harvest.
-fn read_keep(path: &std::path::Path) -> Result<std::collections::HashMap<String, String>, DatasetError> {
+fn read_keep(
+    path: &std::path::Path,
+) -> Result<std::collections::HashMap<String, String>, DatasetError> {
     #[derive(serde::Deserialize)]
     struct Kept {
         id: String,

@@ -68,15 +68,8 @@ impl Kind {
 }
 
 /// Languages whose snippets are everyday ones wherever they come from.
-pub const EVERYDAY_LANGUAGES: &[&str] = &[
-    "shell",
-    "sql",
-    "dockerfile",
-    "make",
-    "yaml",
-    "toml",
-    "ini",
-];
+pub const EVERYDAY_LANGUAGES: &[&str] =
+    &["shell", "sql", "dockerfile", "make", "yaml", "toml", "ini"];
 
 /// Folders of scripts and examples rather than library code.
 const EVERYDAY_DIRS: &[&str] = &[
@@ -207,7 +200,10 @@ pub fn harvest(
         let mut push = |path: &str, language: &str, c: Cut, extra: bool| {
             candidates.push(Candidate {
                 row: Row {
-                    id: format!("{}@{}:{}:{}", source.name, source.version, path, c.start_line),
+                    id: format!(
+                        "{}@{}:{}:{}",
+                        source.name, source.version, path, c.start_line
+                    ),
                     code: c.code,
                     language: language.to_owned(),
                     kind: kind_for(language, path),
@@ -408,4 +404,77 @@ pub fn write_jsonl(rows: &[Row], path: &Path) -> Result<(), DatasetError> {
     }
     tmp.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(package: &str, path: &str, line: usize, code: &str) -> Row {
+        Row {
+            id: format!("{package}@1:{path}:{line}"),
+            code: code.into(),
+            language: "rust".into(),
+            kind: Kind::Function,
+            package: package.into(),
+            version: "1".into(),
+            license: "MIT".into(),
+            path: path.into(),
+            start_line: line,
+            docstring: None,
+            split: split_for(package),
+        }
+    }
+
+    #[test]
+    fn kept_rows_win_over_duplicates_and_the_cap() {
+        let old = row("b", "src/old.rs", 1, "fn x() {\n 1\n}");
+        let earlier_twin = row("a", "src/new.rs", 1, "fn x() {\n    1\n}");
+        let keep: HashMap<String, String> = [(old.id.clone(), old.code.clone())].into();
+        let kept = |r: &Row| keep.get(&r.id) == Some(&r.code);
+        let rows = vec![
+            Candidate {
+                row: earlier_twin,
+                extra: false,
+            },
+            Candidate {
+                row: old.clone(),
+                extra: false,
+            },
+        ];
+        let unique = dedup(rows, &kept);
+        assert_eq!(unique.len(), 1);
+        assert_eq!(unique[0].row.id, old.id);
+        // With a cap of one, the kept row stays over a documented newcomer;
+        // second-pass rows are capped on their own.
+        let mut documented = row("b", "src/doc.rs", 1, "fn y() {\n 2\n}");
+        documented.docstring = Some("Doc.".into());
+        let extra = row("b", "README.md", 3, "fn z() {\n 3\n}");
+        let rows = vec![
+            Candidate {
+                row: documented,
+                extra: false,
+            },
+            Candidate {
+                row: old.clone(),
+                extra: false,
+            },
+            Candidate {
+                row: extra.clone(),
+                extra: true,
+            },
+        ];
+        let out = cap(rows, 1, 1, &kept);
+        let ids: Vec<&str> = out.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec![extra.id.as_str(), old.id.as_str()]);
+    }
+
+    #[test]
+    fn kinds_follow_language_and_folder() {
+        assert_eq!(kind_for("rust", "src/lib.rs"), Kind::Function);
+        assert_eq!(kind_for("go", "examples/server/main.go"), Kind::Everyday);
+        assert_eq!(kind_for("sql", "src/schema.sql"), Kind::Everyday);
+        assert_eq!(kind_for("yaml", ".github/workflows/ci.yml"), Kind::Everyday);
+        assert_eq!(kind_for("python", "scripts/release.py"), Kind::Everyday);
+    }
 }

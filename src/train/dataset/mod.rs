@@ -24,8 +24,8 @@ use std::path::PathBuf;
 
 pub use fetch::FetchOptions;
 pub use harvest::{
-    harvest, kind_for, split_for, write_jsonl, HarvestOptions, HarvestReport, Kind,
-    PackageReport, Row, Split, EVERYDAY_LANGUAGES,
+    harvest, kind_for, split_for, write_jsonl, HarvestOptions, HarvestReport, Kind, PackageReport,
+    Row, Split, EVERYDAY_LANGUAGES,
 };
 pub use join::{join, JoinReport, Joined, Label};
 pub use sources::{load_sources, parse_sources, Ecosystem, Source};

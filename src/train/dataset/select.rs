@@ -212,9 +212,17 @@ fn is_extra_test_name(name: &str) -> bool {
 /// Docs whose code blocks are mostly diffs and version notes.
 fn is_release_notes(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["CHANGELOG", "CHANGES", "HISTORY", "NEWS", "RELEASE", "UPGRAD", "MIGRATING"]
-        .iter()
-        .any(|p| upper.starts_with(p))
+    [
+        "CHANGELOG",
+        "CHANGES",
+        "HISTORY",
+        "NEWS",
+        "RELEASE",
+        "UPGRAD",
+        "MIGRATING",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
 }
 
 fn extra_kind(path: &str) -> Option<(&'static str, Extra)> {
@@ -314,5 +322,46 @@ mod tests {
                 ("bin/tool", "shell")
             ]
         );
+    }
+
+    #[test]
+    fn the_second_pass_picks_build_ci_config_docs_and_new_languages() {
+        let files = [
+            file("src/lib.rs", "fn a() {}\n"),
+            file(".github/workflows/ci.yml", "on: push\n"),
+            file("Dockerfile", "FROM scratch\n"),
+            file("Makefile", "all:\n\ttrue\n"),
+            file("docs/usage.md", "# Usage\n"),
+            file("CHANGELOG.md", "# 1.0\n"),
+            file("server.go", "package main\n"),
+            file("server_test.go", "package main\n"),
+            file("lib/tool.rb", "module Tool; end\n"),
+            file("spec/tool_spec.rb", "describe Tool\n"),
+            file("config/locales/en.yml", "en: {}\n"),
+            file("vendor/x/y.go", "package y\n"),
+            file("app.service", "[Service]\n"),
+        ];
+        let picked: Vec<(&str, &str, Extra)> = pick_extra_files(&files)
+            .iter()
+            .map(|p| (p.file.path.as_str(), p.language, p.extra))
+            .collect();
+        assert_eq!(
+            picked,
+            vec![
+                (".github/workflows/ci.yml", "yaml", Extra::Config),
+                ("Dockerfile", "dockerfile", Extra::Config),
+                ("Makefile", "make", Extra::Config),
+                ("docs/usage.md", "markdown", Extra::Markdown),
+                ("server.go", "go", Extra::Code),
+                ("lib/tool.rb", "ruby", Extra::Code),
+                ("app.service", "ini", Extra::Config),
+            ]
+        );
+        // The first pass is unchanged by the second.
+        let first: Vec<&str> = pick_files(&files)
+            .iter()
+            .map(|p| p.file.path.as_str())
+            .collect();
+        assert_eq!(first, vec!["src/lib.rs"]);
     }
 }

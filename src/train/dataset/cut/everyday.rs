@@ -108,7 +108,13 @@ pub fn dockerfile(text: &str) -> Vec<Cut> {
         while end > from && (is_hash_comment(lines[end]) || lines[end].trim().is_empty()) {
             end -= 1;
         }
-        out.extend(build(&lines, from, end, &|_| false, doc_above(&lines, from)));
+        out.extend(build(
+            &lines,
+            from,
+            end,
+            &|_| false,
+            doc_above(&lines, from),
+        ));
     }
     out
 }
@@ -181,7 +187,13 @@ fn yaml_range(lines: &[&str], first: usize, last: usize, depth: usize, out: &mut
         if depth == 0 {
             out.extend(whole(lines, first, last));
         } else {
-            out.extend(build(lines, first, last, &|_| false, doc_above(lines, first)));
+            out.extend(build(
+                lines,
+                first,
+                last,
+                &|_| false,
+                doc_above(lines, first),
+            ));
         }
         return;
     }
@@ -238,7 +250,13 @@ pub fn config(text: &str) -> Vec<Cut> {
             while end > head && (is_hash_comment(lines[end]) || lines[end].trim().is_empty()) {
                 end -= 1;
             }
-            out.extend(build(&lines, head, end, &|_| false, doc_above(&lines, head)));
+            out.extend(build(
+                &lines,
+                head,
+                end,
+                &|_| false,
+                doc_above(&lines, head),
+            ));
         }
         return out;
     }
@@ -321,7 +339,10 @@ fn strip_prompts(body: Vec<(usize, String)>) -> Vec<(usize, String)> {
         if let Some(rest) = l.strip_prefix("$ ").or_else(|| l.strip_prefix(">>> ")) {
             continued = rest.trim_end().ends_with('\\');
             out.push((n, rest.to_owned()));
-        } else if let Some(rest) = l.strip_prefix("... ").or_else(|| (l == "...").then_some("")) {
+        } else if let Some(rest) = l
+            .strip_prefix("... ")
+            .or_else(|| (l == "...").then_some(""))
+        {
             out.push((n, rest.to_owned()));
         } else if continued {
             continued = l.trim_end().ends_with('\\');
@@ -388,9 +409,8 @@ pub fn markdown(text: &str) -> Vec<Block> {
     out
 }
 
-static RST_DIRECTIVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^(\s*)\.\. (code-block|code|sourcecode|prompt)::\s*(\S+)").ok()
-});
+static RST_DIRECTIVE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(\s*)\.\. (code-block|code|sourcecode|prompt)::\s*(\S+)").ok());
 
 /// `.. code-block:: LANG` blocks of a reStructuredText file.
 pub fn rst(text: &str) -> Vec<Block> {

@@ -36,9 +36,7 @@ pub fn mask(text: &str, flavor: Flavor) -> Vec<u8> {
             }
             (b'\'', _) if flavor == Flavor::Php => quoted_end(src, i, b'\'', true),
             (b'`', _) if flavor == Flavor::Go => quoted_end(src, i, b'`', true),
-            (b'#', _) if flavor == Flavor::Php && src.get(i + 1) != Some(&b'[') => {
-                line_end(src, i)
-            }
+            (b'#', _) if flavor == Flavor::Php && src.get(i + 1) != Some(&b'[') => line_end(src, i),
             (b'\'', _) => rust_char_end(src, i),
             (b'r', Some(b'"' | b'#')) if flavor == Flavor::Rust && !ident_before(src, i) => {
                 raw_string_end(src, i + 1)

@@ -6,8 +6,8 @@
 //! rather than cutting a wrong one.
 
 mod braces;
-mod lex;
 pub mod everyday;
+mod lex;
 mod python;
 mod ruby;
 mod shell;

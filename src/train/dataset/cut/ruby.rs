@@ -10,8 +10,10 @@ use regex::Regex;
 use super::{build, comment_text, Cut};
 
 static ITEM: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^(\s*)(def\s+\S|class\s+[A-Z]|module\s+[A-Z]|(private|protected|public)\s+def\s+\S)")
-        .ok()
+    Regex::new(
+        r"^(\s*)(def\s+\S|class\s+[A-Z]|module\s+[A-Z]|(private|protected|public)\s+def\s+\S)",
+    )
+    .ok()
 });
 
 /// Lines that may sit at the item's own indentation before its `end`.
@@ -35,8 +37,7 @@ pub(super) fn cut(text: &str) -> Vec<Cut> {
         while above > 0 && is_doc_comment(lines[above - 1]) {
             above -= 1;
         }
-        let raw_doc =
-            (above < i).then(|| comment_text(lines[above..i].iter().copied()));
+        let raw_doc = (above < i).then(|| comment_text(lines[above..i].iter().copied()));
         match build(&lines, i, last, &|_| false, raw_doc) {
             Some(cut) => {
                 out.push(cut);

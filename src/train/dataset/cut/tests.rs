@@ -280,7 +280,10 @@ func (s *Server) Run() error {
 ";
     let cuts = cut("go", text);
     assert_eq!(starts(&cuts), vec![7, 12, 18]);
-    assert_eq!(cuts[0].docstring.as_deref(), Some("Hello writes a greeting."));
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Hello writes a greeting.")
+    );
     assert!(cuts[0].code.starts_with("func Hello("));
     assert!(cuts[1].code.starts_with("type Server struct {"));
     assert!(cuts[2].code.starts_with("func (s *Server) Run() error {"));
@@ -301,9 +304,18 @@ public class Greeter {
     let cuts = cut("java", java);
     assert_eq!(starts(&cuts), vec![1]);
     let long: String = (0..90).map(|i| format!("    int f{i} = {i};\n")).collect();
-    let cuts = cut("java", &java.replace("public class Greeter {\n", &format!("public class Greeter {{\n{long}")));
+    let cuts = cut(
+        "java",
+        &java.replace(
+            "public class Greeter {\n",
+            &format!("public class Greeter {{\n{long}"),
+        ),
+    );
     assert_eq!(cuts.len(), 1);
-    assert_eq!(cuts[0].docstring.as_deref(), Some("Greets someone by name."));
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Greets someone by name.")
+    );
     assert!(cuts[0].code.starts_with("@Override\npublic String greet"));
 
     let kotlin = "fun add(a: Int, b: Int): Int {\n    val c = a + b\n    return c\n}\n";
@@ -346,9 +358,15 @@ end
     let cuts = cut("ruby", text);
     assert_eq!(starts(&cuts), vec![3]);
     let long: String = (0..90).map(|i| format!("  X{i} = {i}\n")).collect();
-    let cuts = cut("ruby", &text.replace("module Tools\n", &format!("module Tools\n{long}")));
+    let cuts = cut(
+        "ruby",
+        &text.replace("module Tools\n", &format!("module Tools\n{long}")),
+    );
     assert_eq!(cuts.len(), 1);
-    assert_eq!(cuts[0].docstring.as_deref(), Some("Counts the words of a text."));
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Counts the words of a text.")
+    );
     assert!(cuts[0].code.ends_with("rescue ArgumentError\n  []\nend"));
 }
 
@@ -385,7 +403,10 @@ build:
     );
     let cuts = cut("yaml", &workflow);
     // Too long as a whole: cut at the jobs.
-    assert!(cuts.iter().any(|c| c.code.starts_with("lint:\n  runs-on")), "{cuts:?}");
+    assert!(
+        cuts.iter().any(|c| c.code.starts_with("lint:\n  runs-on")),
+        "{cuts:?}"
+    );
     assert!(cut("yaml", "a: 1\nb:\n  c: 2\n").len() == 1);
 
     let unit = "[Unit]\nDescription=App\n\n[Service]\nExecStart=/usr/bin/app\nRestart=always\n";
@@ -430,7 +451,10 @@ at all
     let blocks = everyday::markdown(md);
     assert_eq!(blocks.len(), 2);
     assert_eq!(blocks[0].language, "shell");
-    assert_eq!(blocks[0].cut.code, "pip install tool\ntool --init \\\n    --force");
+    assert_eq!(
+        blocks[0].cut.code,
+        "pip install tool\ntool --init \\\n    --force"
+    );
     assert_eq!(blocks[0].cut.start_line, 6);
     assert_eq!(blocks[1].language, "python");
     assert_eq!(blocks[1].cut.start_line, 13);
