@@ -197,7 +197,7 @@ pub fn harvest(
         let picked = pick_files(&package.files);
         let before = candidates.len();
         let split = split_for(&source.name);
-        let mut push = |path: &str, language: &str, c: Cut, extra: bool| {
+        let mut push = |path: &str, language: &str, c: Cut, extra: bool, kind: Option<Kind>| {
             candidates.push(Candidate {
                 row: Row {
                     id: format!(
@@ -206,7 +206,7 @@ pub fn harvest(
                     ),
                     code: c.code,
                     language: language.to_owned(),
-                    kind: kind_for(language, path),
+                    kind: kind.unwrap_or_else(|| kind_for(language, path)),
                     package: source.name.clone(),
                     version: source.version.clone(),
                     license: license.clone(),
@@ -220,7 +220,7 @@ pub fn harvest(
         };
         for file in &picked {
             for c in cut(file.language, &file.text) {
-                push(&file.file.path, file.language, c, false);
+                push(&file.file.path, file.language, c, false, None);
             }
         }
         let extras = pick_extra_files(&package.files);
@@ -229,7 +229,7 @@ pub fn harvest(
             match file.extra {
                 Extra::Code | Extra::Config => {
                     for c in cut(file.language, &file.text) {
-                        push(path, file.language, c, true);
+                        push(path, file.language, c, true, None);
                     }
                 }
                 Extra::Markdown | Extra::Rst => {
@@ -242,10 +242,7 @@ pub fn harvest(
                         // Docs blocks are examples: everyday, whatever the language.
                         let mut c = b.cut;
                         c.docstring = None;
-                        push(path, b.language, c, true);
-                        if let Some(last) = candidates.last_mut() {
-                            last.row.kind = Kind::Everyday;
-                        }
+                        push(path, b.language, c, true, Some(Kind::Everyday));
                     }
                 }
             }

@@ -191,7 +191,7 @@ fn skip_extra_dir(path: &str) -> bool {
     let mut parts: Vec<String> = path.split('/').map(str::to_ascii_lowercase).collect();
     parts.pop();
     parts.iter().any(|p| {
-        (SKIP_DIRS.contains(&p.as_str()) && p != ".github")
+        (SKIP_DIRS.contains(&p.as_str()) && p.as_str() != ".github")
             || BUILD_DIRS.contains(&p.as_str())
             || ["locale", "locales", "i18n", "l10n", "translations", "po"].contains(&p.as_str())
     })

@@ -399,7 +399,7 @@ pub fn markdown(text: &str) -> Vec<Block> {
                 .map(|j| {
                     let l = lines[j];
                     let cut = indent.min(l.len() - l.trim_start().len());
-                    (j + 1, l[cut..].to_owned())
+                    (j + 1, l.get(cut..).unwrap_or(l).to_owned())
                 })
                 .collect();
             out.extend(block_cut(language, body));
