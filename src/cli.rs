@@ -386,6 +386,15 @@ pub struct HarvestArgs {
     /// Most rows kept per package and language.
     #[arg(long, default_value_t = 150)]
     pub max_per_package: usize,
+    /// Most rows kept per package and language from docs code blocks,
+    /// build, CI and config files, and Go/Java/Kotlin/PHP/Ruby sources
+    /// [default: --max-per-package].
+    #[arg(long)]
+    pub max_extra_per_package: Option<usize>,
+    /// An earlier snippets.jsonl whose rows must all come out again with the
+    /// same id and code (labels reference them); the harvest fails otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub keep: Option<PathBuf>,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

@@ -21,6 +21,8 @@ fn options(cache: &Path) -> HarvestOptions {
             offline: true,
         },
         max_per_package: 150,
+        max_extra_per_package: 150,
+        keep: None,
     }
 }
 

@@ -42,6 +42,30 @@ fn default_cache() -> Option<PathBuf> {
         .map(|d| d.cache_dir().join("dataset"))
 }
 
+/// Id to code of every row of an earlier harvest.
+fn read_keep(
+    path: &std::path::Path,
+) -> Result<std::collections::HashMap<String, String>, DatasetError> {
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        id: String,
+        code: String,
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut out = std::collections::HashMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let row: Kept = serde_json::from_str(line).map_err(|e| DatasetError::Sources {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        out.insert(row.id, row.code);
+    }
+    Ok(out)
+}
+
 fn run_harvest(args: HarvestArgs) -> CmdResult {
     if args.max_per_package == 0 {
         return Err(CliError::bad_input("--max-per-package must be at least 1"));
@@ -62,6 +86,11 @@ fn run_harvest(args: HarvestArgs) -> CmdResult {
             offline: args.offline,
         },
         max_per_package: args.max_per_package,
+        max_extra_per_package: args.max_extra_per_package.unwrap_or(args.max_per_package),
+        keep: match &args.keep {
+            Some(path) => Some(read_keep(path).map_err(fail)?),
+            None => None,
+        },
     };
     let total = sources.len();
     let mut seen = 0;
@@ -113,12 +142,26 @@ fn counts(report: &HarvestReport) -> BTreeMap<&'static str, BTreeMap<&str, usize
     by
 }
 
+/// Everyday rows per split.
+fn everyday_counts(report: &HarvestReport) -> BTreeMap<&'static str, usize> {
+    let mut by = BTreeMap::new();
+    for r in &report.rows {
+        if r.kind == crate::train::dataset::Kind::Everyday {
+            *by.entry(r.split.as_str()).or_default() += 1;
+        }
+    }
+    by
+}
+
 fn print_json(report: &HarvestReport) -> Result<(), CliError> {
     let documented = report.rows.iter().filter(|r| r.docstring.is_some()).count();
     let value = serde_json::json!({
         "rows": report.rows.len(),
         "documented": documented,
         "duplicates": report.duplicates,
+        "secrets_dropped": report.secrets,
+        "kept": report.kept,
+        "everyday": everyday_counts(report),
         "by_split": counts(report),
         "packages": report.packages,
     });
@@ -138,6 +181,13 @@ fn print_summary(report: &HarvestReport, out: &std::path::Path) -> Result<(), Cl
         report.duplicates,
         out.display()
     )?;
+    writeln!(
+        stdout,
+        "  everyday rows by split: {:?}; {} kept rows found unchanged; {} new cuts dropped for secrets",
+        everyday_counts(report),
+        report.kept,
+        report.secrets
+    )?;
     for (split, langs) in counts(report) {
         let parts: Vec<String> = langs.iter().map(|(l, n)| format!("{l} {n}")).collect();
         writeln!(stdout, "  {split:<5}  {}", parts.join(", "))?;
@@ -145,7 +195,7 @@ fn print_summary(report: &HarvestReport, out: &std::path::Path) -> Result<(), Cl
     for p in &report.packages {
         writeln!(
             stdout,
-            "  {:<24} {:<14} {:<7} {:<6} files {:>4}  cuts {:>6}  rows {:>4}  {}",
+            "  {:<24} {:<14} {:<7} {:<6} files {:>4}  cuts {:>6}  rows {:>4}  everyday {:>4}  {}",
             p.name,
             p.version,
             p.ecosystem.as_str(),
@@ -153,6 +203,7 @@ fn print_summary(report: &HarvestReport, out: &std::path::Path) -> Result<(), Cl
             p.files,
             p.cuts,
             p.rows,
+            p.everyday,
             p.license
         )?;
     }

@@ -50,6 +50,14 @@ pub fn fetch(source: &Source, opts: &FetchOptions) -> Result<PackageFiles, Datas
             let archive = cached_archive(source, opts)?;
             read_archive(&archive)?
         }
+        Ecosystem::Debian => {
+            let tree = cached_debian_tree(source, opts)?;
+            let mut files = read_dir_tree(&tree)?;
+            // Debian's packaging (patches, maintainer scripts) is not the
+            // upstream code; only its copyright file is read, for the licence.
+            files.retain(|f| !f.path.starts_with("debian/") || f.path == "debian/copyright");
+            files
+        }
     };
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let license = license::declared(source.ecosystem, &files);
@@ -128,6 +136,85 @@ fn cached_archive(source: &Source, opts: &FetchOptions) -> Result<PathBuf, Datas
     let staged = staging.keep();
     std::fs::rename(&staged, &dir).map_err(|e| io_err(&dir, e))?;
     find_archive(&dir).ok_or(DatasetError::NotCached { package: label })
+}
+
+/// The unpacked tree of a Debian source package, cached as
+/// `debian/NAME@VERSION/tree`.
+fn cached_debian_tree(source: &Source, opts: &FetchOptions) -> Result<PathBuf, DatasetError> {
+    let dir = cache_dir(source, &opts.cache);
+    let tree = dir.join("tree");
+    if tree.is_dir() {
+        return Ok(tree);
+    }
+    let label = format!("{}@{}", source.name, source.version);
+    if opts.offline {
+        return Err(DatasetError::NotCached { package: label });
+    }
+    let parent = dir.parent().unwrap_or(&opts.cache).to_owned();
+    std::fs::create_dir_all(&parent).map_err(|e| io_err(&parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(&parent)
+        .map_err(|e| io_err(&parent, e))?;
+    let mut cmd = Command::new("apt-get");
+    cmd.args(["source", "--download-only", "--quiet", "--quiet"])
+        .arg(format!("{}={}", source.name, source.version))
+        .current_dir(staging.path());
+    run_client(cmd, "apt-get", &label)?;
+    let dsc = std::fs::read_dir(staging.path())
+        .map_err(|e| io_err(staging.path(), e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "dsc"))
+        .ok_or_else(|| DatasetError::Download {
+            client: "apt-get",
+            package: label.clone(),
+            detail: "no .dsc was downloaded".into(),
+        })?;
+    let mut unpack = Command::new("dpkg-source");
+    unpack
+        .args(["--no-check", "--skip-debianization", "-x"])
+        .arg(&dsc)
+        .arg("tree")
+        .current_dir(staging.path());
+    if run_client(unpack, "dpkg-source", &label).is_err() {
+        // Older formats cannot skip the debian folder; unpack it all.
+        let _ = std::fs::remove_dir_all(staging.path().join("tree"));
+        let mut unpack = Command::new("dpkg-source");
+        unpack
+            .args(["--no-check", "-x"])
+            .arg(&dsc)
+            .arg("tree")
+            .current_dir(staging.path());
+        run_client(unpack, "dpkg-source", &label)?;
+    }
+    // The licence comes from debian/copyright, which --skip-debianization
+    // leaves out: take it from the Debian tarball.
+    if !staging.path().join("tree/debian/copyright").is_file() {
+        copy_debian_copyright(staging.path(), &label)?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let staged = staging.keep();
+    std::fs::rename(&staged, &dir).map_err(|e| io_err(&dir, e))?;
+    Ok(tree)
+}
+
+fn copy_debian_copyright(staging: &Path, label: &str) -> Result<(), DatasetError> {
+    let Some(debian_tar) = std::fs::read_dir(staging)
+        .map_err(|e| io_err(staging, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().contains(".debian.tar."))
+    else {
+        return Ok(());
+    };
+    let out = staging.join("tree").join("debian");
+    std::fs::create_dir_all(&out).map_err(|e| io_err(&out, e))?;
+    let mut cmd = Command::new("tar");
+    cmd.arg("-xf")
+        .arg(&debian_tar)
+        .args(["--strip-components=1", "-C"])
+        .arg(&out)
+        .arg("debian/copyright");
+    run_client(cmd, "tar", label)
 }
 
 fn client_name(ecosystem: Ecosystem) -> &'static str {

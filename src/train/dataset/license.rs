@@ -19,10 +19,29 @@ pub fn declared(ecosystem: Ecosystem, files: &[PackageFile]) -> Option<String> {
         Ecosystem::Pypi => from_python_metadata(&text(&|p| {
             p == "PKG-INFO" || (p.ends_with(".dist-info/METADATA") && p.matches('/').count() == 1)
         })?),
+        Ecosystem::Debian => from_debian_copyright(&text(&|p| p == "debian/copyright")?),
         Ecosystem::Dir => text(&|p| p == "Cargo.toml")
             .and_then(|t| from_cargo_toml(&t))
             .or_else(|| text(&|p| p == "package.json").and_then(|t| from_package_json(&t))),
     }
+}
+
+/// The `License:` of the `Files: *` paragraph of a machine-readable
+/// debian/copyright (the upstream code's licence), else its first `License:`.
+fn from_debian_copyright(text: &str) -> Option<String> {
+    let license_of = |para: &str| {
+        para.lines()
+            .find_map(|l| l.strip_prefix("License:"))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(normalise)
+    };
+    let paragraphs: Vec<&str> = text.split("\n\n").collect();
+    paragraphs
+        .iter()
+        .find(|p| p.lines().any(|l| l.trim() == "Files: *"))
+        .and_then(|p| license_of(p))
+        .or_else(|| paragraphs.iter().find_map(|p| license_of(p)))
 }
 
 fn from_cargo_toml(text: &str) -> Option<String> {

@@ -24,7 +24,8 @@ use std::path::PathBuf;
 
 pub use fetch::FetchOptions;
 pub use harvest::{
-    harvest, split_for, write_jsonl, HarvestOptions, HarvestReport, PackageReport, Row, Split,
+    harvest, kind_for, split_for, write_jsonl, HarvestOptions, HarvestReport, Kind, PackageReport,
+    Row, Split, EVERYDAY_LANGUAGES,
 };
 pub use join::{join, JoinReport, Joined, Label};
 pub use sources::{load_sources, parse_sources, Ecosystem, Source};
@@ -56,6 +57,8 @@ pub enum DatasetError {
     CrateMissing { package: String, dir: PathBuf },
     #[error("cannot unpack {path}: {reason}")]
     Archive { path: PathBuf, reason: String },
+    #[error("{count} rows of the kept harvest are missing or changed, the first {first}")]
+    Lost { count: usize, first: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -160,6 +160,128 @@ fn looks_minified(text: &str) -> bool {
     text.lines().any(|l| l.len() > 1000) || text.len() / lines > 200
 }
 
+/// How an extra file is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    /// Source code in a language the first pass does not read (Go, Java,
+    /// Kotlin, PHP, Ruby).
+    Code,
+    /// Build, CI and config files: Dockerfiles, Makefiles, YAML, TOML, INI.
+    Config,
+    /// The code blocks of Markdown docs.
+    Markdown,
+    /// The code blocks of reStructuredText docs.
+    Rst,
+}
+
+/// A file picked by the second pass.
+#[derive(Debug)]
+pub struct PickedExtra<'a> {
+    pub file: &'a PackageFile,
+    /// The file's language; docs files say `markdown`, their blocks carry
+    /// their own.
+    pub language: &'static str,
+    pub extra: Extra,
+    pub text: String,
+}
+
+/// Folders skipped by the second pass: the first pass's, but CI files live
+/// in `.github`, and translations are not code.
+fn skip_extra_dir(path: &str) -> bool {
+    let mut parts: Vec<String> = path.split('/').map(str::to_ascii_lowercase).collect();
+    parts.pop();
+    parts.iter().any(|p| {
+        (SKIP_DIRS.contains(&p.as_str()) && p.as_str() != ".github")
+            || BUILD_DIRS.contains(&p.as_str())
+            || ["locale", "locales", "i18n", "l10n", "translations", "po"].contains(&p.as_str())
+    })
+}
+
+fn is_extra_test_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with("_test.go")
+        || lower.ends_with("_spec.rb")
+        || lower.ends_with("_test.rb")
+        || (lower.starts_with("test") && lower.ends_with(".rb"))
+        || name.ends_with("Test.java")
+        || name.ends_with("Tests.java")
+        || name.ends_with("Test.kt")
+        || name.ends_with("Test.php")
+}
+
+/// Docs whose code blocks are mostly diffs and version notes.
+fn is_release_notes(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    [
+        "CHANGELOG",
+        "CHANGES",
+        "HISTORY",
+        "NEWS",
+        "RELEASE",
+        "UPGRAD",
+        "MIGRATING",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
+}
+
+fn extra_kind(path: &str) -> Option<(&'static str, Extra)> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    if lower == "dockerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower == "containerfile"
+    {
+        return Some(("dockerfile", Extra::Config));
+    }
+    if ["makefile", "gnumakefile"].contains(&lower.as_str()) || ext == "mk" {
+        return Some(("make", Extra::Config));
+    }
+    if is_extra_test_name(name) {
+        return None;
+    }
+    let kind = match ext {
+        "go" => ("go", Extra::Code),
+        "java" => ("java", Extra::Code),
+        "kt" => ("kotlin", Extra::Code),
+        "php" => ("php", Extra::Code),
+        "rb" => ("ruby", Extra::Code),
+        "yml" | "yaml" if !lower.contains("lock") => ("yaml", Extra::Config),
+        "toml" => ("toml", Extra::Config),
+        "ini" | "cfg" | "conf" | "service" | "timer" | "socket" => ("ini", Extra::Config),
+        "md" | "markdown" if !is_release_notes(name) => ("markdown", Extra::Markdown),
+        "rst" if !is_release_notes(name) => ("markdown", Extra::Rst),
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// The second pass: files the first pass ([`pick_files`]) does not read,
+/// in path order. Kept apart so that the first pass, and the rows it gave
+/// earlier harvests, do not change.
+pub fn pick_extra_files(files: &[PackageFile]) -> Vec<PickedExtra<'_>> {
+    files
+        .iter()
+        .filter(|f| !skip_extra_dir(&f.path) && !is_test_name(&f.path))
+        .filter_map(|f| {
+            let (language, extra) = extra_kind(&f.path)?;
+            let text = std::str::from_utf8(&f.bytes).ok()?;
+            let docs = matches!(extra, Extra::Markdown | Extra::Rst);
+            if looks_generated(text) || (!docs && looks_minified(text)) {
+                return None;
+            }
+            Some(PickedExtra {
+                file: f,
+                language,
+                extra,
+                text: text.replace("\r\n", "\n"),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +322,46 @@ mod tests {
                 ("bin/tool", "shell")
             ]
         );
+    }
+
+    #[test]
+    fn the_second_pass_picks_build_ci_config_docs_and_new_languages() {
+        let files = [
+            file("src/lib.rs", "fn a() {}\n"),
+            file(".github/workflows/ci.yml", "on: push\n"),
+            file("Dockerfile", "FROM scratch\n"),
+            file("Makefile", "all:\n\ttrue\n"),
+            file("docs/usage.md", "# Usage\n"),
+            file("CHANGELOG.md", "# 1.0\n"),
+            file("server.go", "package main\n"),
+            file("server_test.go", "package main\n"),
+            file("lib/tool.rb", "module Tool; end\n"),
+            file("spec/tool_spec.rb", "describe Tool\n"),
+            file("config/locales/en.yml", "en: {}\n"),
+            file("vendor/x/y.go", "package y\n"),
+            file("app.service", "[Service]\n"),
+        ];
+        let picked: Vec<(&str, &str, Extra)> = pick_extra_files(&files)
+            .iter()
+            .map(|p| (p.file.path.as_str(), p.language, p.extra))
+            .collect();
+        assert_eq!(
+            picked,
+            vec![
+                (".github/workflows/ci.yml", "yaml", Extra::Config),
+                ("Dockerfile", "dockerfile", Extra::Config),
+                ("Makefile", "make", Extra::Config),
+                ("docs/usage.md", "markdown", Extra::Markdown),
+                ("server.go", "go", Extra::Code),
+                ("lib/tool.rb", "ruby", Extra::Code),
+                ("app.service", "ini", Extra::Config),
+            ]
+        );
+        // The first pass is unchanged by the second.
+        let first: Vec<&str> = pick_files(&files)
+            .iter()
+            .map(|p| p.file.path.as_str())
+            .collect();
+        assert_eq!(first, vec!["src/lib.rs"]);
     }
 }

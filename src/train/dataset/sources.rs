@@ -8,6 +8,9 @@
 //! license = "MIT OR Apache-2.0"
 //! ```
 //!
+//! `ecosystem = "debian"` names a Debian source package and its Debian
+//! version (`1.6.1-1`).
+//!
 //! `sdist = true` makes pip fetch a PyPI package's sdist instead of a wheel.
 //! `ecosystem = "dir"` names a folder (`path`, relative to the list) instead
 //! of a registry package; the test fixtures use it.
@@ -29,6 +32,10 @@ pub enum Ecosystem {
     Pypi,
     /// A tarball fetched with `npm pack`.
     Npm,
+    /// A Debian source package fetched with `apt-get source` and unpacked
+    /// with `dpkg-source`: the whole upstream tree (build files, CI files,
+    /// docs, examples). Debian's own `debian/` folder is left out.
+    Debian,
     /// A local folder, for fixtures.
     Dir,
 }
@@ -39,6 +46,7 @@ impl Ecosystem {
             Ecosystem::Crates => "crates",
             Ecosystem::Pypi => "pypi",
             Ecosystem::Npm => "npm",
+            Ecosystem::Debian => "debian",
             Ecosystem::Dir => "dir",
         }
     }

@@ -61,6 +61,27 @@ static C_FUNCTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     re(r"^[A-Za-z_][\w \*&:<>,~]*[\* &]~?[\w:]+ ?\([^;]*\)( ?const)?( ?noexcept)?( ?override)?$")
 });
 
+static GO_ITEM: LazyLock<Option<Regex>> =
+    LazyLock::new(|| re(r"^func\b|^type \w+(\[.*\])? (struct|interface)$"));
+static JAVA_TYPE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^((public|protected|private|static|final|abstract|sealed|non-sealed|strictfp|data|open|internal|inner|enum|annotation|companion|value|inline) )*(class|interface|enum|record|object|@interface)\b",
+    )
+});
+static JAVA_METHOD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^((public|protected|private|static|final|abstract|synchronized|native|default|strictfp|override|open|internal|suspend|inline|operator|infix|tailrec) )*(fun (<[^>]*> )?([\w.]+\.)?|(<[^>]*> )?[\w.$]+(<.*>)?(\[\])* )?[\w$]+ ?\(.*\)( ?: ?[\w.<>?, ]+)?( throws [\w.$, ]+)?$",
+    )
+});
+static PHP_ITEM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    re(
+        r"^((abstract|final|public|private|protected|static|readonly) )*(function\b|(class|interface|trait|enum) \w+)",
+    )
+});
+
+/// Java and Kotlin statements that look like a method header.
+const NOT_A_JAVA_DEFINITION: &[&str] = &["synchronized", "when", "super", "this", "else"];
+
 const NOT_A_DEFINITION: &[&str] = &[
     "if", "for", "while", "switch", "catch", "with", "do", "else", "try", "finally", "return",
     "typeof", "new", "await", "yield", "case", "throw", "sizeof", "goto", "function",
@@ -256,6 +277,26 @@ fn classify(header: &str, flavor: Flavor) -> Option<Kind> {
             }
             (matches(&C_CONTAINER, item) || matches(&C_FUNCTION, item)).then_some(Kind::Item)
         }
+        Flavor::Go => matches(&GO_ITEM, item).then_some(Kind::Item),
+        Flavor::Java => {
+            if matches(&JAVA_TYPE, item) {
+                return Some(Kind::Item);
+            }
+            if NOT_A_DEFINITION.contains(&first_word)
+                || NOT_A_JAVA_DEFINITION.contains(&first_word)
+                || item.contains('=')
+                || item.contains("->")
+            {
+                return None;
+            }
+            matches(&JAVA_METHOD, item).then_some(Kind::Item)
+        }
+        Flavor::Php => {
+            if item.contains('=') {
+                return None;
+            }
+            matches(&PHP_ITEM, item).then_some(Kind::Item)
+        }
     }
 }
 
@@ -281,8 +322,11 @@ fn is_doc_line(line: &str, flavor: Flavor) -> bool {
     let l = line.trim_start();
     match flavor {
         Flavor::Rust => l.starts_with("///") && !l.starts_with("////"),
-        Flavor::JavaScript => l.starts_with("/**") || l.starts_with('*'),
+        Flavor::JavaScript | Flavor::Java | Flavor::Php => {
+            l.starts_with("/**") || l.starts_with('*')
+        }
         Flavor::C => true,
+        Flavor::Go => l.starts_with("//"),
     }
 }
 
@@ -302,11 +346,17 @@ fn doc_run<'a>(run: &[&'a str], flavor: Flavor) -> Vec<&'a str> {
                 .collect()
         }
         // Only the last `/** ... */` block is JSDoc; `//` lines are notes.
-        Flavor::JavaScript => run
+        Flavor::JavaScript | Flavor::Java | Flavor::Php => run
             .iter()
             .rposition(|l| l.trim_start().starts_with("/**"))
             .map(|i| run[i..].to_vec())
             .unwrap_or_default(),
         Flavor::C => run.to_vec(),
+        // Go doc comments are the `//` lines right above, up to a blank one.
+        Flavor::Go => run
+            .iter()
+            .rposition(|l| !l.trim_start().starts_with("//"))
+            .map_or(run, |i| &run[i + 1..])
+            .to_vec(),
     }
 }

@@ -8,6 +8,12 @@ pub enum Flavor {
     Rust,
     JavaScript,
     C,
+    /// Go: raw strings in backquotes, runes in single quotes.
+    Go,
+    /// Java and Kotlin.
+    Java,
+    /// PHP: `#` line comments, single-quoted strings.
+    Php,
 }
 
 /// `text` with comments, strings, char literals (and, for C, preprocessor
@@ -25,6 +31,12 @@ pub fn mask(text: &str, flavor: Flavor) -> Vec<u8> {
             (b'\'', _) if flavor == Flavor::JavaScript => quoted_end(src, i, b'\'', false),
             (b'`', _) if flavor == Flavor::JavaScript => quoted_end(src, i, b'`', true),
             (b'\'', _) if flavor == Flavor::C => quoted_end(src, i, b'\'', false),
+            (b'\'', _) if matches!(flavor, Flavor::Go | Flavor::Java) => {
+                quoted_end(src, i, b'\'', false)
+            }
+            (b'\'', _) if flavor == Flavor::Php => quoted_end(src, i, b'\'', true),
+            (b'`', _) if flavor == Flavor::Go => quoted_end(src, i, b'`', true),
+            (b'#', _) if flavor == Flavor::Php && src.get(i + 1) != Some(&b'[') => line_end(src, i),
             (b'\'', _) => rust_char_end(src, i),
             (b'r', Some(b'"' | b'#')) if flavor == Flavor::Rust && !ident_before(src, i) => {
                 raw_string_end(src, i + 1)

@@ -6,8 +6,10 @@
 //! rather than cutting a wrong one.
 
 mod braces;
+pub mod everyday;
 mod lex;
 mod python;
+mod ruby;
 mod shell;
 mod sql;
 
@@ -43,6 +45,14 @@ pub fn cut(language: &str, text: &str) -> Vec<Cut> {
         "python" => python::cut(text),
         "shell" => shell::cut(text),
         "sql" => sql::cut(text),
+        "go" => braces::cut(text, lex::Flavor::Go),
+        "java" | "kotlin" => braces::cut(text, lex::Flavor::Java),
+        "php" => braces::cut(text, lex::Flavor::Php),
+        "ruby" => ruby::cut(text),
+        "dockerfile" => everyday::dockerfile(text),
+        "make" => everyday::makefile(text),
+        "yaml" => everyday::yaml(text),
+        "toml" | "ini" => everyday::config(text),
         _ => Vec::new(),
     }
 }

@@ -252,3 +252,229 @@ fn snippets_stay_within_the_line_bounds() {
         }
     }
 }
+
+#[test]
+fn go_functions_methods_and_types_with_their_comments() {
+    let text = "\
+// Package demo serves hello.
+package demo
+
+import \"net/http\"
+
+// Hello writes a greeting.
+func Hello(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get(\"name\")
+	w.Write([]byte(`hello {` + name))
+}
+
+type Server struct {
+	Addr string
+	mux  *http.ServeMux
+}
+
+// Run starts the server.
+func (s *Server) Run() error {
+	s.mux = http.NewServeMux()
+	return http.ListenAndServe(s.Addr, s.mux)
+}
+";
+    let cuts = cut("go", text);
+    assert_eq!(starts(&cuts), vec![7, 12, 18]);
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Hello writes a greeting.")
+    );
+    assert!(cuts[0].code.starts_with("func Hello("));
+    assert!(cuts[1].code.starts_with("type Server struct {"));
+    assert!(cuts[2].code.starts_with("func (s *Server) Run() error {"));
+}
+
+#[test]
+fn java_kotlin_and_php_members() {
+    let java = "\
+public class Greeter {
+    /** Greets someone by name. */
+    @Override
+    public String greet(String name) {
+        if (name == null) { return \"hi\"; }
+        return \"hi \" + name + \"}\";
+    }
+}
+";
+    let cuts = cut("java", java);
+    assert_eq!(starts(&cuts), vec![1]);
+    let long: String = (0..90).map(|i| format!("    int f{i} = {i};\n")).collect();
+    let cuts = cut(
+        "java",
+        &java.replace(
+            "public class Greeter {\n",
+            &format!("public class Greeter {{\n{long}"),
+        ),
+    );
+    assert_eq!(cuts.len(), 1);
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Greets someone by name.")
+    );
+    assert!(cuts[0].code.starts_with("@Override\npublic String greet"));
+
+    let kotlin = "fun add(a: Int, b: Int): Int {\n    val c = a + b\n    return c\n}\n";
+    assert_eq!(starts(&cut("kotlin", kotlin)), vec![1]);
+
+    let php = "\
+<?php
+# a note
+/**
+ * Slugifies a title.
+ */
+function slugify(string $title): string {
+    $s = strtolower($title);
+    return preg_replace('/[^a-z]+/', '-', $s);
+}
+";
+    let cuts = cut("php", php);
+    assert_eq!(starts(&cuts), vec![6]);
+    assert_eq!(cuts[0].docstring.as_deref(), Some("Slugifies a title."));
+}
+
+#[test]
+fn ruby_defs_end_at_their_own_end() {
+    let text = "\
+# frozen_string_literal: true
+
+module Tools
+  # Counts the words of a text.
+  def self.words(text)
+    text.split.each do |w|
+      yield w
+    end
+  rescue ArgumentError
+    []
+  end
+
+  def tiny; end
+end
+";
+    let cuts = cut("ruby", text);
+    assert_eq!(starts(&cuts), vec![3]);
+    let long: String = (0..90).map(|i| format!("  X{i} = {i}\n")).collect();
+    let cuts = cut(
+        "ruby",
+        &text.replace("module Tools\n", &format!("module Tools\n{long}")),
+    );
+    assert_eq!(cuts.len(), 1);
+    assert_eq!(
+        cuts[0].docstring.as_deref(),
+        Some("Counts the words of a text.")
+    );
+    assert!(cuts[0].code.ends_with("rescue ArgumentError\n  []\nend"));
+}
+
+#[test]
+fn dockerfiles_makefiles_yaml_and_config_blocks() {
+    let docker = "# Builds the app image.\nFROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n";
+    let cuts = cut("dockerfile", docker);
+    assert_eq!(cuts.len(), 1);
+    assert_eq!(cuts[0].start_line, 2);
+    assert_eq!(cuts[0].docstring.as_deref(), Some("Builds the app image."));
+
+    let make = "\
+VERSION := 1.0
+.PHONY: test
+
+# Runs the tests.
+test: build
+\tcargo test
+\tcargo clippy
+
+build:
+\tcargo build
+";
+    let cuts = cut("make", make);
+    assert_eq!(starts(&cuts), vec![5]);
+    assert_eq!(cuts[0].docstring.as_deref(), Some("Runs the tests."));
+    assert!(cuts[0].code.ends_with("cargo clippy"));
+
+    let steps: String = (0..45)
+        .map(|i| format!("      - name: step {i}\n        run: echo {i}\n"))
+        .collect();
+    let workflow = format!(
+        "name: CI\non: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make lint\n  test:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    );
+    let cuts = cut("yaml", &workflow);
+    // Too long as a whole: cut at the jobs.
+    assert!(
+        cuts.iter().any(|c| c.code.starts_with("lint:\n  runs-on")),
+        "{cuts:?}"
+    );
+    assert!(cut("yaml", "a: 1\nb:\n  c: 2\n").len() == 1);
+
+    let unit = "[Unit]\nDescription=App\n\n[Service]\nExecStart=/usr/bin/app\nRestart=always\n";
+    assert_eq!(cut("ini", unit).len(), 1);
+    let servers: String = (0..3)
+        .map(|i| {
+            let body: String = (0..30).map(|j| format!("    set $v{j} {j};\n")).collect();
+            format!("server {{\n    listen 80{i};\n{body}}}\n")
+        })
+        .collect();
+    let cuts = cut("ini", &servers);
+    assert_eq!(cuts.len(), 3);
+    assert!(cuts.iter().all(|c| c.code.starts_with("server {")));
+}
+
+#[test]
+fn docs_code_blocks_with_their_language_and_without_prompts() {
+    let md = "\
+# Tool
+
+Install it:
+
+```console
+$ pip install tool
+$ tool --init \\
+    --force
+Initialised.
+```
+
+```python
+import tool
+t = tool.Tool()
+t.run()
+```
+
+```
+no language
+given here
+at all
+```
+";
+    let blocks = everyday::markdown(md);
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0].language, "shell");
+    assert_eq!(
+        blocks[0].cut.code,
+        "pip install tool\ntool --init \\\n    --force"
+    );
+    assert_eq!(blocks[0].cut.start_line, 6);
+    assert_eq!(blocks[1].language, "python");
+    assert_eq!(blocks[1].cut.start_line, 13);
+
+    let rst = "\
+Usage
+=====
+
+.. code-block:: bash
+   :caption: run it
+
+   export A=1
+   tool run
+   tool stop
+
+Done.
+";
+    let blocks = everyday::rst(rst);
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].language, "shell");
+    assert_eq!(blocks[0].cut.code, "export A=1\ntool run\ntool stop");
+    assert_eq!(blocks[0].cut.start_line, 7);
+}
