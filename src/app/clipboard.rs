@@ -89,8 +89,7 @@ impl CopyEnv {
                 Some("on") | None => Route::Tmux,
                 _ if *passthrough => Route::TmuxPassthrough,
                 Some(other) => Route::Blocked(format!(
-                    "tmux ignores OSC 52 from programs (set-clipboard is {other}); \
-                     run `tmux set -g set-clipboard on`"
+                    "tmux drops OSC 52 (set-clipboard {other}): `tmux set -g set-clipboard on`"
                 )),
             },
         }
@@ -205,7 +204,7 @@ pub fn report(
     };
     let sent = |route: &Route| match route {
         Route::Tmux => {
-            "to tmux's clipboard via OSC 52 (tmux passes it on if the terminal allows)".to_string()
+            "to tmux's buffer via OSC 52 (and on to the terminal, if it allows)".to_string()
         }
         Route::TmuxPassthrough => {
             format!("through tmux passthrough to {terminal} via OSC 52 (if it allows OSC 52)")
@@ -217,19 +216,27 @@ pub fn report(
     };
     let why_system = match system {
         SystemResult::Copied => String::new(),
-        SystemResult::NoDisplay => "no system clipboard without a display".to_string(),
-        SystemResult::Failed(e) => format!("system clipboard: {e}"),
+        SystemResult::NoDisplay => "no display".to_string(),
+        SystemResult::Failed(e) => e.clone(),
     };
     match (system, osc) {
         (SystemResult::Copied, _) => (true, format!("Copied {what} to the clipboard.{warn}")),
         (_, OscResult::Sent(route)) => (
             true,
-            format!("Sent {what} {}; {why_system}.{warn}", sent(route)),
+            format!(
+                "Sent {what} {}; no system clipboard ({why_system}).{warn}",
+                sent(route)
+            ),
         ),
-        (_, OscResult::NotSent(why)) => (false, format!("Not copied: {why_system}; {why}.")),
+        (_, OscResult::NotSent(why)) => (
+            false,
+            format!("Not copied (system clipboard: {why_system}); {why}."),
+        ),
         (_, OscResult::Off) => (
             false,
-            format!("Not copied: {why_system}. Turn on ui.osc52 to copy through the terminal."),
+            format!(
+                "Not copied (system clipboard: {why_system}); turn on ui.osc52 to copy through the terminal."
+            ),
         ),
     }
 }

@@ -1,7 +1,7 @@
 //! Effects that write: clipboard, `$EDITOR`, deletes, tags, samples. Each
 //! answers with the events that tell `update` how it went.
 
-use super::clipboard::{osc52, report, OscResult, Route, SystemResult, OSC52_MAX_BYTES};
+use super::clipboard::{osc52, report, CopyEnv, OscResult, Route, SystemResult, OSC52_MAX_BYTES};
 use super::editor;
 use super::event::{AppEvent, EditorOutcome};
 use super::runtime::Runtime;
@@ -20,7 +20,9 @@ impl Runtime<'_> {
             Ok(s) => s,
             Err(e) => return AppEvent::Error(format!("Cannot copy: {e}")),
         };
-        let system = if self.copy_env.display {
+        // Looked up at each copy: tmux options may change while we run.
+        let env = CopyEnv::detect();
+        let system = if env.display {
             match self.clipboard.set(&snippet.content) {
                 Ok(()) => SystemResult::Copied,
                 Err(e) => SystemResult::Failed(e),
@@ -33,7 +35,7 @@ impl Runtime<'_> {
         } else if snippet.content.len() > OSC52_MAX_BYTES {
             OscResult::NotSent("too large for OSC 52".into())
         } else {
-            let route = self.copy_env.route();
+            let route = env.route();
             match osc52(&snippet.content, &route) {
                 None => match route {
                     Route::Blocked(why) => OscResult::NotSent(why),
@@ -46,13 +48,7 @@ impl Runtime<'_> {
             }
         };
         let lines = snippet.content.lines().count().max(1);
-        let (ok, detail) = report(
-            lines,
-            &system,
-            &osc,
-            self.copy_env.ssh,
-            snippet.has_secrets(),
-        );
+        let (ok, detail) = report(lines, &system, &osc, env.ssh, snippet.has_secrets());
         AppEvent::Copied { ok, detail }
     }
 

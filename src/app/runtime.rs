@@ -1,6 +1,6 @@
 //! The event loop: read events, let `update` decide, do the effects, draw.
 
-use super::clipboard::{CopyEnv, SystemClipboard};
+use super::clipboard::SystemClipboard;
 use super::enrich::{EnrichControl, EnrichPhase, EnrichStatus};
 use super::event::AppEvent;
 use super::input::LineInput;
@@ -38,7 +38,6 @@ pub(super) struct Runtime<'a> {
     highlighter: Highlighter,
     pub(super) clipboard: SystemClipboard,
     pub(super) osc52: bool,
-    pub(super) copy_env: CopyEnv,
     pub(super) samples: Option<&'a SamplesProvider>,
     pub(super) chosen: Option<Snippet>,
     pub(super) enrich: Option<EnrichControl>,
@@ -88,7 +87,6 @@ impl<'a> Runtime<'a> {
             highlighter: Highlighter::new(&p.ui.theme),
             clipboard: SystemClipboard::default(),
             osc52: p.ui.osc52,
-            copy_env: CopyEnv::detect(),
             samples: p.samples,
             chosen: None,
             enrich: p.enrich,
