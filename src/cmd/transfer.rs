@@ -39,7 +39,8 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
         crate::domain::count(snippets.len(), "snippet")
     );
     if flagged > 0 && a.include_secrets {
-        eprintln!("warning: {flagged} of them are flagged as containing secrets");
+        let verb = if flagged == 1 { "is" } else { "are" };
+        eprintln!("warning: {flagged} of them {verb} flagged as containing secrets");
     } else if flagged > 0 {
         eprintln!(
             "left out {} flagged as containing secrets (--include-secrets exports them)",
