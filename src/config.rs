@@ -15,6 +15,35 @@ pub enum ConfigError {
     },
     #[error("config {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
+    /// A value that parses but cannot be used, with where it is and what
+    /// would work instead.
+    #[error("config {}{}: {message}\n  hint: {hint}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+        hint: String,
+    },
+}
+
+/// The syntax themes built into the binary (syntect's defaults); a test
+/// checks the list against syntect.
+pub const THEMES: [&str; 7] = [
+    "base16-ocean.dark",
+    "base16-eighties.dark",
+    "base16-mocha.dark",
+    "base16-ocean.light",
+    "InspiredGitHub",
+    "Solarized (dark)",
+    "Solarized (light)",
+];
+
+/// One value that cannot be used: its key, what is wrong, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: &'static str,
+    pub message: String,
+    pub hint: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,25 +154,140 @@ impl Config {
                 })
             }
         };
-        Config::parse(&text).map_err(|message| ConfigError::Parse {
+        let cfg: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message,
-        })
+            message: e.to_string(),
+        })?;
+        match cfg.check() {
+            Ok(()) => Ok(cfg),
+            Err(bad) => Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(&text, bad.key),
+                message: bad.message,
+                hint: bad.hint,
+            }),
+        }
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        let mut cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        if cfg.enrich.threads == 0 {
-            cfg.enrich.threads = 1;
-        }
-        if cfg.watch.poll_secs == 0 {
-            return Err("watch.poll_secs must be at least 1".into());
-        }
-        if cfg.ingest.max_file_bytes == 0 {
-            return Err("ingest.max_file_bytes must be at least 1".into());
-        }
+        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        cfg.check()
+            .map_err(|bad| format!("{}; {}", bad.message, bad.hint))?;
         Ok(cfg)
     }
+
+    /// Every value that parses but could not work is refused here, at
+    /// load, rather than ignored later.
+    pub fn check(&self) -> Result<(), Invalid> {
+        let at_least_1 = |key: &'static str, value: u64| {
+            if value == 0 {
+                Err(Invalid {
+                    key,
+                    message: format!("{key} = 0 is too small"),
+                    hint: format!(
+                        "use a value of at least 1 (the default is {})",
+                        default_of(key)
+                    ),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        at_least_1("ingest.max_file_bytes", self.ingest.max_file_bytes)?;
+        at_least_1("watch.poll_secs", self.watch.poll_secs)?;
+        at_least_1("enrich.threads", self.enrich.threads as u64)?;
+        if self.enrich.threads > 64 {
+            return Err(Invalid {
+                key: "enrich.threads",
+                message: format!("enrich.threads = {} is more than 64", self.enrich.threads),
+                hint: "use the number of cores or fewer".into(),
+            });
+        }
+        if self.watch.debounce_ms > 60_000 {
+            return Err(Invalid {
+                key: "watch.debounce_ms",
+                message: format!(
+                    "watch.debounce_ms = {} would hold changes back for over a minute",
+                    self.watch.debounce_ms
+                ),
+                hint: "use a value from 0 to 60000 (the default is 400)".into(),
+            });
+        }
+        if !THEMES.contains(&self.ui.theme.as_str()) {
+            let closest = closest(&self.ui.theme, &THEMES);
+            return Err(Invalid {
+                key: "ui.theme",
+                message: format!("ui.theme = {:?} is not a known theme", self.ui.theme),
+                hint: format!(
+                    "did you mean {closest:?}? Known themes: {}",
+                    THEMES.join(", ")
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn default_of(key: &str) -> String {
+    let d = Config::default();
+    match key {
+        "ingest.max_file_bytes" => d.ingest.max_file_bytes.to_string(),
+        "watch.poll_secs" => d.watch.poll_secs.to_string(),
+        "enrich.threads" => d.enrich.threads.to_string(),
+        _ => "?".into(),
+    }
+}
+
+/// The choice nearest to `given` by edit distance, ignoring case.
+fn closest<'a>(given: &str, choices: &[&'a str]) -> &'a str {
+    let given = given.to_lowercase();
+    choices
+        .iter()
+        .min_by_key(|c| edit_distance(&given, &c.to_lowercase()))
+        .copied()
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The 1-based line where `key` (`section.name`) is set in `text`, under
+/// its `[section]` header or written out as `section.name = …`.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let (section, name) = key.split_once('.')?;
+    let mut current = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = header.trim().to_string();
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        let full = if current.is_empty() {
+            k.to_string()
+        } else {
+            format!("{current}.{k}")
+        };
+        if full == key || (current.is_empty() && k == format!("{section}.{name}")) {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -175,6 +319,42 @@ mod tests {
         std::fs::write(&p, "[ui\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("config.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_a_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(
+            &p,
+            "[ingest]\nmax_file_bytes = 10\n\n[ui]\nosc52 = true\ntheme = \"base16-ocen.dark\"\n",
+        )
+        .unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:6:"), "{err}");
+        assert!(err.contains("ui.theme"), "{err}");
+        assert!(err.contains("did you mean \"base16-ocean.dark\""), "{err}");
+        std::fs::write(&p, "enrich.threads = 0\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml:1:") && err.contains("at least 1"),
+            "{err}"
+        );
+        std::fs::write(&p, "[watch]\npoll_secs = 0\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn theme_list_matches_syntect() {
+        let mut known: Vec<String> = syntect::highlighting::ThemeSet::load_defaults()
+            .themes
+            .into_keys()
+            .collect();
+        known.sort();
+        let mut ours: Vec<String> = THEMES.iter().map(|t| t.to_string()).collect();
+        ours.sort();
+        assert_eq!(known, ours);
     }
 
     #[test]

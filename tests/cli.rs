@@ -354,12 +354,15 @@ fn edit_runs_the_editor_and_saves_its_change() {
         .success();
     let s = json(h, &["show", &id, "--json"]);
     assert_eq!(s[0]["content"], "new line\n");
-    // A failing editor changes nothing.
+    // A failing editor changes nothing, and says so in its exit status.
     snipdex(h)
         .env("EDITOR", "false")
         .args(["edit", &id])
         .assert()
-        .success();
+        .code(10)
+        .stderr(predicate::str::contains(
+            "the editor `false` exited with status 1",
+        ));
     assert_eq!(
         json(h, &["show", &id, "--json"])[0]["content"],
         "new line\n"

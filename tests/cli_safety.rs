@@ -452,7 +452,7 @@ fn export_leaves_flagged_secrets_out_unless_asked_and_says_how_many() {
     assert_eq!(titles, ["Public"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("AKIA"));
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("left out 1 snippets flagged"), "{said}");
+    assert!(said.contains("left out 1 snippet flagged"), "{said}");
 
     let all = snipdex(h)
         .args(["export", "--include-secrets"])
@@ -460,7 +460,7 @@ fn export_leaves_flagged_secrets_out_unless_asked_and_says_how_many() {
         .unwrap();
     let exported: Value = serde_json::from_slice(&all.stdout).unwrap();
     assert_eq!(exported.as_array().unwrap().len(), 2);
-    assert!(String::from_utf8_lossy(&all.stderr).contains("1 of them are flagged"));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("1 of them is flagged"));
 
     let md = stdout(h, &["export", "--format", "markdown", "--include-secrets"]);
     assert!(

@@ -1,7 +1,7 @@
 //! Effects that write: clipboard, `$EDITOR`, deletes, tags, samples. Each
 //! answers with the events that tell `update` how it went.
 
-use super::clipboard::{osc52, report, OSC52_MAX_BYTES};
+use super::clipboard::{osc52, report, CopyEnv, OscResult, Route, SystemResult, OSC52_MAX_BYTES};
 use super::editor;
 use super::event::{AppEvent, EditorOutcome};
 use super::runtime::Runtime;
@@ -20,18 +20,35 @@ impl Runtime<'_> {
             Ok(s) => s,
             Err(e) => return AppEvent::Error(format!("Cannot copy: {e}")),
         };
-        let system = self.clipboard.set(&snippet.content);
-        let osc = self.osc52.then(|| {
-            if snippet.content.len() > OSC52_MAX_BYTES {
-                return Err("too large for OSC 52".to_string());
+        // Looked up at each copy: tmux options may change while we run.
+        let env = CopyEnv::detect();
+        let system = if env.display {
+            match self.clipboard.set(&snippet.content) {
+                Ok(()) => SystemResult::Copied,
+                Err(e) => SystemResult::Failed(e),
             }
-            let seq = osc52(&snippet.content, self.tmux);
-            self.session
-                .write_raw(seq.as_bytes())
-                .map_err(|e| e.to_string())
-        });
+        } else {
+            SystemResult::NoDisplay
+        };
+        let osc = if !self.osc52 {
+            OscResult::Off
+        } else if snippet.content.len() > OSC52_MAX_BYTES {
+            OscResult::NotSent("too large for OSC 52".into())
+        } else {
+            let route = env.route();
+            match osc52(&snippet.content, &route) {
+                None => match route {
+                    Route::Blocked(why) => OscResult::NotSent(why),
+                    _ => OscResult::NotSent("OSC 52 unavailable".into()),
+                },
+                Some(seq) => match self.session.write_raw(seq.as_bytes()) {
+                    Ok(()) => OscResult::Sent(route),
+                    Err(e) => OscResult::NotSent(format!("writing OSC 52 failed: {e}")),
+                },
+            }
+        };
         let lines = snippet.content.lines().count().max(1);
-        let (ok, detail) = report(lines, system, osc, snippet.has_secrets());
+        let (ok, detail) = report(lines, &system, &osc, env.ssh, snippet.has_secrets());
         AppEvent::Copied { ok, detail }
     }
 

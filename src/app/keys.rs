@@ -5,7 +5,7 @@ use super::enrich::update as enrich;
 use super::input::{Edit, LineInput};
 use super::keymap::{self, Action};
 use super::state::{AppState, ConfirmDelete, Mode, Screen, TagPicker};
-use super::update::{move_selection, requery, scroll_preview, Effect};
+use super::update::{move_selection, requery, scroll_preview, scroll_sideways, Effect};
 use crate::domain::normalize_tags;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
@@ -186,6 +186,10 @@ fn on_browse(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Quit => vec![Effect::Quit],
         Action::TogglePause => enrich::toggle_pause(state),
+        Action::ScrollLeft | Action::ScrollRight | Action::ToggleWrap => {
+            scroll_sideways(state, action);
+            Vec::new()
+        }
         _ => on_snippet_action(state, action),
     }
 }
@@ -199,6 +203,10 @@ fn on_preview(state: &mut AppState, action: Action) -> Vec<Effect> {
         | Action::PageDown
         | Action::PageUp => {
             scroll_preview(state, action);
+            Vec::new()
+        }
+        Action::ScrollLeft | Action::ScrollRight | Action::ToggleWrap => {
+            scroll_sideways(state, action);
             Vec::new()
         }
         Action::Back => {

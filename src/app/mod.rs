@@ -19,6 +19,7 @@ mod event;
 mod input;
 pub mod keymap;
 mod keys;
+pub mod matching;
 mod runtime;
 mod search;
 mod state;

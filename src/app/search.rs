@@ -3,12 +3,13 @@
 //! "read file" and "rdfl" find "Read a file to string".
 
 use super::event::AppEvent;
+use super::matching::Terms;
 use crate::domain::SnippetId;
 use crate::index::{parse_query, Hit, ParsedQuery, SearchIndex};
 use crate::store::SnippetSummary;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32String};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
@@ -30,7 +31,17 @@ fn has_filters(q: &ParsedQuery) -> bool {
         && q.paths.is_empty())
 }
 
-fn passes_filters(q: &ParsedQuery, s: &SnippetSummary) -> bool {
+/// A tag filter means the tag itself where some snippet has it, else the
+/// tags that start with it, as in the index.
+fn tag_matches(filter: &str, tags: &[String], known: &HashSet<String>) -> bool {
+    if known.contains(filter) {
+        tags.iter().any(|t| t == filter)
+    } else {
+        tags.iter().any(|t| t.starts_with(filter))
+    }
+}
+
+fn passes_filters(q: &ParsedQuery, s: &SnippetSummary, known: &HashSet<String>) -> bool {
     // Ingest stores canonical language ids, and `parse_query` maps the
     // query's spellings to the same ids.
     let lang = s.language.to_lowercase();
@@ -39,7 +50,7 @@ fn passes_filters(q: &ParsedQuery, s: &SnippetSummary) -> bool {
         .as_ref()
         .map(|p| p.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    q.tags.iter().all(|t| s.tags.contains(t))
+    q.tags.iter().all(|t| tag_matches(t, &s.tags, known))
         && !q.not_tags.iter().any(|t| s.tags.contains(t))
         && (q.langs.is_empty() || q.langs.contains(&lang))
         && !q.not_langs.contains(&lang)
@@ -51,12 +62,16 @@ fn passes_filters(q: &ParsedQuery, s: &SnippetSummary) -> bool {
 pub struct Prepared {
     summaries: Arc<Vec<SnippetSummary>>,
     haystacks: Vec<Utf32String>,
+    /// The same text, for the word rule of [`super::matching`].
+    plain: Vec<String>,
+    /// Every tag in the library, for `tag:` prefix filters.
+    tags: HashSet<String>,
     position: HashMap<SnippetId, usize>,
 }
 
 impl Prepared {
     pub fn new(summaries: Arc<Vec<SnippetSummary>>) -> Prepared {
-        let haystacks = summaries
+        let plain: Vec<String> = summaries
             .iter()
             .map(|s| {
                 let mut h = s.title.clone();
@@ -68,17 +83,27 @@ impl Prepared {
                     h.push(' ');
                     h.push_str(&p.to_string_lossy());
                 }
-                Utf32String::from(h.as_str())
+                h
             })
+            .collect();
+        let haystacks = plain
+            .iter()
+            .map(|h| Utf32String::from(h.as_str()))
             .collect();
         let position = summaries
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id, i))
             .collect();
+        let tags = summaries
+            .iter()
+            .flat_map(|s| s.tags.iter().cloned())
+            .collect();
         Prepared {
             summaries,
             haystacks,
+            plain,
+            tags,
             position,
         }
     }
@@ -94,7 +119,7 @@ impl Prepared {
 pub fn rank(query: &str, bm25: &[Hit], lib: &Prepared, matcher: &mut Matcher) -> Vec<SnippetId> {
     let parsed = parse_query(query);
     let filtered = has_filters(&parsed);
-    let passes = |s: &SnippetSummary| !filtered || passes_filters(&parsed, s);
+    let passes = |s: &SnippetSummary| !filtered || passes_filters(&parsed, s, &lib.tags);
     let mut free: Vec<&str> = parsed.words.iter().map(String::as_str).collect();
     free.extend(parsed.phrases.iter().map(String::as_str));
     if free.is_empty() {
@@ -120,10 +145,13 @@ pub fn rank(query: &str, bm25: &[Hit], lib: &Prepared, matcher: &mut Matcher) ->
         }
     }
     let pattern = Pattern::parse(&free.join(" "), CaseMatching::Smart, Normalization::Smart);
+    let terms = Terms::from_query(query);
     let mut fuzzy: Vec<(SnippetId, usize, u32)> = Vec::new();
     for (pos, (s, hay)) in lib.summaries.iter().zip(&lib.haystacks).enumerate() {
         if let Some(score) = pattern.score(hay.slice(..), matcher) {
-            if passes(s) {
+            // nucleo alone takes letters strewn anywhere; keep only what
+            // the list can show as a reason.
+            if passes(s) && terms.all_match(&lib.plain[pos]) {
                 fuzzy.push((s.id, pos, score));
             }
         }
@@ -240,6 +268,19 @@ mod tests {
     }
 
     #[test]
+    fn fuzzy_noise_is_not_listed() {
+        let mut m = Matcher::new(Config::DEFAULT);
+        let lib = Prepared::new(Arc::new(vec![
+            sum(1, "Read a whole file into memory", "rust", &["io"], None),
+            sum(2, "Run a command in every subfolder", "shell", &[], None),
+            sum(3, "Retry with backoff", "python", &["retry"], None),
+            sum(4, "Debug print a struct", "rust", &["debug"], None),
+        ]));
+        assert_eq!(rank("retry", &[], &lib, &mut m), vec![3]);
+        assert_eq!(rank("deb", &[], &lib, &mut m), vec![4]);
+    }
+
+    #[test]
     fn bm25_and_fuzzy_merge_with_agreement_first() {
         let mut m = Matcher::new(Config::DEFAULT);
         // The index found 3 (body match) and 1; fuzzy finds only 1.
@@ -255,6 +296,13 @@ mod tests {
         let lib = library();
         assert_eq!(rank("lang:py", &[], &lib, &mut m), vec![2, 4]);
         assert_eq!(rank("tag:json", &[], &lib, &mut m), vec![3]);
+        assert_eq!(
+            rank("TAG:js", &[], &lib, &mut m),
+            vec![3],
+            "a prefix of a tag"
+        );
+        assert_eq!(rank("tag:i", &[], &lib, &mut m), vec![1]);
+        assert_eq!(rank("Lang:Python", &[], &lib, &mut m), vec![2, 4]);
         assert_eq!(rank("path:NET", &[], &lib, &mut m), vec![2]);
         assert_eq!(rank("-lang:rust", &[], &lib, &mut m), vec![2, 4]);
         let ids = rank("re lang:python", &[], &lib, &mut m);

@@ -105,6 +105,10 @@ pub struct AppState {
     /// The full snippet behind the selection, once loaded.
     pub preview: Option<Box<Snippet>>,
     pub preview_scroll: usize,
+    /// Long content lines wrap (the default) or are cut and scroll
+    /// sideways by [`AppState::preview_hscroll`] columns.
+    pub wrap: bool,
+    pub preview_hscroll: usize,
     pub size: (u16, u16),
     pub watch: Option<String>,
     pub index: IndexStatus,
@@ -143,6 +147,8 @@ impl AppState {
             mode: if pick { Mode::Search } else { Mode::Normal },
             preview: None,
             preview_scroll: 0,
+            wrap: true,
+            preview_hscroll: 0,
             size: (80, 24),
             watch: None,
             index: IndexStatus::Unknown,

@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::state::{AppState, Mode, Screen};
 use crate::domain::{Field, SnippetId};
 use crate::store::SnippetSummary;
-use crate::ui::layout;
+use crate::ui::{layout, text};
 use std::sync::Arc;
 
 /// IO that `update` asks the runtime to do.
@@ -137,7 +137,10 @@ fn dispatch(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
             if n == 0 {
                 state.error("No sample snippets are available in this build.");
             } else {
-                state.info(format!("Added {n} sample snippets."));
+                state.info(format!(
+                    "Added {}.",
+                    crate::domain::count(n, "sample snippet")
+                ));
             }
             state.screen = Screen::Browse;
             vec![Effect::Reload]
@@ -266,6 +269,7 @@ fn preview_effect(state: &mut AppState) -> Vec<Effect> {
         Some(id) if state.preview.as_ref().is_some_and(|p| p.id == id) => Vec::new(),
         Some(id) => {
             state.preview_scroll = 0;
+            state.preview_hscroll = 0;
             vec![Effect::LoadPreview(id)]
         }
         None => Vec::new(),
@@ -342,6 +346,45 @@ pub(super) fn scroll_preview(state: &mut AppState, action: Action) {
         _ => state.preview_scroll,
     }
     .min(max);
+}
+
+/// Columns one press of h/l scrolls.
+pub const HSCROLL_STEP: usize = 8;
+
+/// h/l and the arrows scroll long lines sideways; scrolling right while
+/// lines wrap stops wrapping, as that is what the key asks for. `w` flips.
+pub(super) fn scroll_sideways(state: &mut AppState, action: Action) {
+    let longest = state.current_preview().map_or(0, |p| {
+        p.content
+            .lines()
+            .map(|l| text::width(&text::sanitize(l)))
+            .max()
+            .unwrap_or(0)
+    });
+    // Keep a few columns of the longest line on screen.
+    let max = longest.saturating_sub(HSCROLL_STEP);
+    match action {
+        Action::ToggleWrap => {
+            state.wrap = !state.wrap;
+            state.preview_hscroll = 0;
+            state.info(if state.wrap {
+                "Long lines wrap (w: cut them and scroll with h/l)."
+            } else {
+                "Long lines are cut at › (h/l scroll sideways, w wraps)."
+            });
+        }
+        Action::ScrollRight => {
+            if state.wrap {
+                state.wrap = false;
+                state.info("Wrapping off: h/l scroll sideways, w wraps again.");
+            }
+            state.preview_hscroll = (state.preview_hscroll + HSCROLL_STEP).min(max);
+        }
+        Action::ScrollLeft => {
+            state.preview_hscroll = state.preview_hscroll.saturating_sub(HSCROLL_STEP);
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

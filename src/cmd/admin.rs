@@ -6,7 +6,7 @@ use crate::domain::terminal::one_line;
 use crate::library::{InstanceLock, Library, LibraryError};
 use crate::paths::Paths;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
     let action = match a.action {
@@ -66,7 +66,11 @@ pub fn watch(paths: Paths, a: WatchArgs) -> CmdResult {
                     lib.store.delete(s.id)?;
                 }
                 lib.sync_index();
-                eprintln!("removed {} snippets from {}", gone.len(), canon.display());
+                eprintln!(
+                    "removed {} from {}",
+                    crate::domain::count(gone.len(), "snippet"),
+                    canon.display()
+                );
             }
         }
         WatchAction::Ls { json } => {
@@ -112,7 +116,11 @@ pub fn reindex(paths: Paths) -> CmdResult {
     }
     let t = std::time::Instant::now();
     let n = lib.index.rebuild(&lib.store)?;
-    eprintln!("indexed {n} snippets in {:.2?}", t.elapsed());
+    eprintln!(
+        "indexed {} in {:.2?}",
+        crate::domain::count(n as usize, "snippet"),
+        t.elapsed()
+    );
     Ok(Exit::Ok)
 }
 
@@ -302,6 +310,22 @@ pub fn completions(shell: clap_complete::Shell) -> CmdResult {
     use clap::CommandFactory;
     let mut cmd = Cli::command();
     clap_complete::generate(shell, &mut cmd, "snipdex", &mut std::io::stdout());
+    Ok(Exit::Ok)
+}
+
+/// The man pages come from the clap definitions, so they cannot drift
+/// from `--help`.
+pub fn man(dir: Option<&Path>) -> CmdResult {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    match dir {
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(cmd, dir)?;
+            eprintln!("wrote man pages to {}", dir.display());
+        }
+    }
     Ok(Exit::Ok)
 }
 

@@ -31,7 +31,7 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     let only = if a.ids.is_empty() {
         if a.all {
             let queued = queue_all(&mut lib.store, a.force)?;
-            eprintln!("queued {queued} snippets");
+            eprintln!("queued {}", crate::domain::count(queued, "snippet"));
         }
         None
     } else {
@@ -179,7 +179,11 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
     }
     // Failures the worker retried successfully are not failures.
     failed.retain(|id| matches!(lib.store.job(*id), Ok(Some(_))));
-    eprintln!("enriched {done} snippets, {fields} fields written");
+    eprintln!(
+        "enriched {}, {} written",
+        crate::domain::count(done, "snippet"),
+        crate::domain::count(fields, "field")
+    );
     if !failed.is_empty() {
         let ids: Vec<String> = failed.iter().map(|id| id.to_string()).collect();
         return Err(CliError::new(

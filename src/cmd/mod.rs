@@ -1,6 +1,7 @@
 //! Subcommand handlers: the edge where library errors become messages and
 //! exit codes.
 
+mod adapters;
 mod admin;
 mod dataset;
 mod enrich;
@@ -8,6 +9,7 @@ mod label;
 mod live;
 mod model;
 mod output;
+mod pending;
 mod snippets;
 mod train;
 mod transfer;
@@ -187,6 +189,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Doctor(a) => admin::doctor(paths, a),
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
+            Command::Man { dir } => admin::man(dir.as_deref()),
             Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
             Command::Model(a) => model::run(paths, a),
             Command::Enrich(a) => enrich::enrich(paths, a),

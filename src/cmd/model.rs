@@ -18,6 +18,7 @@ pub fn run(paths: Paths, a: ModelArgs) -> CmdResult {
     match a.action {
         ModelAction::Fetch(f) => fetch(&paths, f),
         ModelAction::Info { json } => info(&paths, json),
+        ModelAction::Adapters { from } => super::adapters::run(&paths, &from),
     }
 }
 
@@ -85,6 +86,13 @@ fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
         CliError::new(exit, e)
     })?;
     eprintln!("installed {}", installed.display());
+    if let Some((dir, n)) = super::adapters::keep_shipped(paths) {
+        eprintln!(
+            "installed {} with it into {}",
+            crate::domain::count(n, "adapter"),
+            dir.display()
+        );
+    }
     println!("{}", installed.display());
     Ok(Exit::Ok)
 }

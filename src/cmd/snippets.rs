@@ -4,11 +4,12 @@ use super::output::{print_json, print_snippet, print_table, print_tag_counts};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
 use crate::domain::terminal::one_line;
-use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
+use crate::domain::{
+    normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet, Source,
+};
 use crate::library::{Library, LibraryError};
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
-use anyhow::Context;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -95,8 +96,24 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         .iter()
         .map(|k| k.to_string())
         .collect::<Vec<_>>();
+    // A file keeps its place as the source, as a watched file does: the
+    // preview shows where the snippet came from, and the file's name is
+    // its title until one is written or generated.
+    let source = a
+        .file
+        .as_deref()
+        .filter(|p| *p != Path::new("-"))
+        .map(|p| Source::File {
+            path: std::fs::canonicalize(p)
+                .or_else(|_| std::path::absolute(p))
+                .unwrap_or_else(|_| p.to_path_buf()),
+            start_line: 1,
+            end_line: u32::try_from(content.lines().count().max(1)).unwrap_or(u32::MAX),
+            block: 0,
+        });
     let new = NewSnippet {
         title: a.title.unwrap_or_default(),
+        source,
         description: a.description.unwrap_or_default(),
         tags: usable_tags(&a.tags)?,
         language,
@@ -184,7 +201,23 @@ pub fn show(paths: Paths, a: ShowArgs) -> CmdResult {
 pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
     let lib = Library::open(paths)?;
     let query = a.query.join(" ");
-    let hits = lib.index.search(&query, a.limit)?;
+    let parsed = crate::index::parse_query(&query);
+    // Filters alone rank nothing: take every match, then the newest.
+    let filter_only = parsed.words.is_empty() && parsed.phrases.is_empty();
+    let fetch = if filter_only {
+        usize::try_from(lib.index.num_docs())
+            .unwrap_or(usize::MAX)
+            .max(a.limit)
+    } else {
+        a.limit
+    };
+    let mut hits = lib.index.search(&query, fetch)?;
+    // Another process owns the index (a watcher, the TUI): what was
+    // written since it last synced is still in the outbox. Read through
+    // it so that a snippet added a moment ago is found.
+    if !lib.index.is_writable() {
+        hits = super::pending::read_through(&lib.store, &query, fetch, hits)?;
+    }
     let mut found = Vec::with_capacity(hits.len());
     for h in hits {
         // The index can briefly lag the store; skip what no longer exists.
@@ -192,6 +225,10 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
             found.push(s);
         }
     }
+    if filter_only {
+        found.sort_by(|x, y| y.updated_at.cmp(&x.updated_at).then(y.id.cmp(&x.id)));
+    }
+    found.truncate(a.limit);
     if a.json {
         print_json(&found)?;
     } else {
@@ -219,17 +256,12 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
         // the change, so the library and the file never disagree.
         if let Some((path, start_line)) = lib.store.owning_file(&s)? {
             let path = &path;
-            let ok = crate::editor::open_file(path, Some(start_line))
-                .with_context(|| format!("running $EDITOR on {}", path.display()))?;
-            if !ok {
-                eprintln!("the editor exited with an error; nothing changed");
-            }
+            crate::editor::open_file(path, Some(start_line)).map_err(editor_error)?;
             return Ok(Exit::Ok);
         }
-        let edited =
-            crate::editor::edit_text(&s.content, &s.language).context("running $EDITOR")?;
+        let edited = crate::editor::edit_text(&s.content, &s.language).map_err(editor_error)?;
         match edited {
-            Some(text) if text != s.content && !text.trim().is_empty() => {
+            text if text != s.content && !text.trim().is_empty() => {
                 patch.secrets = Some(
                     crate::ingest::detect_secrets(&text)
                         .iter()
@@ -238,16 +270,12 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
                 );
                 patch.content = Some(text);
             }
-            Some(text) if text.trim().is_empty() => {
+            text if text.trim().is_empty() => {
                 return Err(CliError::bad_input(
                     "the edited snippet is empty; nothing changed",
                 ));
             }
-            None => {
-                eprintln!("the editor exited with an error; nothing changed");
-                return Ok(Exit::Ok);
-            }
-            Some(_) => {
+            _ => {
                 eprintln!("no changes");
                 return Ok(Exit::Ok);
             }
@@ -264,6 +292,16 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
     })?;
     lib.sync_index();
     Ok(Exit::Ok)
+}
+
+/// A missing editor is unavailable (5); one that fails is a failure (10).
+fn editor_error(e: crate::editor::EditorError) -> CliError {
+    use crate::editor::EditorError;
+    let exit = match &e {
+        EditorError::Missing(_) | EditorError::Start { .. } => Exit::Unavailable,
+        EditorError::Failed { .. } | EditorError::Io(_) => Exit::Failure,
+    };
+    CliError::new(exit, e)
 }
 
 pub fn rm(paths: Paths, a: RmArgs) -> CmdResult {

@@ -34,12 +34,17 @@ pub fn export(paths: Paths, a: ExportArgs) -> CmdResult {
         None => std::io::stdout().lock().write_all(body.as_bytes())?,
         Some(path) => write_atomically(&path, body.as_bytes())?,
     }
-    eprintln!("exported {} snippets", snippets.len());
+    eprintln!(
+        "exported {}",
+        crate::domain::count(snippets.len(), "snippet")
+    );
     if flagged > 0 && a.include_secrets {
-        eprintln!("warning: {flagged} of them are flagged as containing secrets");
+        let verb = if flagged == 1 { "is" } else { "are" };
+        eprintln!("warning: {flagged} of them {verb} flagged as containing secrets");
     } else if flagged > 0 {
         eprintln!(
-            "left out {flagged} snippets flagged as containing secrets (--include-secrets exports them)"
+            "left out {} flagged as containing secrets (--include-secrets exports them)",
+            crate::domain::count(flagged, "snippet")
         );
     }
     Ok(Exit::Ok)
@@ -175,8 +180,8 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
         );
     }
     eprintln!(
-        "imported {} snippets from {} ({} already present, {} refused)",
-        added.len(),
+        "imported {} from {} ({} already present, {} refused)",
+        crate::domain::count(added.len(), "snippet"),
         format.name(),
         skipped,
         refused.len()

@@ -199,6 +199,15 @@ pub struct NewSnippet {
     pub updated_at: Option<i64>,
 }
 
+/// `n` and the noun, plural unless `n` is 1: "1 snippet", "3 snippets".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Hash of snippet content, used to detect changes and to follow renames.
 pub fn content_hash(content: &str) -> String {
     blake3::hash(content.as_bytes()).to_hex().to_string()

@@ -32,9 +32,11 @@ pub enum AdapterSource {
 }
 
 impl AdapterSource {
-    /// The shipped adapters overridden by the user's own, task by task.
+    /// The adapters installed with the model, overridden by those shipped
+    /// beside this build, overridden by the user's own, task by task.
     pub fn standard(paths: &Paths) -> Self {
-        let mut layers: Vec<PathBuf> = shipped_adapters_dir().into_iter().collect();
+        let mut layers = vec![paths.models_dir().join("adapters")];
+        layers.extend(shipped_adapters_dir());
         layers.push(paths.adapters_dir());
         Self::Layers(layers)
     }

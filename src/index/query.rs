@@ -68,7 +68,12 @@ pub fn parse_query(input: &str) -> ParsedQuery {
             Some(b) if b.contains(':') => (true, b),
             _ => (false, token),
         };
-        match body.split_once(':') {
+        // Filter names are case-insensitive (`TAG:git`, `Lang:Python`);
+        // their values are normalised below.
+        let split = body
+            .split_once(':')
+            .map(|(name, v)| (name.to_ascii_lowercase(), v));
+        match split.as_ref().map(|(n, v)| (n.as_str(), *v)) {
             Some(("tag", v)) if !v.is_empty() => {
                 if let Some(t) = crate::domain::normalize_tag(v) {
                     if neg {
@@ -131,6 +136,34 @@ impl SearchIndex {
             out.push(t.text.clone());
         }
         Ok(out)
+    }
+
+    /// The indexed tags a `tag:` filter means: `value` itself if some
+    /// snippet has it, else every tag that starts with it.
+    fn tags_for(&self, value: &str) -> Result<Vec<String>> {
+        let field = self.fields().tag;
+        let searcher = self.read().reader.searcher();
+        let mut out = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(value.as_bytes())
+                .into_stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while stream.advance() {
+                let key = stream.key();
+                if !key.starts_with(value.as_bytes()) {
+                    break;
+                }
+                out.insert(String::from_utf8_lossy(key).into_owned());
+            }
+        }
+        if out.contains(value) {
+            return Ok(vec![value.to_string()]);
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn build_query(&self, q: &ParsedQuery) -> Result<Box<dyn Query>> {
@@ -216,8 +249,18 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             ))
         };
+        // A tag filter names a tag, or else the start of tags: `tag:ba`
+        // finds bash while there is no tag "ba".
         for t in &q.tags {
-            clauses.push((Occur::Must, exact(f.tag, t)));
+            let names = self.tags_for(t)?;
+            let any: Vec<(Occur, Box<dyn Query>)> = names
+                .iter()
+                .map(|name| (Occur::Should, exact(f.tag, name)))
+                .collect();
+            if any.is_empty() {
+                return Ok(Box::new(EmptyQuery));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         for t in &q.not_tags {
             clauses.push((Occur::MustNot, exact(f.tag, t)));
@@ -274,5 +317,15 @@ mod tests {
         assert_eq!(q.words, vec!["tag:"]);
         assert_eq!(q.phrases, vec!["unterminated -x foo:bar"]);
         assert!(parse_query("   ").is_empty());
+    }
+
+    #[test]
+    fn filter_names_are_case_insensitive() {
+        let q = parse_query("TAG:Git Lang:Python PATH:src -Tag:Old");
+        assert_eq!(q.tags, vec!["git"]);
+        assert_eq!(q.langs, vec!["python"]);
+        assert_eq!(q.paths, vec!["src"]);
+        assert_eq!(q.not_tags, vec!["old"]);
+        assert!(q.words.is_empty(), "{q:?}");
     }
 }

@@ -29,11 +29,15 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the library database {path} is damaged or not a snipdex database ({detail}); backups are in {backups}")]
+    #[error(
+        "the library database {path} is damaged or not a snipdex database ({detail}); {recovery}"
+    )]
     Corrupt {
         path: PathBuf,
         backups: PathBuf,
         detail: String,
+        /// What the user can do, naming only backups that exist.
+        recovery: String,
     },
     #[error("the library database {path} was written by a newer snipdex (schema {found}, this build knows {known}); upgrade snipdex")]
     TooNew {
@@ -299,8 +303,31 @@ fn classify(e: rusqlite::Error, path: &Path, backups: &Path) -> StoreError {
             path: path.to_path_buf(),
             backups: backups.to_path_buf(),
             detail: e.to_string(),
+            recovery: recovery(path, backups),
         },
         _ => StoreError::Sql(e),
+    }
+}
+
+/// Where a damaged library can come back from: the newest backup taken
+/// before a migration if there is one; else how to start afresh.
+fn recovery(path: &Path, backups: &Path) -> String {
+    let newest = std::fs::read_dir(backups).ok().and_then(|dir| {
+        dir.filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "db"))
+            .max()
+    });
+    match newest {
+        Some(b) => format!(
+            "the newest backup is {}; copy it over the damaged file to restore it",
+            b.display()
+        ),
+        None => format!(
+            "there are no backups yet; move {} aside to start an empty library \
+             (then `snipdex import` an export, if you have one)",
+            path.display()
+        ),
     }
 }
 

@@ -162,12 +162,26 @@ fn status_bar_shows_each_enrichment_state() {
         AppEvent::Enrich(EnrichEvent::Started { id: 7 }),
     );
     let line = status_line(&running, 140);
-    assert!(line.contains("enrich: enriching #7 · 4 queued"), "{line}");
+    assert!(
+        line.contains("enrich: enriching #7 · 3 queued"),
+        "the running job is not counted as waiting: {line}"
+    );
     update(
         &mut running,
         AppEvent::Enrich(EnrichEvent::State(WorkerState::Paused)),
     );
     assert!(status_line(&running, 120).contains("enrich: paused · 4 queued"));
+    let mut one = with_enrich(EnrichStatus::started(false, true, false));
+    update(
+        &mut one,
+        AppEvent::Enrich(EnrichEvent::Progress { queued: 1 }),
+    );
+    update(&mut one, AppEvent::Enrich(EnrichEvent::Started { id: 9 }));
+    let line = status_line(&one, 120);
+    assert!(
+        line.contains("enrich: enriching #9") && !line.contains("queued"),
+        "{line}"
+    );
 
     let cases = [
         (

@@ -35,7 +35,9 @@ pub fn areas(area: Rect, screen: Screen) -> Areas {
             Screen::Preview => (None, Some(main)),
             Screen::FirstRun => (Some(main), None),
             Screen::Browse if main.width >= SIDE_BY_SIDE_MIN_WIDTH => {
-                let lw = (main.width * 2 / 5).max(30);
+                // Half: titles need the room more than code does, which
+                // wraps or scrolls in the preview.
+                let lw = (main.width / 2).max(30);
                 let list = Rect::new(main.x, main.y, lw, main.height);
                 let preview = Rect::new(main.x + lw, main.y, main.width - lw, main.height);
                 (Some(list), Some(preview))

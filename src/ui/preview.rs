@@ -1,11 +1,13 @@
 //! The preview: the snippet's metadata with where each field came from,
 //! then its content, syntax-highlighted.
 
-use super::text::{truncate, width, wrap};
+use super::text::{slice_spans, spans_width, truncate, width, wrap, wrap_spans};
 use super::{Highlighter, Theme};
+use crate::app::matching::Terms;
 use crate::app::AppState;
 use crate::domain::{Field, Snippet, Source};
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
@@ -134,14 +136,122 @@ pub fn draw(
     };
     let total = snippet.content.lines().count();
     let gutter = (first_line + total).to_string().len();
+    let code_cols = cols.saturating_sub(gutter + 1);
     let body = highlighter.lines(snippet, scroll, scroll + content_rows);
     let mut lines = head;
     lines.truncate(rows);
+    let view = BodyView {
+        wrap: state.wrap,
+        hscroll: state.preview_hscroll,
+        code_cols,
+        gutter,
+        terms: Terms::from_query(state.query.text()),
+    };
     for (i, line) in body.into_iter().enumerate() {
-        let number = format!("{:>gutter$} ", first_line + scroll + i);
-        let mut spans = vec![Span::styled(number, theme.dim)];
-        spans.extend(line.spans);
-        lines.push(Line::from(spans));
+        if lines.len() >= rows {
+            break;
+        }
+        let number = first_line + scroll + i;
+        lines.extend(view.rows(number, &line.spans, theme));
     }
+    lines.truncate(rows);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// How content lines are laid out: wrapped onto continuation rows marked
+/// `↪` in the gutter, or cut, with `‹` and `›` where text goes on beyond
+/// the edge.
+struct BodyView {
+    wrap: bool,
+    hscroll: usize,
+    code_cols: usize,
+    gutter: usize,
+    terms: Terms,
+}
+
+impl BodyView {
+    fn rows(&self, number: usize, spans: &[Span<'static>], theme: &Theme) -> Vec<Line<'static>> {
+        let gutter = self.gutter;
+        let lit;
+        let spans = if self.terms.is_empty() {
+            spans
+        } else {
+            let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+            lit = overlay(spans, &self.terms.literal_mask(&text), theme.matched);
+            &lit[..]
+        };
+        let numbered = Span::styled(format!("{number:>gutter$} "), theme.dim);
+        if self.code_cols < 2 {
+            return vec![Line::from(numbered)];
+        }
+        if self.wrap {
+            return wrap_spans(spans, self.code_cols)
+                .into_iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let lead = if i == 0 {
+                        numbered.clone()
+                    } else {
+                        Span::styled(format!("{:>gutter$} ", "↪"), theme.accent)
+                    };
+                    Line::from(std::iter::once(lead).chain(row).collect::<Vec<_>>())
+                })
+                .collect();
+        }
+        let total = spans_width(spans);
+        let cut_left = self.hscroll > 0 && total > 0;
+        let cut_right = total > self.hscroll + self.code_cols;
+        // The markers take a column each, so the text between them shifts
+        // by one; scrolling still moves by whole steps.
+        let from = self.hscroll + usize::from(cut_left);
+        let visible = self.code_cols - usize::from(cut_left) - usize::from(cut_right);
+        let mut out = vec![numbered];
+        if cut_left {
+            out.push(Span::styled("‹", theme.accent));
+        }
+        out.extend(slice_spans(spans, from, visible));
+        if cut_right {
+            let used = spans_width(&out[1..]);
+            let pad = self.code_cols.saturating_sub(used + 1);
+            out.push(Span::raw(" ".repeat(pad)));
+            out.push(Span::styled("›", theme.accent));
+        }
+        vec![Line::from(out)]
+    }
+}
+
+/// `spans` with the characters that `mask` marks restyled by `hit`.
+fn overlay(spans: &[Span<'static>], mask: &[bool], hit: Style) -> Vec<Span<'static>> {
+    if !mask.contains(&true) {
+        return spans.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    for span in spans {
+        let mut run = String::new();
+        let mut run_hit = false;
+        for c in span.content.chars() {
+            let is_hit = mask.get(i).copied().unwrap_or(false);
+            i += 1;
+            if is_hit != run_hit && !run.is_empty() {
+                let style = if run_hit {
+                    span.style.patch(hit)
+                } else {
+                    span.style
+                };
+                out.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            run_hit = is_hit;
+            run.push(c);
+        }
+        if !run.is_empty() {
+            let style = if run_hit {
+                span.style.patch(hit)
+            } else {
+                span.style
+            };
+            out.push(Span::styled(run, style));
+        }
+    }
+    out
 }

@@ -425,3 +425,133 @@ fn status_bar_shows_loading_watch_and_filter() {
     assert!(status.contains("filter: tag:rust"), "{status}");
     assert!(status.contains("? help"), "{status}");
 }
+
+fn long_line_state() -> AppState {
+    let mut s = browsing();
+    let mut snip = full_snippet();
+    snip.content = format!(
+        "let re = \"{}END\";\nshort();\n",
+        (0..30)
+            .map(|i| format!("w{i:02}"))
+            .collect::<Vec<_>>()
+            .join("-")
+    );
+    snip.content_hash = content_hash(&snip.content);
+    update(&mut s, AppEvent::Preview(Box::new(snip)));
+    s.screen = Screen::Preview;
+    s
+}
+
+fn key(s: &mut AppState, code: crossterm::event::KeyCode) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    update(s, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+#[test]
+fn long_lines_wrap_by_default_with_a_marker() {
+    let s = long_line_state();
+    let out = screen(&s, 60, 24);
+    assert!(
+        out.contains("END\";"),
+        "the end of the line is readable:\n{out}"
+    );
+    assert!(out.contains("↪"), "continuation rows are marked:\n{out}");
+    assert!(out.contains("short();"), "{out}");
+}
+
+#[test]
+fn long_lines_cut_and_scroll_sideways_when_not_wrapped() {
+    use crossterm::event::KeyCode;
+    let mut s = long_line_state();
+    key(&mut s, KeyCode::Char('w'));
+    assert!(!s.wrap);
+    let out = screen(&s, 60, 24);
+    let row = out.lines().find(|l| l.contains("let re")).unwrap();
+    assert!(row.trim_end().ends_with("›│"), "the cut is marked: {row:?}");
+    assert!(!out.contains("END"), "{out}");
+    assert!(!out.contains('↪'), "{out}");
+    for _ in 0..20 {
+        key(&mut s, KeyCode::Char('l'));
+    }
+    let out = screen(&s, 60, 24);
+    let row = out.lines().find(|l| l.contains("END")).unwrap();
+    assert!(row.contains('‹'), "the left cut is marked: {row:?}");
+    assert!(!row.contains("let re"), "{row:?}");
+    key(&mut s, KeyCode::Left);
+    key(&mut s, KeyCode::Char('h'));
+    for _ in 0..40 {
+        key(&mut s, KeyCode::Left);
+    }
+    assert_eq!(s.preview_hscroll, 0);
+}
+
+#[test]
+fn scrolling_right_while_wrapped_stops_wrapping() {
+    use crossterm::event::KeyCode;
+    let mut s = long_line_state();
+    s.screen = Screen::Browse;
+    key(&mut s, KeyCode::Right);
+    assert!(!s.wrap);
+    assert!(s.preview_hscroll > 0);
+    let out = screen(&s, 120, 30);
+    assert!(out.contains('‹'), "the side preview scrolls too:\n{out}");
+}
+
+/// The characters drawn in the match style on row `y`, in order.
+fn lit_on_row(buf: &Buffer, y: u16, x_from: u16, x_to: u16) -> String {
+    (x_from..x_to)
+        .map(|x| &buf[(x, y)])
+        .filter(|c| {
+            c.fg == Color::Yellow && c.modifier.contains(ratatui::style::Modifier::UNDERLINED)
+        })
+        .map(|c| c.symbol().to_string())
+        .collect()
+}
+
+fn row_of(buf: &Buffer, needle: &str) -> u16 {
+    let out = text(buf);
+    out.lines().position(|l| l.contains(needle)).unwrap() as u16
+}
+
+#[test]
+fn matched_characters_are_lit_in_list_and_preview() {
+    let mut s = browsing();
+    s.query = LineInput::with_text("rdfl");
+    let mut hl = Highlighter::new("base16-ocean.dark");
+    let t = render(&s, 120, 40, &mut hl);
+    let buf = t.backend().buffer();
+    let y = row_of(buf, "Read a file to string");
+    assert_eq!(
+        lit_on_row(buf, y, 0, 60),
+        "Rdfl",
+        "the list shows why it matched"
+    );
+    s.query = LineInput::with_text("io read_to_string");
+    let t = render(&s, 120, 40, &mut hl);
+    let buf = t.backend().buffer();
+    let y = row_of(buf, "Read a file to string");
+    assert_eq!(lit_on_row(buf, y, 0, 60), "io", "tags are lit too");
+    let y = row_of(buf, "std::fs::read_to_string");
+    assert_eq!(
+        lit_on_row(buf, y, 60, 120),
+        "read_to_string",
+        "preview's matching line"
+    );
+}
+
+#[test]
+fn long_titles_get_the_room_and_tags_are_cut_first() {
+    let mut s = AppState::new(false);
+    let title = "Match an ISO 8601 date and time with a zone";
+    let sum = summary(1, title, &["regex", "datetime", "validation", "iso8601"]);
+    update(&mut s, AppEvent::Resize(120, 30));
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![sum])));
+    let out = screen(&s, 120, 30);
+    let row = out.lines().find(|l| l.contains("Match an ISO")).unwrap();
+    assert!(row.contains(title), "the whole title at 120 columns: {row}");
+    assert!(
+        row.contains("rust #regex"),
+        "language and the first tag: {row}"
+    );
+    assert!(row.contains('…'), "tags cut where they run out: {row}");
+}

@@ -1,6 +1,7 @@
 //! Text fitting by display width: CJK and most emoji take two columns, so
 //! byte or char counts would overflow or split them.
 
+use ratatui::text::Span;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 pub fn width(s: &str) -> usize {
@@ -90,9 +91,96 @@ pub fn wrap(s: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// Display width of a line made of spans.
+pub fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|s| width(&s.content)).sum()
+}
+
+/// Columns `from..from + cols` of a line of spans, styles kept. A
+/// double-width character cut by either edge becomes a space, so that the
+/// columns line up.
+pub fn slice_spans(spans: &[Span<'static>], from: usize, cols: usize) -> Vec<Span<'static>> {
+    let end = from + cols;
+    let mut out = Vec::new();
+    let mut col = 0;
+    for span in spans {
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            let (start, stop) = (col, col + w);
+            col = stop;
+            if stop <= from || start >= end {
+                continue;
+            }
+            if start < from || stop > end {
+                // Partly visible wide character.
+                text.extend(std::iter::repeat_n(' ', stop.min(end) - start.max(from)));
+            } else {
+                text.push(c);
+            }
+        }
+        if !text.is_empty() {
+            out.push(Span::styled(text, span.style));
+        }
+        if col >= end {
+            break;
+        }
+    }
+    out
+}
+
+/// A line of spans broken into rows of at most `cols` columns, styles
+/// kept; code is broken at any character, not at words, so that what is
+/// shown is exactly what is copied. An empty line is one empty row.
+pub fn wrap_spans(spans: &[Span<'static>], cols: usize) -> Vec<Vec<Span<'static>>> {
+    let cols = cols.max(2);
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0;
+    for span in spans {
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > cols {
+                if !text.is_empty() {
+                    if let Some(row) = rows.last_mut() {
+                        row.push(Span::styled(std::mem::take(&mut text), span.style));
+                    }
+                }
+                rows.push(Vec::new());
+                used = 0;
+            }
+            text.push(c);
+            used += w;
+        }
+        if !text.is_empty() {
+            if let Some(row) = rows.last_mut() {
+                row.push(Span::styled(text, span.style));
+            }
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn joined(spans: &[Span<'_>]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn slice_and_wrap_spans_by_columns() {
+        let line = vec![Span::raw("ab"), Span::raw("日本"), Span::raw("cd")];
+        assert_eq!(joined(&slice_spans(&line, 1, 4)), "b日 ");
+        assert_eq!(joined(&slice_spans(&line, 3, 10)), " 本cd");
+        assert_eq!(joined(&slice_spans(&line, 20, 4)), "");
+        let rows = wrap_spans(&line, 3);
+        let texts: Vec<String> = rows.iter().map(|r| joined(r)).collect();
+        assert_eq!(texts, vec!["ab", "日", "本c", "d"]);
+        assert!(rows.iter().all(|r| spans_width(r) <= 3));
+        assert_eq!(wrap_spans(&[], 5).len(), 1, "an empty line is one row");
+    }
 
     #[test]
     fn truncation_respects_double_width_chars() {

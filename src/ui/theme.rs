@@ -17,6 +17,8 @@ pub struct Theme {
     pub info: Style,
     pub status: Style,
     pub key: Style,
+    /// Characters that matched the search.
+    pub matched: Style,
 }
 
 impl Default for Theme {
@@ -39,6 +41,9 @@ impl Default for Theme {
             info: Style::new().fg(Color::Green),
             status: Style::new().bg(Color::Black).fg(Color::Gray),
             key: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            matched: Style::new()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         }
     }
 }

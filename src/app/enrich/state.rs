@@ -95,7 +95,10 @@ impl EnrichStatus {
 
     /// The status bar's word on enrichment; `None` when it is absent.
     pub fn label(&self) -> Option<String> {
-        let queue = match self.queued {
+        // The job being run stays in the queue until it is done; while
+        // one runs, "queued" counts only those still waiting behind it.
+        let waiting = self.queued.map(|n| n - i64::from(self.current.is_some()));
+        let queue = match waiting {
             Some(n) if n > 0 => format!(" · {n} queued"),
             _ => String::new(),
         };
@@ -121,7 +124,7 @@ impl EnrichStatus {
                 "off (no model: snipdex model fetch)".to_string()
             }
             (EnrichPhase::Active, ModelState::Installed) => {
-                match (&self.off, self.paused, self.current, self.queued) {
+                match (&self.off, self.paused, self.current, waiting) {
                     (Some(why), ..) => format!("off ({why})"),
                     (None, true, ..) => format!("paused{queue}"),
                     (None, false, Some(id), _) => format!("enriching #{id}{queue}"),

@@ -137,7 +137,8 @@ fn worker_reports_drive_the_status_label() {
     enrich(&mut s, EnrichEvent::Progress { queued: 3 });
     assert_eq!(label(&s), "enrich: 3 queued");
     enrich(&mut s, EnrichEvent::Started { id: 2 });
-    assert_eq!(label(&s), "enrich: enriching #2 · 3 queued");
+    // The job being run is still in the count the worker reports.
+    assert_eq!(label(&s), "enrich: enriching #2 · 2 queued");
     enrich(&mut s, EnrichEvent::State(WorkerState::Paused));
     assert_eq!(label(&s), "enrich: paused · 3 queued");
     enrich(&mut s, EnrichEvent::State(WorkerState::Running));

@@ -14,6 +14,11 @@ pub enum Action {
     Bottom,
     PageDown,
     PageUp,
+    /// Scroll long lines sideways (turns wrapping off).
+    ScrollLeft,
+    ScrollRight,
+    /// Wrap long lines, or cut them and scroll sideways.
+    ToggleWrap,
     StartSearch,
     ClearFilter,
     Open,
@@ -51,7 +56,7 @@ pub enum Action {
 
 impl Action {
     /// Every action with a fixed binding (typed characters are not listed).
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 47] = [
         Action::Quit,
         Action::Interrupt,
         Action::Down,
@@ -60,6 +65,9 @@ impl Action {
         Action::Bottom,
         Action::PageDown,
         Action::PageUp,
+        Action::ScrollLeft,
+        Action::ScrollRight,
+        Action::ToggleWrap,
         Action::StartSearch,
         Action::ClearFilter,
         Action::Open,
@@ -108,6 +116,9 @@ impl Action {
             Action::Bottom => "bottom",
             Action::PageDown => "page down",
             Action::PageUp => "page up",
+            Action::ScrollLeft => "scroll long lines left",
+            Action::ScrollRight => "scroll long lines right (stops wrapping)",
+            Action::ToggleWrap => "wrap long lines on/off",
             Action::StartSearch => "search as you type",
             Action::ClearFilter => "clear search and tag filter",
             Action::Open => "show snippet full-screen",
