@@ -28,7 +28,7 @@ fn setup(dir: &Path) -> TestResult {
     let rows: String = (0..4)
         .map(|i| {
             format!(
-                "{{\"code\":\"def f{i}(): return {i}\",\"language\":\"python\",\"tags\":[\"python\",\"the\",\"in{i}\"]}}\n"
+                "{{\"code\":\"def f{i}(): return {i}\",\"language\":\"python\",\"tags\":[\"python\",\"the\",\"math\",\"in{i}\"]}}\n"
             )
         })
         .collect();

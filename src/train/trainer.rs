@@ -169,10 +169,19 @@ fn encode_all(
         return Err(TrainError::NoRows {
             path: data.path.clone(),
             task: data.task,
-            reason: format!(
-                "all {} labelled rows are longer than the context window",
-                skipped.too_long
-            ),
+            reason: if skipped.too_long > 0 {
+                format!(
+                    "{} rows are longer than the context window and {} have no target \
+                     left after the task's clean-up",
+                    skipped.too_long, skipped.missing_target
+                )
+            } else {
+                format!(
+                    "no labelled row has a target left after the task's clean-up \
+                     ({} without one)",
+                    skipped.missing_target
+                )
+            },
         });
     }
     Ok((examples, skipped))
