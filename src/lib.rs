@@ -21,6 +21,7 @@ pub mod editor;
 pub mod enrich;
 pub mod index;
 pub mod ingest;
+pub mod intake;
 pub mod interchange;
 pub mod library;
 pub mod logging;

@@ -114,16 +114,13 @@ fn classify(error: &anyhow::Error) -> Exit {
             return Exit::BadInput;
         }
         if let Some(e) = cause.downcast_ref::<crate::enrich::EnrichError>() {
-            use crate::enrich::EnrichError;
-            match e {
-                EnrichError::NoModel { .. } => return Exit::Unavailable,
-                EnrichError::Prompt(_)
-                | EnrichError::LinkTable(_)
-                | EnrichError::Vocabulary(_)
-                | EnrichError::Model { .. }
-                | EnrichError::Adapter { .. }
-                | EnrichError::AdapterDirMissing(_) => return Exit::BadInput,
-                EnrichError::Store(s) => return store_exit(s),
+            // The worker sorts these for its own report; the exit status
+            // follows the same sorting.
+            use crate::enrich::worker::OffCause;
+            match (OffCause::of(e), e) {
+                (OffCause::NoModel, _) => return Exit::Unavailable,
+                (OffCause::BadInput, _) => return Exit::BadInput,
+                (_, crate::enrich::EnrichError::Store(s)) => return store_exit(s),
                 _ => {}
             }
         }

@@ -4,7 +4,7 @@ use super::output::{print_json, print_snippet, print_table, print_tag_counts};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
 use crate::domain::terminal::one_line;
-use crate::domain::{normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet};
+use crate::domain::{normalize_tags, NewSnippet, Snippet};
 use crate::library::{Library, LibraryError};
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
@@ -77,32 +77,14 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         Some(l) => crate::index::canonical_language(&l),
         None => crate::ingest::detect_language(name.as_deref().map(Path::new), &content),
     };
-    let user = FieldMeta {
-        provenance: Some(Provenance::User),
-        locked: true,
-    };
-    let mut meta = FieldMetas::default();
-    if a.title.is_some() {
-        meta.title = user.clone();
-    }
-    if a.description.is_some() {
-        meta.description = user.clone();
-    }
-    if !a.tags.is_empty() {
-        meta.tags = user;
-    }
-    let secrets = crate::ingest::detect_secrets(&content)
-        .iter()
-        .map(|k| k.to_string())
-        .collect::<Vec<_>>();
+    // Secrets, provenance (what the user gave is theirs) and the
+    // enrichment job: the write path's business (crate::intake).
     let new = NewSnippet {
         title: a.title.unwrap_or_default(),
         description: a.description.unwrap_or_default(),
         tags: usable_tags(&a.tags)?,
         language,
         content,
-        meta,
-        secrets,
         ..Default::default()
     };
     // Another process (a long import) may hold the write lock past
@@ -205,7 +187,7 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
 }
 
 pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
-    let mut lib = Library::open(paths)?;
+    let lib = Library::open(paths)?;
     let s = lib.store.get(a.id)?;
     let mut patch = SnippetPatch {
         title: a.title,
@@ -230,12 +212,6 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
             crate::editor::edit_text(&s.content, &s.language).context("running $EDITOR")?;
         match edited {
             Some(text) if text != s.content && !text.trim().is_empty() => {
-                patch.secrets = Some(
-                    crate::ingest::detect_secrets(&text)
-                        .iter()
-                        .map(|k| k.to_string())
-                        .collect(),
-                );
                 patch.content = Some(text);
             }
             Some(text) if text.trim().is_empty() => {
@@ -253,15 +229,9 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
             }
         }
     }
-    let content_changed = patch.content.is_some();
-    lib.store.transaction(|store| {
-        store.update(s.id, &patch)?;
-        // New content deserves new text in every field the user did not write.
-        if content_changed && lib.config.enrich.enabled {
-            store.enqueue_job(s.id, &[])?;
-        }
-        Ok(())
-    })?;
+    // New content gets its secrets found and an enrichment job, with the
+    // row, in the write path.
+    lib.intake().edit(&lib.store, s.id, patch)?;
     lib.sync_index();
     Ok(Exit::Ok)
 }
@@ -306,9 +276,10 @@ pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
         tags.extend(usable_tags(&a.add)?);
         let remove = normalize_tags(&a.remove);
         tags.retain(|t| !remove.contains(t));
-        let s = lib.store.update(
+        let s = lib.intake().edit(
+            &lib.store,
             s.id,
-            &SnippetPatch {
+            SnippetPatch {
                 tags: Some(normalize_tags(&tags)),
                 ..Default::default()
             },
