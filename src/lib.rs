@@ -12,7 +12,6 @@
 //! from it through a transactional outbox and can always be rebuilt.
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod admin;
+mod bench;
 mod dataset;
 mod enrich;
 mod label;
@@ -184,7 +185,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Doctor(a) => admin::doctor(paths, a),
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
-            Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Bench(a) => bench::run(a).map_err(CliError::from),
             Command::Model(a) => model::run(paths, a),
             Command::Enrich(a) => enrich::enrich(paths, a),
             Command::BenchEnrich(a) => enrich::bench(paths, a),
