@@ -90,10 +90,14 @@ pub struct EnrichConfig {
     pub paused: bool,
 }
 
+/// Default for `ingest.max_file_bytes`: larger files are rarely snippets,
+/// and reading them would slow every rescan.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
+
 impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
-            max_file_bytes: 256 * 1024,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }

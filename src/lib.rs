@@ -12,7 +12,6 @@
 //! from it through a transactional outbox and can always be rebuilt.
 
 pub mod app;
-pub mod bench;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -21,6 +20,7 @@ pub mod editor;
 pub mod enrich;
 pub mod index;
 pub mod ingest;
+pub mod intake;
 pub mod interchange;
 pub mod library;
 pub mod logging;

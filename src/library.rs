@@ -4,6 +4,7 @@
 use crate::config::{Config, ConfigError};
 use crate::domain::{NewSnippet, Snippet};
 use crate::index::{IndexError, SearchIndex};
+use crate::intake::{Intake, IntakeError, Origin};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
 use std::fs::File;
@@ -28,6 +29,15 @@ pub enum LibraryError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<IntakeError> for LibraryError {
+    fn from(e: IntakeError) -> LibraryError {
+        match e {
+            IntakeError::Refused(r) => LibraryError::Refused(r),
+            IntakeError::Store(s) => LibraryError::Store(s),
+        }
+    }
 }
 
 /// Paths, config, store and index of one library.
@@ -59,19 +69,14 @@ impl Library {
     /// enrichment enabled, its enrichment job is queued in the same
     /// transaction, so no snippet is stored without one.
     pub fn add(&mut self, new: &NewSnippet) -> Result<Snippet, LibraryError> {
-        let mut new = new.clone();
-        crate::ingest::admit(&mut new, self.config.ingest.max_file_bytes)?;
-        let new = &new;
-        let enrich = self.config.enrich.enabled;
-        let s = self.store.transaction(|store| {
-            let s = store.insert(new)?;
-            if enrich {
-                store.enqueue_job(s.id, &[])?;
-            }
-            Ok(s)
-        })?;
+        let (s, _) = self.intake().add(&self.store, new.clone(), Origin::User)?;
         self.sync_index();
         Ok(s)
+    }
+
+    /// The write path ([`crate::intake`]) set up by this library's config.
+    pub fn intake(&self) -> Intake {
+        Intake::new(&self.config)
     }
 
     /// Apply pending index changes; a failure here never loses data (the

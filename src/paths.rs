@@ -71,6 +71,26 @@ impl Paths {
     pub fn adapters_dir(&self) -> PathBuf {
         self.data_dir.join("adapters")
     }
+    /// Its presence keeps enrichment paused across runs and processes.
+    pub fn enrich_pause_marker(&self) -> PathBuf {
+        self.data_dir.join("enrich.paused")
+    }
+    /// Its presence says the user turned down the model download offer.
+    pub fn model_declined_marker(&self) -> PathBuf {
+        self.data_dir.join("model.declined")
+    }
+    /// The user's prompt templates, overriding the shipped ones.
+    pub fn prompts_dir(&self) -> PathBuf {
+        self.config_dir.join("prompts")
+    }
+    /// The user's additions to the documentation-link table.
+    pub fn link_table_file(&self) -> PathBuf {
+        self.config_dir.join("doclinks.toml")
+    }
+    /// The user's additions to the tag vocabulary.
+    pub fn vocabulary_file(&self) -> PathBuf {
+        self.config_dir.join("tags.toml")
+    }
     /// Held by the one running instance that owns the library.
     pub fn lock_file(&self) -> PathBuf {
         self.data_dir.join("snipdex.lock")

@@ -6,6 +6,7 @@ use super::editor;
 use super::event::{AppEvent, EditorOutcome};
 use super::runtime::Runtime;
 use crate::domain::{NewSnippet, SnippetId};
+use crate::intake::{Intake, IntakeError, Origin};
 use crate::store::SnippetPatch;
 use std::path::Path;
 use std::process::ExitStatus;
@@ -105,11 +106,10 @@ impl Runtime<'_> {
             );
         }
         let patch = SnippetPatch {
-            secrets: Some(secret_ids(&edited)),
             content: Some(edited),
             ..SnippetPatch::default()
         };
-        match self.store.update(id, &patch) {
+        match self.intake.edit(self.store, id, patch) {
             Ok(_) => AppEvent::EditorDone(EditorOutcome::Saved(id)),
             Err(e) => AppEvent::Error(format!("Cannot save the snippet: {e}")),
         }
@@ -125,18 +125,18 @@ impl Runtime<'_> {
             return AppEvent::EditorDone(EditorOutcome::Unchanged);
         }
         let content = text.trim_end_matches(['\n', '\r']).to_string();
-        let mut new = NewSnippet {
-            language: crate::ingest::detect_language(None, &content),
-            secrets: secret_ids(&content),
+        let new = NewSnippet {
             content,
             ..NewSnippet::default()
         };
-        if let Err(why) = crate::ingest::admit(&mut new, self.max_bytes) {
-            return AppEvent::Error(format!("The new snippet was not saved: {why}."));
-        }
-        match self.store.insert(&new) {
-            Ok(s) => AppEvent::EditorDone(EditorOutcome::Created(s.id)),
-            Err(e) => AppEvent::Error(format!("Cannot save the new snippet: {e}")),
+        match self.intake.add(self.store, new, Origin::User) {
+            Ok((s, _)) => AppEvent::EditorDone(EditorOutcome::Created(s.id)),
+            Err(IntakeError::Refused(why)) => {
+                AppEvent::Error(format!("The new snippet was not saved: {why}."))
+            }
+            Err(IntakeError::Store(e)) => {
+                AppEvent::Error(format!("Cannot save the new snippet: {e}"))
+            }
         }
     }
 
@@ -180,7 +180,7 @@ impl Runtime<'_> {
             tags: Some(tags),
             ..SnippetPatch::default()
         };
-        let mut events = match self.store.update(id, &patch) {
+        let mut events = match self.intake.edit(self.store, id, patch) {
             Ok(s) if s.tags.is_empty() => vec![AppEvent::Status("Tags cleared.".into())],
             Ok(s) => vec![AppEvent::Status(format!("Tags: {}", s.tags.join(", ")))],
             Err(e) => return vec![AppEvent::Error(format!("Cannot save tags: {e}"))],
@@ -200,18 +200,12 @@ impl Runtime<'_> {
             }
             None => Vec::new(),
         };
-        let mut added = 0;
-        let mut events = Vec::new();
-        for sample in &samples {
-            match self.store.insert(sample) {
-                Ok(_) => added += 1,
-                Err(e) => {
-                    events.push(AppEvent::Error(format!("Cannot add a sample: {e}")));
-                    break;
-                }
-            }
-        }
+        let (added, mut events) = add_samples(&self.intake, self.store, samples);
         events.insert(0, AppEvent::SamplesLoaded(added));
+        if added > 0 {
+            // Their jobs are queued; let a waiting worker see them.
+            events.extend(self.announce_queued());
+        }
         events
     }
 }
@@ -225,10 +219,54 @@ fn read_back(path: &Path) -> Result<String, AppEvent> {
         })
 }
 
-/// Secret kinds found in `text`, as stored on a snippet.
-fn secret_ids(text: &str) -> Vec<String> {
-    crate::ingest::detect_secrets(text)
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+/// Add the samples through the write path (each with its enrichment job);
+/// how many were added, and the error that stopped it.
+fn add_samples(
+    intake: &Intake,
+    store: &crate::store::Store,
+    samples: Vec<NewSnippet>,
+) -> (usize, Vec<AppEvent>) {
+    let mut added = 0;
+    for sample in samples {
+        if let Err(e) = intake.add(store, sample, Origin::Sample) {
+            return (
+                added,
+                vec![AppEvent::Error(format!("Cannot add a sample: {e}"))],
+            );
+        }
+        added += 1;
+    }
+    (added, Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::tests::{break_job_queue, ON};
+    use crate::store::Store;
+
+    #[test]
+    fn loading_the_samples_queues_their_enrichment_with_each_row() {
+        let samples: Vec<NewSnippet> = crate::ingest::sample_snippets()
+            .unwrap()
+            .into_iter()
+            .map(|s| NewSnippet {
+                title: s.title,
+                content: s.content,
+                language: s.language,
+                ..Default::default()
+            })
+            .collect();
+        let store = Store::open_in_memory().unwrap();
+        let (added, events) = add_samples(&ON, &store, samples.clone());
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(added, samples.len());
+        assert_eq!(store.job_count().unwrap(), added as i64);
+
+        let broken = Store::open_in_memory().unwrap();
+        break_job_queue(&broken);
+        let (added, events) = add_samples(&ON, &broken, samples);
+        assert_eq!((added, events.len()), (0, 1));
+        assert_eq!(broken.count().unwrap(), 0);
+    }
 }

@@ -13,6 +13,7 @@ use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
 use crate::index::SearchIndex;
+use crate::intake::Intake;
 use crate::store::Store;
 use crate::ui::{self, Highlighter};
 use std::collections::VecDeque;
@@ -41,11 +42,8 @@ pub(super) struct Runtime<'a> {
     pub(super) samples: Option<&'a SamplesProvider>,
     pub(super) chosen: Option<Snippet>,
     pub(super) enrich: Option<EnrichControl>,
-    /// Queue enrichment for snippets written here (the config's
-    /// `enrich.enabled`), as every other way into the library does.
-    pub(super) queue_jobs: bool,
-    /// The size limit new snippets are held to (`ingest.max_file_bytes`).
-    pub(super) max_bytes: u64,
+    /// The write path, as every other way into the library uses it.
+    pub(super) intake: Intake,
     /// For threads started on request (the model download).
     pub(super) tx: Sender<AppEvent>,
     quit: bool,
@@ -62,8 +60,7 @@ struct Parts<'a> {
     ui: UiConfig,
     samples: Option<&'a SamplesProvider>,
     enrich: Option<EnrichControl>,
-    queue_jobs: bool,
-    max_bytes: u64,
+    intake: Intake,
 }
 
 impl<'a> Runtime<'a> {
@@ -90,8 +87,7 @@ impl<'a> Runtime<'a> {
             samples: p.samples,
             chosen: None,
             enrich: p.enrich,
-            queue_jobs: p.queue_jobs,
-            max_bytes: p.max_bytes,
+            intake: p.intake,
             tx,
             quit: false,
         };
@@ -178,11 +174,11 @@ impl<'a> Runtime<'a> {
             Effect::Copy(id) => vec![self.copy(id)],
             Effect::EditInEditor(id) => {
                 let done = self.edit(id);
-                self.queue_new_content(done)
+                self.after_new_content(done)
             }
             Effect::NewInEditor => {
                 let done = self.new_snippet();
-                self.queue_new_content(done)
+                self.after_new_content(done)
             }
             Effect::Delete(id) => self.delete(id),
             Effect::SetTags(id, tags) => self.set_tags(id, tags),
@@ -305,6 +301,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         .map_err(AppError::Thread)?;
         Some(worker)
     };
+    let intake = Intake::new(&config);
     let mut rt = Runtime::start(Parts {
         writer: TtyWriter::Stdout(std::io::stdout()),
         state,
@@ -316,8 +313,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         ui: config.ui,
         samples: samples.as_ref(),
         enrich,
-        queue_jobs: config.enrich.enabled,
-        max_bytes: config.ingest.max_file_bytes,
+        intake,
     })?;
     let result = rt.run();
     // Give the terminal back before waiting for the worker to finish the
@@ -350,8 +346,8 @@ pub(super) fn pick(
         ui: UiConfig::default(),
         samples: None,
         enrich: None,
-        queue_jobs: false,
-        max_bytes: crate::ingest::DEFAULT_MAX_FILE_BYTES,
+        // The picker only reads.
+        intake: Intake::new(&crate::config::Config::default()),
     })?;
     rt.run()?;
     Ok(rt.chosen.take())

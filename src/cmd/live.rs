@@ -4,7 +4,7 @@ use super::{CliError, CmdResult, Exit};
 use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
 use crate::config::EnrichConfig;
 use crate::domain::terminal::one_line;
-use crate::domain::{FieldMeta, FieldMetas, NewSnippet, Provenance};
+use crate::domain::NewSnippet;
 use crate::enrich::{EnrichEvent, WorkerOptions};
 use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
@@ -13,30 +13,17 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The first-run samples as new snippets, marked as imported.
+/// The first-run samples as new snippets; the write path marks them as
+/// samples (`intake::Origin::Sample`) when the TUI adds them.
 pub fn samples() -> Result<Vec<NewSnippet>, crate::app::SamplesError> {
-    let imported = FieldMeta {
-        provenance: Some(Provenance::Import),
-        locked: false,
-    };
     Ok(crate::ingest::sample_snippets()?
         .into_iter()
         .map(|s| NewSnippet {
-            secrets: crate::ingest::detect_secrets(&s.content)
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
             title: s.title,
             description: s.description,
             tags: s.tags,
             language: s.language,
             content: s.content,
-            meta: FieldMetas {
-                title: imported.clone(),
-                description: imported.clone(),
-                tags: imported.clone(),
-                links: FieldMeta::default(),
-            },
             ..Default::default()
         })
         .collect())

@@ -3,6 +3,7 @@
 
 mod adapters;
 mod admin;
+mod bench;
 mod dataset;
 mod enrich;
 mod label;
@@ -116,16 +117,13 @@ fn classify(error: &anyhow::Error) -> Exit {
             return Exit::BadInput;
         }
         if let Some(e) = cause.downcast_ref::<crate::enrich::EnrichError>() {
-            use crate::enrich::EnrichError;
-            match e {
-                EnrichError::NoModel { .. } => return Exit::Unavailable,
-                EnrichError::Prompt(_)
-                | EnrichError::LinkTable(_)
-                | EnrichError::Vocabulary(_)
-                | EnrichError::Model { .. }
-                | EnrichError::Adapter { .. }
-                | EnrichError::AdapterDirMissing(_) => return Exit::BadInput,
-                EnrichError::Store(s) => return store_exit(s),
+            // The worker sorts these for its own report; the exit status
+            // follows the same sorting.
+            use crate::enrich::worker::OffCause;
+            match (OffCause::of(e), e) {
+                (OffCause::NoModel, _) => return Exit::Unavailable,
+                (OffCause::BadInput, _) => return Exit::BadInput,
+                (_, crate::enrich::EnrichError::Store(s)) => return store_exit(s),
                 _ => {}
             }
         }
@@ -190,7 +188,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Pick(a) => admin::pick(paths, a),
             Command::Completions { shell } => admin::completions(shell),
             Command::Man { dir } => admin::man(dir.as_deref()),
-            Command::Bench(a) => crate::bench::run(a).map_err(CliError::from),
+            Command::Bench(a) => bench::run(a).map_err(CliError::from),
             Command::Model(a) => model::run(paths, a),
             Command::Enrich(a) => enrich::enrich(paths, a),
             Command::BenchEnrich(a) => enrich::bench(paths, a),

@@ -4,9 +4,7 @@ use super::output::{print_json, print_snippet, print_table, print_tag_counts};
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{AddArgs, EditArgs, ListArgs, RmArgs, SearchArgs, ShowArgs, TagArgs};
 use crate::domain::terminal::one_line;
-use crate::domain::{
-    normalize_tags, FieldMeta, FieldMetas, NewSnippet, Provenance, Snippet, Source,
-};
+use crate::domain::{normalize_tags, NewSnippet, Snippet, Source};
 use crate::library::{Library, LibraryError};
 use crate::paths::Paths;
 use crate::store::{ListFilter, SnippetPatch};
@@ -78,24 +76,6 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         Some(l) => crate::index::canonical_language(&l),
         None => crate::ingest::detect_language(name.as_deref().map(Path::new), &content),
     };
-    let user = FieldMeta {
-        provenance: Some(Provenance::User),
-        locked: true,
-    };
-    let mut meta = FieldMetas::default();
-    if a.title.is_some() {
-        meta.title = user.clone();
-    }
-    if a.description.is_some() {
-        meta.description = user.clone();
-    }
-    if !a.tags.is_empty() {
-        meta.tags = user;
-    }
-    let secrets = crate::ingest::detect_secrets(&content)
-        .iter()
-        .map(|k| k.to_string())
-        .collect::<Vec<_>>();
     // A file keeps its place as the source, as a watched file does: the
     // preview shows where the snippet came from, and the file's name is
     // its title until one is written or generated.
@@ -111,6 +91,8 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
             end_line: u32::try_from(content.lines().count().max(1)).unwrap_or(u32::MAX),
             block: 0,
         });
+    // Secrets, provenance (what the user gave is theirs) and the
+    // enrichment job: the write path's business (crate::intake).
     let new = NewSnippet {
         title: a.title.unwrap_or_default(),
         source,
@@ -118,8 +100,6 @@ pub fn add(paths: Paths, a: AddArgs) -> CmdResult {
         tags: usable_tags(&a.tags)?,
         language,
         content,
-        meta,
-        secrets,
         ..Default::default()
     };
     // Another process (a long import) may hold the write lock past
@@ -242,7 +222,7 @@ pub fn search(paths: Paths, a: SearchArgs) -> CmdResult {
 }
 
 pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
-    let mut lib = Library::open(paths)?;
+    let lib = Library::open(paths)?;
     let s = lib.store.get(a.id)?;
     let mut patch = SnippetPatch {
         title: a.title,
@@ -262,12 +242,6 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
         let edited = crate::editor::edit_text(&s.content, &s.language).map_err(editor_error)?;
         match edited {
             text if text != s.content && !text.trim().is_empty() => {
-                patch.secrets = Some(
-                    crate::ingest::detect_secrets(&text)
-                        .iter()
-                        .map(|k| k.to_string())
-                        .collect(),
-                );
                 patch.content = Some(text);
             }
             text if text.trim().is_empty() => {
@@ -281,15 +255,9 @@ pub fn edit(paths: Paths, a: EditArgs) -> CmdResult {
             }
         }
     }
-    let content_changed = patch.content.is_some();
-    lib.store.transaction(|store| {
-        store.update(s.id, &patch)?;
-        // New content deserves new text in every field the user did not write.
-        if content_changed && lib.config.enrich.enabled {
-            store.enqueue_job(s.id, &[])?;
-        }
-        Ok(())
-    })?;
+    // New content gets its secrets found and an enrichment job, with the
+    // row, in the write path.
+    lib.intake().edit(&lib.store, s.id, patch)?;
     lib.sync_index();
     Ok(Exit::Ok)
 }
@@ -344,9 +312,10 @@ pub fn tag(paths: Paths, a: TagArgs) -> CmdResult {
         tags.extend(usable_tags(&a.add)?);
         let remove = normalize_tags(&a.remove);
         tags.retain(|t| !remove.contains(t));
-        let s = lib.store.update(
+        let s = lib.intake().edit(
+            &lib.store,
             s.id,
-            &SnippetPatch {
+            SnippetPatch {
                 tags: Some(normalize_tags(&tags)),
                 ..Default::default()
             },

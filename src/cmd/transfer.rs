@@ -64,39 +64,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Rows staged per transaction, and the pause between two, in which other
-/// writers (the watcher, `snipdex add`) take their turn: longer than the
-/// longest sleep of SQLite's busy handler, so that one waiting is sure to
-/// wake up inside it.
-const STAGE_ROWS: usize = 2_000;
-const STAGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(120);
-
-/// Write `rows` into the staging table in short transactions, then move
-/// them into the library in one: the import lands whole or not at all,
-/// without holding the write lock for the whole import.
-fn stage_and_import(
-    store: &mut crate::store::Store,
-    rows: &[crate::domain::NewSnippet],
-    enrich: bool,
-) -> Result<Vec<crate::domain::SnippetId>, crate::store::StoreError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut import = store.stage_begin()?;
-    for (i, chunk) in rows.chunks(STAGE_ROWS).enumerate() {
-        if i > 0 {
-            std::thread::sleep(STAGE_PAUSE);
-        }
-        if let Err(e) = store.stage(&mut import, chunk) {
-            if let Err(again) = store.stage_discard(import) {
-                tracing::warn!(error = %again, "staged rows left for the next import to remove");
-            }
-            return Err(e);
-        }
-    }
-    store.stage_finish(import, enrich)
-}
-
 pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
     let mut text = String::new();
     let read = if a.file == Path::new("-") {
@@ -115,51 +82,23 @@ pub fn import(paths: Paths, a: ImportArgs) -> CmdResult {
         existing.insert((s.title.clone(), s.content_hash.clone()));
         Ok(())
     })?;
-    let mut added = Vec::new();
-    let mut skipped = 0usize;
-    let enrich = lib.config.enrich.enabled;
-    let limit = lib.config.ingest.max_file_bytes;
-    // The same check as every other way in; an import file is outside
-    // data, however it was made.
-    let mut refused: Vec<String> = Vec::new();
-    let mut cleaned = crate::ingest::Admitted::default();
-    let mut admitted = Vec::with_capacity(incoming.len());
-    for (i, mut n) in incoming.into_iter().enumerate() {
-        match crate::ingest::admit(&mut n, limit) {
-            Ok(done) => {
-                cleaned.dropped_links += done.dropped_links;
-                cleaned.reset_times += done.reset_times;
-                admitted.push(n);
-            }
-            Err(why) => refused.push(format!(
-                "snippet {} ({}): {why}",
-                i + 1,
-                one_line(n.title.trim())
-            )),
-        }
+    // The same checks, secrets and enrichment jobs as every other way in
+    // (crate::intake); an import file is outside data, however it was made.
+    let intake = lib.intake();
+    let report = intake.import(&mut lib.store, incoming, |n| {
+        existing.insert((n.title.trim().to_string(), content_hash(&n.content)))
+    })?;
+    let mut added = Vec::with_capacity(report.added.len());
+    for id in &report.added {
+        added.push(lib.store.get(*id)?);
     }
-    let mut rows = Vec::with_capacity(admitted.len());
-    for mut n in admitted {
-        let key = (n.title.trim().to_string(), content_hash(&n.content));
-        if !existing.insert(key) {
-            skipped += 1;
-            continue;
-        }
-        if n.language.trim().is_empty() {
-            n.language = crate::ingest::detect_language(None, &n.content);
-        }
-        if n.secrets.is_empty() {
-            n.secrets = crate::ingest::detect_secrets(&n.content)
-                .iter()
-                .map(|k| k.to_string())
-                .collect();
-        }
-        rows.push(n);
-    }
-    let ids = stage_and_import(&mut lib.store, &rows, enrich)?;
-    for id in ids {
-        added.push(lib.store.get(id)?);
-    }
+    let refused: Vec<String> = report
+        .refused
+        .iter()
+        .map(|(i, title, why)| format!("snippet {} ({}): {why}", i + 1, one_line(title)))
+        .collect();
+    let cleaned = report.cleaned;
+    let skipped = report.skipped;
     lib.sync_index();
     if a.json {
         super::output::print_json(&added)?;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{Adapter, ModelConfig, ModelError};
 use crate::paths::Paths;
 
-use super::engine::EnrichError;
+use super::error::EnrichError;
 use super::task::Task;
 
 const CONFIG_FILE: &str = "adapter_config.json";

@@ -55,9 +55,9 @@ impl EnricherOptions {
     /// Defaults plus the user's overrides in the config folder.
     pub fn for_paths(paths: &Paths) -> Self {
         Self {
-            prompts_dir: Some(paths.config_dir.join("prompts")),
-            link_table: Some(paths.config_dir.join("doclinks.toml")),
-            vocabulary: Some(paths.config_dir.join("tags.toml")),
+            prompts_dir: Some(paths.prompts_dir()),
+            link_table: Some(paths.link_table_file()),
+            vocabulary: Some(paths.vocabulary_file()),
             ..Self::default()
         }
     }

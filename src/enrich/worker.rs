@@ -137,7 +137,7 @@ impl EnrichSink for mpsc::Sender<EnrichEvent> {
 /// The file whose presence keeps enrichment paused across runs and across
 /// processes (`snipdex enrich --pause` reaches a running TUI through it).
 pub fn pause_marker(paths: &Paths) -> PathBuf {
-    paths.data_dir.join("enrich.paused")
+    paths.enrich_pause_marker()
 }
 
 /// How a worker runs.

@@ -28,23 +28,14 @@ impl ParsedQuery {
     }
 }
 
-/// Common spellings of language names, mapped to the ids ingest produces.
+/// Common spellings of language names, mapped to the ids ingest produces
+/// (through ingest's one alias table); an unknown name stays as written.
 pub fn canonical_language(raw: &str) -> String {
     let l = raw.trim().to_lowercase();
-    let mapped = match l.as_str() {
-        "py" | "python3" => "python",
-        "rs" => "rust",
-        "js" | "node" | "nodejs" => "javascript",
-        "ts" => "typescript",
-        "sh" | "bash" | "zsh" => "shell",
-        "c++" | "cxx" | "cc" => "cpp",
-        "golang" => "go",
-        "md" => "markdown",
-        "yml" => "yaml",
-        "rb" => "ruby",
-        _ => return l,
-    };
-    mapped.to_string()
+    match crate::ingest::language_from_alias(&l) {
+        Some(id) => id.to_string(),
+        None => l,
+    }
 }
 
 /// Split a query string into its parts. Never fails: anything odd is a word.

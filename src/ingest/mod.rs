@@ -36,9 +36,9 @@ pub use walk::{
     link_rule, walk, walk_builder, walk_with, WalkIssue, IGNORE_FILE_NAME as SNIPDEX_IGNORE_FILE,
 };
 
-/// Default for [`IngestOptions::max_file_bytes`]: larger files are rarely
-/// snippets, and reading them would slow every rescan.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
+/// Default for [`IngestOptions::max_file_bytes`], kept with the rest of
+/// the config's defaults.
+pub use crate::config::DEFAULT_MAX_FILE_BYTES;
 
 /// Tunables for [`ingest_file`] and for storing what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -224,6 +224,21 @@ impl Store {
     /// [`Store::set_patience`]); once the lock is taken, `f` cannot meet a
     /// busy database.
     pub fn transaction<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.atomically(f)
+    }
+
+    /// Run `f` as one atomic unit from a shared reference: a transaction
+    /// of its own (taken with [`Store::transaction`]'s patience) when none is
+    /// open, a savepoint inside the caller's when one is. The write path
+    /// ([`crate::intake`]) uses it so that a row and its enrichment job land
+    /// together whether it is called alone or within a batch.
+    pub fn atomically<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            let sp = self.savepoint()?;
+            let v = f(self)?;
+            sp.commit()?;
+            return Ok(v);
+        }
         self.begin()?;
         match f(self) {
             Ok(v) => {
@@ -231,7 +246,6 @@ impl Store {
                 Ok(v)
             }
             Err(e) => {
-                // The original error matters more than a failed rollback.
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(e)
             }

@@ -10,6 +10,7 @@ pub(crate) use super::matching::match_blocks;
 use super::WatchError;
 use crate::domain::{NewSnippet, Snippet, SnippetId, Source};
 use crate::ingest::{ingest_file, IngestOptions, SkipReason};
+use crate::intake::{Intake, IntakeError, Origin};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -250,23 +251,25 @@ fn remove_all(stored: Vec<Snippet>) -> Plan {
 }
 
 /// Write planned operations. Run inside [`Store::transaction`] to make a
-/// batch atomic. With `queue_enrichment`, new snippets and snippets whose
-/// content changed get an enrichment job in the same transaction (a snippet
-/// that only moved keeps what it has).
+/// batch atomic. New and changed blocks go through the write path
+/// ([`crate::intake`]), which queues their enrichment (with
+/// `queue_enrichment`) with the row.
 pub(crate) fn apply(store: &Store, ops: Vec<Op>, queue_enrichment: bool) -> Result<(), StoreError> {
+    let intake = Intake {
+        enrich: queue_enrichment,
+        // Blocks of files already held to the file limit.
+        max_bytes: u64::MAX,
+    };
     for op in ops {
         match op {
-            Op::Insert(mut new) => {
-                // Files were checked as files before they were read; the
-                // same rule as every other way in still applies to what
-                // was cut from them.
-                if let Err(why) = crate::ingest::admit(&mut new, u64::MAX) {
-                    tracing::info!(%why, source = ?new.source, "block not stored");
-                    continue;
-                }
-                let s = store.insert(&new)?;
-                if queue_enrichment {
-                    store.enqueue_job(s.id, &[])?;
+            Op::Insert(new) => {
+                let source = new.source.clone();
+                match intake.add(store, *new, Origin::File) {
+                    Ok(_) => {}
+                    Err(IntakeError::Refused(why)) => {
+                        tracing::info!(%why, ?source, "block not stored");
+                    }
+                    Err(IntakeError::Store(e)) => return Err(e),
                 }
             }
             Op::Update {
@@ -275,16 +278,7 @@ pub(crate) fn apply(store: &Store, ops: Vec<Op>, queue_enrichment: bool) -> Resu
                 language,
                 source,
                 secrets,
-            } => {
-                let changed = queue_enrichment
-                    && store
-                        .find(id)?
-                        .is_some_and(|s| s.content_hash != crate::domain::content_hash(&content));
-                store.update_from_file(id, &content, &language, &source, &secrets)?;
-                if changed {
-                    store.enqueue_job(id, &[])?;
-                }
-            }
+            } => intake.refresh_from_file(store, id, &content, &language, &source, &secrets)?,
             Op::Delete(id) => {
                 store.delete(id)?;
             }

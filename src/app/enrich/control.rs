@@ -14,7 +14,7 @@ use std::sync::mpsc::Sender;
 /// The file whose presence says the user turned down the model download
 /// offer, so that it is not shown again.
 pub fn declined_marker(paths: &Paths) -> PathBuf {
-    paths.data_dir.join("model.declined")
+    paths.model_declined_marker()
 }
 
 /// Controls the enrichment worker the caller started for the TUI. Dropping

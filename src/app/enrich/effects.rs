@@ -75,7 +75,7 @@ impl Runtime<'_> {
                 "Cannot save the {field}: a value of the wrong kind."
             ))];
         };
-        let snippet = match self.store.update(id, &patch) {
+        let snippet = match self.intake.edit(self.store, id, patch) {
             Ok(s) => s,
             Err(e) => return vec![AppEvent::Error(format!("Cannot save the {field}: {e}"))],
         };
@@ -119,33 +119,37 @@ impl Runtime<'_> {
         Vec::new()
     }
 
-    /// A snippet written in `$EDITOR` (new, or with new content) gets an
-    /// enrichment job like any other way in; `done` is the editor's report.
-    pub(in crate::app) fn queue_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
-        let id = match &done {
-            AppEvent::EditorDone(EditorOutcome::Saved(id) | EditorOutcome::Created(id)) => *id,
-            _ => return vec![done],
-        };
-        if !self.queue_jobs {
-            return vec![done];
-        }
+    /// A snippet written in `$EDITOR` (new, or with new content) got its
+    /// enrichment job with the row (`crate::intake`); wake the worker and
+    /// show the queue. `done` is the editor's report.
+    pub(in crate::app) fn after_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
+        let saved = matches!(
+            &done,
+            AppEvent::EditorDone(EditorOutcome::Saved(_) | EditorOutcome::Created(_))
+        );
         let mut events = vec![done];
-        match self
-            .store
-            .enqueue_job(id, &[])
-            .and_then(|()| self.store.pending_job_count(MAX_ATTEMPTS))
-        {
+        if saved {
+            events.extend(self.announce_queued());
+        }
+        events
+    }
+
+    /// Jobs were queued: wake the worker and show the count.
+    pub(in crate::app) fn announce_queued(&mut self) -> Vec<AppEvent> {
+        if !self.intake.enrich {
+            return Vec::new();
+        }
+        match self.store.pending_job_count(MAX_ATTEMPTS) {
             Ok(queued) => {
                 if let Some(control) = &self.enrich {
                     control.wake();
                 }
-                events.push(AppEvent::Enrich(EnrichEvent::Progress { queued }));
+                vec![AppEvent::Enrich(EnrichEvent::Progress { queued })]
             }
-            Err(e) => events.push(AppEvent::Error(format!(
-                "Saved, but cannot queue #{id} for enrichment: {e}"
-            ))),
+            Err(e) => vec![AppEvent::Error(format!(
+                "Saved, but cannot count the enrichment queue: {e}"
+            ))],
         }
-        events
     }
 
     fn fresh_preview(&mut self, id: SnippetId) -> Vec<AppEvent> {

@@ -23,23 +23,29 @@ impl Lang {
     /// The language for a name as snipdex or a fence info string spells it;
     /// `code` settles the SQL dialect when the name does not.
     pub(super) fn detect(language: &str, code: &str) -> Option<Lang> {
-        let lang = match language.trim().to_ascii_lowercase().as_str() {
-            "python" | "py" | "python3" | "ipython" => Lang::Python,
-            "rust" | "rs" => Lang::Rust,
-            "javascript" | "js" | "jsx" | "mjs" | "cjs" | "node" | "nodejs" | "typescript"
-            | "ts" | "tsx" | "mts" | "cts" => Lang::JavaScript,
-            "go" | "golang" => Lang::Go,
+        let raw = language.trim().to_ascii_lowercase();
+        // A dialect's name says more than the language id it shares.
+        match raw.as_str() {
+            "sqlite" | "sqlite3" => return Some(Lang::Sql { sqlite: true }),
+            "postgresql" | "postgres" | "psql" | "plpgsql" | "pgsql" => {
+                return Some(Lang::Sql { sqlite: false })
+            }
+            _ => {}
+        }
+        // Every other spelling goes through ingest's one alias table.
+        let lang = match crate::ingest::language_from_alias(&raw).unwrap_or(&raw) {
+            "python" => Lang::Python,
+            "rust" => Lang::Rust,
+            "javascript" | "typescript" => Lang::JavaScript,
+            "go" => Lang::Go,
             "c" => Lang::C,
-            "cpp" | "c++" | "cc" | "cxx" | "hpp" | "hh" | "hxx" => Lang::Cpp,
+            "cpp" => Lang::Cpp,
             "java" => Lang::Java,
             "php" => Lang::Php,
-            "shell" | "sh" | "bash" | "zsh" | "ksh" | "fish" | "console" | "shellscript"
-            | "shell-session" => Lang::Shell,
-            "sqlite" | "sqlite3" => Lang::Sql { sqlite: true },
+            "shell" | "fish" => Lang::Shell,
             "sql" => Lang::Sql {
                 sqlite: looks_like_sqlite(code),
             },
-            "postgresql" | "postgres" | "psql" | "plpgsql" | "pgsql" => Lang::Sql { sqlite: false },
             _ => return None,
         };
         Some(lang)

@@ -194,7 +194,7 @@ fn rss_mib(key: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-pub fn run(a: BenchArgs) -> anyhow::Result<crate::cmd::Exit> {
+pub fn run(a: BenchArgs) -> anyhow::Result<super::Exit> {
     let root = tempfile::tempdir()?;
     let paths = Paths::under(root.path());
     let mut rng = Lcg(42);
@@ -282,5 +282,5 @@ pub fn run(a: BenchArgs) -> anyhow::Result<crate::cmd::Exit> {
             );
         }
     }
-    Ok(crate::cmd::Exit::Ok)
+    Ok(super::Exit::Ok)
 }
