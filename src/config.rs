@@ -59,6 +59,8 @@ pub struct EnrichConfig {
     pub enabled: bool,
     pub threads: usize,
     pub paused: bool,
+    /// Snippets enriched together when that many are queued.
+    pub bulk: usize,
 }
 
 impl Default for IngestConfig {
@@ -95,6 +97,7 @@ impl Default for EnrichConfig {
             enabled: true,
             threads: 1,
             paused: false,
+            bulk: 4,
         }
     }
 }
