@@ -54,7 +54,9 @@ fn pending(home: &Path) -> i64 {
 
 /// Whether no other connection holds the database's write lock.
 fn database_is_free(home: &Path) -> bool {
-    let mut store = Store::open(&home.join("snipdex.db"), &home.join("backups")).unwrap();
+    let Ok(mut store) = Store::open(&home.join("snipdex.db"), &home.join("backups")) else {
+        return false;
+    };
     store.set_patience(Duration::ZERO);
     store.transaction(|_| Ok(())).is_ok()
 }

@@ -114,7 +114,13 @@ pub(crate) fn process_bulk(
                 tracing::warn!(error = %e, "bulk enrichment failed; running its snippets one by one");
                 let mut alone = Vec::with_capacity(ready.len());
                 for (job, _) in &ready {
-                    alone.push(process(store, enricher, job, cancel, &mut |_| {})?);
+                    alone.push(process(
+                        store,
+                        enricher,
+                        job,
+                        cancel,
+                        &mut |_: SnippetId| {},
+                    )?);
                 }
                 return Ok(fill(outcomes, alone));
             }
