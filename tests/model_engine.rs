@@ -560,7 +560,7 @@ fn bulk_decoding_gives_each_snippets_own_tokens() -> TestResult {
     let opts = |max_tokens, stop: u32, guard: bool| GenerateOptions {
         max_tokens,
         stop_ids: vec![stop],
-        repetition: guard.then(|| snipdex::model::RepetitionGuard {
+        repetition: guard.then_some(snipdex::model::RepetitionGuard {
             max_period: 4,
             min_repeats: 2,
             min_span: 4,
