@@ -97,7 +97,7 @@ impl Default for EnrichConfig {
             enabled: true,
             threads: 1,
             paused: false,
-            bulk: 4,
+            bulk: 1,
         }
     }
 }
