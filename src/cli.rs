@@ -325,7 +325,7 @@ pub struct EnrichArgs {
     pub force: bool,
     /// Batch mode: JSON lines {"id","code","language"} on stdin, one JSON
     /// line per input on stdout; the library is not touched.
-    #[arg(long, conflicts_with_all = ["ids", "all", "force", "threads"])]
+    #[arg(long, conflicts_with_all = ["ids", "all", "force", "threads", "bulk"])]
     pub jsonl: bool,
     /// Pause background enrichment (persisted; a running snipdex follows).
     #[arg(long, conflicts_with_all = ["ids", "all", "force", "jsonl", "resume"])]
@@ -336,6 +336,10 @@ pub struct EnrichArgs {
     /// Worker threads, each with its own model (default: enrich.threads).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Snippets enriched together when that many are queued (default:
+    /// enrich.bulk).
+    #[arg(long)]
+    pub bulk: Option<usize>,
     #[command(flatten)]
     pub engine: AdapterArgs,
 }
@@ -345,6 +349,17 @@ pub struct BenchEnrichArgs {
     /// Snippets to time (samples of about 30 lines, cycled).
     #[arg(long, short = 'n', default_value_t = 6)]
     pub snippets: usize,
+    /// Also time bulk enrichment, this many snippets per call (1: not).
+    #[arg(long, default_value_t = 1)]
+    pub bulk: usize,
+    /// Leave out the baseline where every task reads the whole prompt.
+    #[arg(long)]
+    pub skip_unshared: bool,
+    /// Write the timed workload (each snippet's prefix tokens, each task's
+    /// suffix and answer tokens) as JSON to this file, for
+    /// tools/llama_cpp_bench.py.
+    #[arg(long, value_name = "FILE")]
+    pub workload: Option<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

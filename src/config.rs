@@ -88,6 +88,8 @@ pub struct EnrichConfig {
     pub enabled: bool,
     pub threads: usize,
     pub paused: bool,
+    /// Snippets enriched together when that many are queued.
+    pub bulk: usize,
 }
 
 /// Default for `ingest.max_file_bytes`: larger files are rarely snippets,
@@ -128,6 +130,7 @@ impl Default for EnrichConfig {
             enabled: true,
             threads: 1,
             paused: false,
+            bulk: 1,
         }
     }
 }

@@ -524,3 +524,94 @@ fn batched_decoding_gives_the_sequential_tokens() -> TestResult {
     assert!(stopped.is_none());
     Ok(())
 }
+
+/// Bulk decoding: the tasks of several snippets (each its own prefix, more
+/// rows than one step takes) decoded together give every snippet's answers
+/// exactly as decoding that snippet alone does, with budgets, stop tokens
+/// and the repetition guard acting per row, and cancellation stopping all.
+#[test]
+fn bulk_decoding_gives_each_snippets_own_tokens() -> TestResult {
+    use snipdex::model::{BatchTask, MAX_STEP_ROWS};
+    let dir = tempfile::tempdir()?;
+    let (_, model) = tiny_model(dir.path(), 11)?;
+    let tok = model.tokenizer();
+    let snippets = [
+        "explain the code",
+        "def load(path): return json.load(open(path))",
+        "ls -la | grep foo",
+        "the code in the return of the code in the return",
+        "SELECT id FROM users WHERE name = ?",
+    ];
+    let prefixes = snippets
+        .iter()
+        .map(|s| tok.encode(&format!("<|im_start|>system\n{s}<|im_end|>\n")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let suffixes = [
+        tok.encode("<|im_start|>user\nin return<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\ndef<|im_end|>\n<|im_start|>assistant\n")?,
+        tok.encode("<|im_start|>user\nthe code in the return<|im_end|>\n")?,
+        tok.encode("<|im_start|>assistant\n")?,
+    ];
+    let adapters = [
+        random_adapter(&model, 4, 3)?,
+        random_adapter(&model, 2, 4)?,
+        random_adapter(&model, 8, 5)?,
+    ];
+    let opts = |max_tokens, stop: u32, guard: bool| GenerateOptions {
+        max_tokens,
+        stop_ids: vec![stop],
+        repetition: guard.then_some(snipdex::model::RepetitionGuard {
+            max_period: 4,
+            min_repeats: 2,
+            min_span: 4,
+        }),
+        floor: None,
+    };
+    let settings = [
+        opts(30, u32::MAX, true),
+        opts(9, u32::MAX, false),
+        opts(40, 2, true),
+        opts(25, u32::MAX, true),
+    ];
+    let tasks: Vec<BatchTask<'_>> = (0..4)
+        .map(|i| BatchTask {
+            suffix: &suffixes[i],
+            adapter: adapters.get(i),
+            opts: &settings[i],
+        })
+        .collect();
+    let caches = prefixes
+        .iter()
+        .map(|p| model.prefill(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<_> = caches
+        .iter()
+        .flat_map(|c| tasks.iter().map(move |&t| (c, t)))
+        .collect();
+    assert!(rows.len() > MAX_STEP_ROWS, "more rows than one step takes");
+    let bulk = model
+        .generate_rows(&rows, &mut || true)?
+        .expect("not cancelled");
+    let mut lengths = Vec::new();
+    for (cache, got) in caches.iter().zip(bulk.chunks(tasks.len())) {
+        let alone = model
+            .generate_batch(cache, &tasks, &mut || true)?
+            .expect("not cancelled");
+        assert_eq!(got, alone.as_slice());
+        lengths.extend(got.iter().map(|g| g.tokens.len()));
+    }
+    // Rows left the batch at different steps, each by its own rule.
+    lengths.sort_unstable();
+    lengths.dedup();
+    assert!(lengths.len() > 2, "{lengths:?}");
+    for (cache, prefix) in caches.iter().zip(&prefixes) {
+        assert_eq!(cache.tokens(), prefix.as_slice());
+    }
+    let mut steps = 0;
+    let stopped = model.generate_rows(&rows, &mut || {
+        steps += 1;
+        steps < 8
+    })?;
+    assert!(stopped.is_none());
+    Ok(())
+}

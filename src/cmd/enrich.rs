@@ -47,6 +47,7 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     opts.model = Some(model);
     opts.adapters = adapters;
     opts.threads = a.threads.unwrap_or(opts.threads).max(1);
+    opts.bulk = a.bulk.unwrap_or(opts.bulk).max(1);
     // An explicit command runs even while background enrichment is paused,
     // and says so, since the pause is still in force for the background.
     if opts.paused {
@@ -63,6 +64,7 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
     // The user waits on this run: it gets the priority they gave the
     // command (`nice snipdex enrich --all` makes it polite too).
     opts.low_priority = false;
+    opts.who = "snipdex enrich".into();
     run_foreground(&lib, opts)
 }
 
@@ -142,6 +144,8 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
     let mut fields = 0usize;
     let mut failed: BTreeSet<SnippetId> = BTreeSet::new();
     let mut off: Option<(String, OffCause)> = None;
+    let mut waiting = false;
+    let started = std::time::Instant::now();
     for event in rx {
         match &event {
             EnrichEvent::Started { id } => bar.set_message(format!("#{id}")),
@@ -162,6 +166,22 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
                 bar.set_length(bar.position() + u64::try_from(*queued).unwrap_or(0));
             }
             EnrichEvent::State(WorkerState::Off(why, cause)) => off = Some((why.clone(), *cause)),
+            EnrichEvent::State(WorkerState::Deferred(who)) => {
+                waiting = true;
+                // Through `suspend`: `println` prints nothing when stderr
+                // is not a terminal, and scripts want to see this too.
+                bar.suspend(|| {
+                    eprintln!(
+                        "waiting: {} is enriching this library; it works through these jobs \
+                         meanwhile, and this run takes over when it stops",
+                        crate::domain::terminal::one_line(who)
+                    )
+                });
+            }
+            EnrichEvent::State(WorkerState::Running) if waiting => {
+                waiting = false;
+                bar.suspend(|| eprintln!("taking over: this run enriches the rest"));
+            }
             EnrichEvent::State(_) => {}
         }
         tracing::debug!(%event, "enrichment");
@@ -179,8 +199,14 @@ fn run_foreground(lib: &Library, opts: WorkerOptions) -> CmdResult {
     }
     // Failures the worker retried successfully are not failures.
     failed.retain(|id| matches!(lib.store.job(*id), Ok(Some(_))));
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if done > 0 && secs > 0.0 {
+        format!(", {:.1} snippets/min", done as f64 * 60.0 / secs)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "enriched {}, {} written",
+        "enriched {}, {} written in {secs:.1} s{rate}",
         crate::domain::count(done, "snippet"),
         crate::domain::count(fields, "field")
     );
@@ -269,11 +295,19 @@ pub fn bench(paths: Paths, a: BenchEnrichArgs) -> CmdResult {
     let bar = ProgressBar::new_spinner();
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let opts = EnricherOptions::for_paths(&paths);
-    let report = crate::enrich::bench::run(&model, &adapters, &opts, a.snippets, &mut |m| {
+    let bench = crate::enrich::bench::BenchOptions {
+        snippets: a.snippets,
+        bulk: a.bulk,
+        unshared: !a.skip_unshared,
+    };
+    let report = crate::enrich::bench::run(&model, &adapters, &opts, &bench, &mut |m| {
         bar.set_message(m.to_owned())
     });
     bar.finish_and_clear();
-    let r = report.map_err(CliError::from)?;
+    let (r, workload) = report.map_err(CliError::from)?;
+    if let Some(path) = &a.workload {
+        std::fs::write(path, serde_json::to_vec(&workload)?)?;
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(Exit::Ok);
@@ -285,15 +319,33 @@ pub fn bench(paths: Paths, a: BenchEnrichArgs) -> CmdResult {
         "snippets         {} (~{:.0} prompt tokens, {:.0} generated)",
         r.snippets, r.prefix_tokens, r.generated_tokens
     );
+    let per_task: Vec<String> = r
+        .task_tokens
+        .iter()
+        .map(|(task, n)| format!("{task} {n:.1}"))
+        .collect();
+    println!("tokens per task  {}", per_task.join(", "));
     println!(
         "shared prefill   {:.0} ms per snippet (prefill {:.0} ms)",
         r.shared_ms, r.prefill_ms
     );
-    println!("per-task prompts {:.0} ms per snippet", r.unshared_ms);
-    println!("speed-up         {:.2}x", r.speedup);
+    if let Some(same) = r.identical_tokens {
+        println!("per-task prompts {:.0} ms per snippet", r.unshared_ms);
+        println!("speed-up         {:.2}x", r.speedup);
+        println!("same tokens      {same}");
+    }
     println!("throughput       {:.1} snippets/min", r.snippets_per_minute);
+    if let (Some(ms), Some(rate), Some(same)) = (
+        r.bulk_ms,
+        r.bulk_snippets_per_minute,
+        r.bulk_identical_tokens,
+    ) {
+        println!(
+            "bulk ({} at once) {ms:.0} ms per snippet, {rate:.1} snippets/min, same tokens {same}",
+            r.bulk
+        );
+    }
     println!("rejected answers {} of {}", r.rejected, r.snippets * 4);
-    println!("same tokens      {}", r.identical_tokens);
     println!(
         "memory           {} resident, {} peak",
         kb(r.vm_rss_kb),

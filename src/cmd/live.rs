@@ -97,7 +97,9 @@ fn app_event(e: WatchEvent) -> AppEvent {
 fn start_enrichment(ctx: AppContext, paths: &Paths, config: &EnrichConfig) -> AppContext {
     let ui = ctx.sender();
     let sink = move |e: EnrichEvent| ui.send(AppEvent::Enrich(e)).is_ok();
-    match crate::enrich::spawn(WorkerOptions::new(paths, config), sink) {
+    let mut opts = WorkerOptions::new(paths, config);
+    opts.who = "snipdex (TUI)".into();
+    match crate::enrich::spawn(opts, sink) {
         Ok(worker) => ctx.with_enrich(EnrichControl::new(worker, paths)),
         Err(e) => {
             tracing::warn!(error = %e, "enrichment worker did not start");
@@ -176,7 +178,8 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     // Enrichment runs beside the watcher, as it does in the TUI.
     let enrich_tx = tx_enrich;
     let worker = if lib.config.enrich.enabled {
-        let opts = crate::enrich::worker::WorkerOptions::new(&lib.paths, &lib.config.enrich);
+        let mut opts = crate::enrich::worker::WorkerOptions::new(&lib.paths, &lib.config.enrich);
+        opts.who = "snipdex watch".into();
         match crate::enrich::worker::spawn(opts, move |e| enrich_tx.send(Signal::Enrich(e)).is_ok())
         {
             Ok(h) => Some(h),

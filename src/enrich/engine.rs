@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use crate::domain::Provenance;
 use crate::model::{
-    Adapter, BatchTask, FinishReason, ForwardMode, GenerateOptions, Generation, LoadOptions, Model,
+    Adapter, BatchTask, FinishReason, ForwardMode, GenerateOptions, Generation, KvCache,
+    LoadOptions, Model,
 };
 use crate::paths::Paths;
 
@@ -100,6 +101,24 @@ impl EnrichOutput {
             .iter()
             .filter_map(|r| r.rejected.as_deref().map(|why| (r.task, why)))
     }
+}
+
+/// One snippet of [`Enricher::enrich_bulk`].
+#[derive(Debug, Clone, Copy)]
+pub struct BulkItem<'a> {
+    pub code: &'a str,
+    pub language: Option<&'a str>,
+    pub file_name: Option<&'a str>,
+    pub tasks: &'a [Task],
+}
+
+/// A snippet read and ready for its tasks.
+struct Prefilled {
+    language: String,
+    prefix_tokens: usize,
+    suffixes: Vec<Vec<u32>>,
+    cache: KvCache,
+    prefill_ms: u64,
 }
 
 /// A loaded model with its task adapters, prompts and doc-link table.
@@ -227,7 +246,8 @@ impl Enricher {
     }
 
     /// `tasks` of a snippet from one shared prefill. `cancel`, checked
-    /// between tasks, ends the work early with [`EnrichError::Cancelled`].
+    /// between decode steps, ends the work early with
+    /// [`EnrichError::Cancelled`].
     pub fn enrich_tasks(
         &self,
         code: &str,
@@ -236,9 +256,97 @@ impl Enricher {
         tasks: &[Task],
         cancel: Option<&AtomicBool>,
     ) -> Result<EnrichOutput, EnrichError> {
+        let item = BulkItem {
+            code,
+            language,
+            file_name,
+            tasks,
+        };
+        self.enrich_bulk(&[item], cancel)?
+            .pop()
+            .unwrap_or(Err(EnrichError::Cancelled))
+    }
+
+    /// Several snippets at once (bulk enrichment): one prefill each, then
+    /// the tasks of all of them decoded side by side, up to
+    /// [`crate::model::MAX_STEP_ROWS`] rows per step. Each snippet's answers
+    /// are those [`Enricher::enrich_tasks`] gives for it alone, token for
+    /// token. A snippet that cannot be read (a prompt too long, say) gets
+    /// its own error; a failing decode or `cancel` fails the whole call.
+    /// Each output's `total_ms` is the whole call's time.
+    pub fn enrich_bulk(
+        &self,
+        items: &[BulkItem<'_>],
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Vec<Result<EnrichOutput, EnrichError>>, EnrichError> {
         let started = Instant::now();
-        let language = resolve_language(code, language, file_name);
-        let (prefix, suffixes) = self.prompt_tokens(code, &language, file_name, tasks)?;
+        let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        let mut ready = Vec::with_capacity(items.len());
+        for item in items {
+            if cancelled() {
+                return Err(EnrichError::Cancelled);
+            }
+            ready.push(self.prefilled(item));
+        }
+        // The tasks decode side by side, each with its own adapter.
+        let options: Vec<Vec<GenerateOptions>> = items
+            .iter()
+            .map(|item| item.tasks.iter().map(|&t| task_options(t)).collect())
+            .collect();
+        let mut rows = Vec::new();
+        for ((item, r), opts) in items.iter().zip(&ready).zip(&options) {
+            let Ok(r) = r else { continue };
+            for ((&task, suffix), opts) in item.tasks.iter().zip(&r.suffixes).zip(opts) {
+                let task = BatchTask {
+                    suffix,
+                    adapter: self.adapter(task).map(|a| &a.adapter),
+                    opts,
+                };
+                rows.push((&r.cache, task));
+            }
+        }
+        let decoding = Instant::now();
+        let mut go_on = || !cancelled();
+        let mut generations = self
+            .model
+            .generate_rows(&rows, &mut go_on)
+            .map_err(|source| EnrichError::Run {
+                stage: "writing the fields",
+                source,
+            })?
+            .ok_or(EnrichError::Cancelled)?
+            .into_iter();
+        let ms = elapsed_ms(decoding);
+        let mut outputs = Vec::with_capacity(items.len());
+        for (item, r) in items.iter().zip(ready) {
+            outputs.push(r.map(|r| {
+                let runs = item
+                    .tasks
+                    .iter()
+                    .zip(generations.by_ref())
+                    .map(|(&task, generation)| {
+                        self.task_run(task, item.code, &r.language, item.file_name, generation, ms)
+                    })
+                    .collect();
+                self.finish(
+                    item.code,
+                    r.language,
+                    runs,
+                    r.prefix_tokens,
+                    r.prefill_ms,
+                    started,
+                )
+            }));
+        }
+        Ok(outputs)
+    }
+
+    /// A snippet's prompt, and its prefix read by the base model.
+    fn prefilled(&self, item: &BulkItem<'_>) -> Result<Prefilled, EnrichError> {
+        let started = Instant::now();
+        let language = resolve_language(item.code, item.language, item.file_name);
+        let (prefix, suffixes) =
+            self.prompt_tokens(item.code, &language, item.file_name, item.tasks)?;
         let cache = self
             .model
             .prefill(&prefix)
@@ -246,38 +354,13 @@ impl Enricher {
                 stage: "reading the snippet",
                 source,
             })?;
-        let prefill_ms = elapsed_ms(started);
-        // The tasks decode side by side, each with its own adapter.
-        let options: Vec<GenerateOptions> = tasks.iter().map(|&t| task_options(t)).collect();
-        let batch: Vec<BatchTask<'_>> = tasks
-            .iter()
-            .zip(&suffixes)
-            .zip(&options)
-            .map(|((&task, suffix), opts)| BatchTask {
-                suffix,
-                adapter: self.adapter(task).map(|a| &a.adapter),
-                opts,
-            })
-            .collect();
-        let decoding = Instant::now();
-        let mut go_on = || !cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-        let generations = self
-            .model
-            .generate_batch(&cache, &batch, &mut go_on)
-            .map_err(|source| EnrichError::Run {
-                stage: "writing the fields",
-                source,
-            })?
-            .ok_or(EnrichError::Cancelled)?;
-        let ms = elapsed_ms(decoding);
-        let runs = tasks
-            .iter()
-            .zip(generations)
-            .map(|(&task, generation)| {
-                self.task_run(task, code, &language, file_name, generation, ms)
-            })
-            .collect();
-        Ok(self.finish(code, language, runs, prefix.len(), prefill_ms, started))
+        Ok(Prefilled {
+            language,
+            prefix_tokens: prefix.len(),
+            suffixes,
+            cache,
+            prefill_ms: elapsed_ms(started),
+        })
     }
 
     /// The same work without sharing: every task reads the whole prompt

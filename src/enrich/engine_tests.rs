@@ -188,3 +188,60 @@ fn provenance_names_the_model_and_the_adapter_version() {
     };
     assert_eq!(adapter, "none");
 }
+
+#[test]
+fn bulk_enrichment_gives_each_snippet_its_own_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), 5, 1024);
+    let adapters = dir.path().join("adapters");
+    write_random_adapter(&adapters, "title", &model, 1);
+    write_random_adapter(&adapters, "description", &model, 3);
+    let source = AdapterSource::Dir(adapters);
+    // The default (quantized) kernels: what the worker runs.
+    let enricher = Enricher::load_with(&model, &source, &EnricherOptions::default()).unwrap();
+    let snippets = [
+        (PY, Some("python"), Some("load.py")),
+        ("ls -la | grep foo\n", None, None),
+        ("SELECT id FROM users WHERE name = ?;\n", Some("sql"), None),
+        (
+            "fn main() {\n    println!(\"hi\");\n}\n",
+            Some("rust"),
+            Some("main.rs"),
+        ),
+        ("echo $HOME\n", Some("shell"), None),
+    ];
+    let some: &[Task] = &[Task::Tags, Task::Title];
+    let items: Vec<BulkItem<'_>> = snippets
+        .iter()
+        .enumerate()
+        .map(|(i, &(code, language, file_name))| BulkItem {
+            code,
+            language,
+            file_name,
+            // One snippet asks for two tasks only.
+            tasks: if i == 2 { some } else { &Task::ALL },
+        })
+        .collect();
+    let bulk = enricher.enrich_bulk(&items, None).unwrap();
+    assert_eq!(bulk.len(), items.len());
+    for (item, got) in items.iter().zip(bulk) {
+        let got = got.unwrap();
+        let alone = enricher
+            .enrich_tasks(item.code, item.language, item.file_name, item.tasks, None)
+            .unwrap();
+        let tokens = |o: &EnrichOutput| {
+            o.runs
+                .iter()
+                .map(|r| (r.task, r.tokens.clone(), r.finish))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tokens(&got), tokens(&alone), "{}", item.code);
+        assert_eq!(got.fields, alone.fields);
+    }
+    // Cancelled before it starts, nothing comes back.
+    let cancel = AtomicBool::new(true);
+    assert!(matches!(
+        enricher.enrich_bulk(&items, Some(&cancel)),
+        Err(EnrichError::Cancelled)
+    ));
+}

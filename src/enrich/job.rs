@@ -2,10 +2,10 @@
 
 use std::sync::atomic::AtomicBool;
 
-use crate::domain::{Field, Snippet};
+use crate::domain::{Field, Snippet, SnippetId};
 use crate::store::{GeneratedValue, Job, Store, StoreError};
 
-use super::engine::{EnrichError, EnrichOutput, Enricher};
+use super::engine::{BulkItem, EnrichError, EnrichOutput, Enricher};
 use super::task::Task;
 use super::vocab::{library_forms, Vocabulary};
 
@@ -54,11 +54,102 @@ pub(crate) fn process(
     enricher: &Enricher,
     job: &Job,
     cancel: &AtomicBool,
-    started: &mut dyn FnMut(),
+    started: &mut dyn FnMut(SnippetId),
 ) -> Result<JobOutcome, StoreError> {
+    let mut outcomes = process_bulk(store, enricher, std::slice::from_ref(job), cancel, started)?;
+    Ok(outcomes.pop().unwrap_or(JobOutcome::Cancelled))
+}
+
+/// A job whose snippet is there and has work for the model.
+struct Ready {
+    snippet: Snippet,
+    tasks: Vec<Task>,
+    file_name: Option<String>,
+}
+
+/// Runs `jobs` together (one prefill each, their answers decoded side by
+/// side) and records each result in the queue; the outcomes come back in
+/// the jobs' order. When the batched decode itself fails, each job is run
+/// alone so that one bad snippet cannot fail the others.
+pub(crate) fn process_bulk(
+    store: &mut Store,
+    enricher: &Enricher,
+    jobs: &[Job],
+    cancel: &AtomicBool,
+    started: &mut dyn FnMut(SnippetId),
+) -> Result<Vec<JobOutcome>, StoreError> {
+    let mut outcomes: Vec<Option<JobOutcome>> = Vec::with_capacity(jobs.len());
+    let mut ready = Vec::new();
+    for job in jobs {
+        match prepare(store, job)? {
+            Ok(r) => {
+                started(job.snippet_id);
+                ready.push((job, r));
+                outcomes.push(None);
+            }
+            Err(outcome) => outcomes.push(Some(outcome)),
+        }
+    }
+    if !ready.is_empty() {
+        let items: Vec<BulkItem<'_>> = ready
+            .iter()
+            .map(|(_, r)| BulkItem {
+                code: &r.snippet.content,
+                language: Some(r.snippet.language.as_str()),
+                file_name: r.file_name.as_deref(),
+                tasks: &r.tasks,
+            })
+            .collect();
+        let results = match enricher.enrich_bulk(&items, Some(cancel)) {
+            Ok(results) => results,
+            Err(EnrichError::Cancelled) => {
+                let cancelled = jobs.iter().map(|_| JobOutcome::Cancelled);
+                return Ok(outcomes
+                    .into_iter()
+                    .zip(cancelled)
+                    .map(|(o, c)| o.unwrap_or(c))
+                    .collect());
+            }
+            Err(e) if ready.len() > 1 => {
+                tracing::warn!(error = %e, "bulk enrichment failed; running its snippets one by one");
+                let mut alone = Vec::with_capacity(ready.len());
+                for (job, _) in &ready {
+                    alone.push(process(
+                        store,
+                        enricher,
+                        job,
+                        cancel,
+                        &mut |_: SnippetId| {},
+                    )?);
+                }
+                return Ok(fill(outcomes, alone));
+            }
+            Err(e) => vec![Err(e)],
+        };
+        let mut done = Vec::with_capacity(ready.len());
+        for ((job, r), result) in ready.iter().zip(results) {
+            done.push(record(store, enricher, job, r.snippet.id, result)?);
+        }
+        return Ok(fill(outcomes, done));
+    }
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// The outcomes decided before the model ran, with the rest filled in
+/// order from `rest`.
+fn fill(outcomes: Vec<Option<JobOutcome>>, rest: Vec<JobOutcome>) -> Vec<JobOutcome> {
+    let mut rest = rest.into_iter();
+    outcomes
+        .into_iter()
+        .map(|o| o.or_else(|| rest.next()).unwrap_or(JobOutcome::Cancelled))
+        .collect()
+}
+
+/// The job's snippet and tasks, or how the job ended without the model.
+fn prepare(store: &mut Store, job: &Job) -> Result<Result<Ready, JobOutcome>, StoreError> {
     let Some(snippet) = store.find(job.snippet_id)? else {
         store.finish_job(job)?;
-        return Ok(JobOutcome::Skipped);
+        return Ok(Err(JobOutcome::Skipped));
     };
     if snippet.content_hash != job.content_hash {
         // Either a newer save replaced this job (finishing it is then a
@@ -66,32 +157,39 @@ pub(crate) fn process(
         if store.finish_job(job)? {
             store.enqueue_job(snippet.id, &job.fields)?;
         }
-        return Ok(JobOutcome::Skipped);
+        return Ok(Err(JobOutcome::Skipped));
     }
     let tasks = wanted_tasks(job, &snippet);
     if tasks.is_empty() {
         store.finish_job(job)?;
-        return Ok(JobOutcome::Done(Vec::new()));
+        return Ok(Err(JobOutcome::Done(Vec::new())));
     }
-    started();
     let file_name = snippet
         .source
         .path()
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    let output = enricher.enrich_tasks(
-        &snippet.content,
-        Some(&snippet.language),
-        file_name.as_deref(),
-        &tasks,
-        Some(cancel),
-    );
+    Ok(Ok(Ready {
+        snippet,
+        tasks,
+        file_name,
+    }))
+}
+
+/// Writes a finished job's fields, or counts its failed attempt.
+fn record(
+    store: &mut Store,
+    enricher: &Enricher,
+    job: &Job,
+    id: SnippetId,
+    output: Result<EnrichOutput, EnrichError>,
+) -> Result<JobOutcome, StoreError> {
     let output = match output {
         Ok(output) => output,
         Err(EnrichError::Cancelled) => return Ok(JobOutcome::Cancelled),
         Err(e) => {
             let error = e.to_string();
-            tracing::warn!(id = snippet.id, %error, "enrichment failed");
+            tracing::warn!(id, %error, "enrichment failed");
             store.fail_job(job, &error)?;
             return Ok(JobOutcome::Failed(error));
         }

@@ -44,7 +44,9 @@ pub mod worker;
 
 pub use adapters::{shipped_adapters_dir, AdapterSource};
 pub use clean::{clean, normalize_tag, Cleaned, Rejected};
-pub use engine::{max_tokens, EnrichError, EnrichOutput, Enricher, EnricherOptions, TaskRun};
+pub use engine::{
+    max_tokens, BulkItem, EnrichError, EnrichOutput, Enricher, EnricherOptions, TaskRun,
+};
 pub use links::{load_table, resolve_links, LinkTable, TableError};
 pub use locate::installed_model;
 pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompts};

@@ -9,6 +9,7 @@
 
 mod priority;
 mod thread;
+mod turn;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ use super::engine::{EnrichError, EnricherOptions};
 pub use priority::current_thread_priority;
 pub use priority::{lower_current_thread, Politeness};
 use thread::{Shared, SharedReporter, Thread};
+pub use turn::enrich_lock_file;
+use turn::Turns;
 
 /// Failed attempts after which a job is left alone (it stays in the table
 /// with its last error, for `snipdex doctor` and a later `enrich --all`).
@@ -39,6 +42,9 @@ pub enum WorkerState {
     Paused,
     /// Not running, and why (no model installed, a broken adapter, ...).
     Off(String, OffCause),
+    /// Waiting while another process (named here) runs the model for this
+    /// library; this worker takes over when that one stops or dies.
+    Deferred(String),
 }
 
 /// What turned the worker off, for callers that map it to an exit status.
@@ -109,6 +115,9 @@ impl fmt::Display for EnrichEvent {
             EnrichEvent::State(WorkerState::Running) => f.write_str("enrichment running"),
             EnrichEvent::State(WorkerState::Paused) => f.write_str("enrichment paused"),
             EnrichEvent::State(WorkerState::Off(why, _)) => write!(f, "enrichment off: {why}"),
+            EnrichEvent::State(WorkerState::Deferred(who)) => {
+                write!(f, "enrichment waiting: {who} is enriching this library")
+            }
         }
     }
 }
@@ -150,8 +159,11 @@ pub struct WorkerOptions {
     pub models_dir: PathBuf,
     pub adapters: AdapterSource,
     pub enricher: EnricherOptions,
-    /// Threads, each with its own model.
+    /// Threads, each with its own model (at most one per core).
     pub threads: usize,
+    /// Jobs a thread takes at once, when that many are queued, and runs
+    /// together ([`crate::enrich::Enricher::enrich_bulk`]).
+    pub bulk: usize,
     /// Start paused.
     pub paused: bool,
     /// Persisted pause flag, followed while running; see [`pause_marker`].
@@ -167,8 +179,15 @@ pub struct WorkerOptions {
     /// turns the worker off instead.
     pub model_retry: Option<Duration>,
     /// Run the threads at low CPU priority (see [`lower_current_thread`]):
-    /// right for background work, wrong for a run the user waits on.
+    /// right for background work, wrong for a run the user waits on. A
+    /// low-priority worker also hands the model over to a waiting
+    /// foreground run (see [`enrich_lock_file`]).
     pub low_priority: bool,
+    /// The lock that lets one process at a time run the model for this
+    /// library; `None` runs without asking anyone.
+    pub lock_file: Option<PathBuf>,
+    /// How this process names itself to those that wait for it.
+    pub who: String,
 }
 
 impl WorkerOptions {
@@ -182,7 +201,8 @@ impl WorkerOptions {
             models_dir: paths.models_dir(),
             adapters: AdapterSource::standard(paths),
             enricher: EnricherOptions::for_paths(paths),
-            threads: config.threads.max(1),
+            threads: worker_threads(config.threads),
+            bulk: config.bulk.max(1),
             paused: config.paused || pause_file.exists(),
             pause_file: Some(pause_file),
             until_empty: false,
@@ -191,8 +211,19 @@ impl WorkerOptions {
             poll: Duration::from_secs(2),
             model_retry: Some(Duration::from_secs(30)),
             low_priority: true,
+            lock_file: Some(enrich_lock_file(paths)),
+            who: "snipdex".into(),
         }
     }
+}
+
+/// Worker threads for a wish of `wanted`: at least one, at most one per
+/// core. Each thread's model already spreads every step over the cores
+/// (candle's pool: a thread per physical core, or `RAYON_NUM_THREADS`), so
+/// threads beyond the cores only add copies of the model taking turns.
+pub fn worker_threads(wanted: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    wanted.clamp(1, cores)
 }
 
 /// Controls a running worker. Dropping it stops the threads and waits for
@@ -270,11 +301,15 @@ impl Drop for WorkerHandle {
 /// Starts the worker threads. Store errors come back here; a missing or
 /// broken model is reported as [`WorkerState::Off`] once a job needs it.
 pub fn spawn(opts: WorkerOptions, sink: impl EnrichSink) -> Result<WorkerHandle, EnrichError> {
-    let threads = opts.threads.max(1);
+    let threads = worker_threads(opts.threads);
     let stores = (0..threads)
         .map(|_| Store::open(&opts.db_path, &opts.backups_dir))
         .collect::<Result<Vec<_>, _>>()?;
-    let shared = Arc::new(Shared::new(opts.paused, opts.pause_file.clone()));
+    let turns = opts
+        .lock_file
+        .clone()
+        .map(|lock| Turns::new(lock, opts.who.clone(), !opts.low_priority));
+    let shared = Arc::new(Shared::new(opts.paused, opts.pause_file.clone(), turns));
     let reporter = SharedReporter::new(Box::new(sink));
     let low_priority = opts.low_priority;
     let opts = Arc::new(opts);

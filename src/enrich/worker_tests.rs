@@ -47,6 +47,7 @@ impl Lab {
             adapters: AdapterSource::None,
             enricher: EnricherOptions::default(),
             threads: 1,
+            bulk: 1,
             paused: false,
             pause_file: None,
             until_empty: true,
@@ -55,6 +56,8 @@ impl Lab {
             poll: Duration::from_millis(20),
             model_retry: None,
             low_priority: true,
+            lock_file: Some(self.path().join("enrich.lock")),
+            who: "snipdex test".into(),
         }
     }
 }
@@ -346,4 +349,65 @@ fn background_worker_threads_run_at_idle_priority() {
 fn a_foreground_worker_keeps_the_callers_priority() {
     let (policy, nice) = worker_thread_priority(false);
     assert_eq!((policy, nice), current_thread_priority());
+}
+
+#[test]
+fn a_bulk_worker_writes_what_one_at_a_time_writes() {
+    let snippets = [
+        PY,
+        "import os\nprint(os.getcwd())\n",
+        "def f(x):\n    return x + 1\n",
+        "import re\nre.compile('a+')\n",
+        "print('hi')\n",
+    ];
+    let run = |bulk: usize| {
+        let lab = Lab::new();
+        let model = tiny_model(lab.path(), 1, 1024);
+        let ids: Vec<SnippetId> = snippets.iter().map(|s| lab.add(s)).collect();
+        let mut opts = lab.options(Some(model));
+        opts.bulk = bulk;
+        let events = run_to_end(opts);
+        let mut done = done_ids(&events);
+        done.sort();
+        assert_eq!(done, ids, "{events:?}");
+        assert_eq!(lab.store.job_count().unwrap(), 0);
+        ids.iter()
+            .map(|&id| {
+                let s = lab.store.get(id).unwrap();
+                (s.title, s.description, s.tags, s.links)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(3), run(1));
+}
+
+#[test]
+fn a_worker_defers_while_another_holds_the_lock_and_then_takes_over() {
+    let lab = Lab::new();
+    let model = tiny_model(lab.path(), 1, 1024);
+    let id = lab.add(PY);
+    let opts = lab.options(Some(model));
+    let lock_path = opts.lock_file.clone().unwrap();
+    let mut other = Turns::new(lock_path, "snipdex watch".into(), false);
+    assert_eq!(other.take().unwrap(), None);
+    let (tx, rx) = mpsc::channel();
+    let handle = spawn(opts, tx).unwrap();
+    let deferred = wait_for(&rx, |e| {
+        matches!(e, EnrichEvent::State(WorkerState::Deferred(_)))
+    });
+    assert_eq!(
+        deferred.to_string(),
+        format!(
+            "enrichment waiting: snipdex watch (pid {}) is enriching this library",
+            std::process::id()
+        )
+    );
+    assert_eq!(lab.store.job_count().unwrap(), 1, "nothing ran meanwhile");
+    other.release();
+    wait_for(
+        &rx,
+        |e| matches!(e, EnrichEvent::Done { id: done, .. } if *done == id),
+    );
+    handle.join();
+    assert_eq!(lab.store.job_count().unwrap(), 0);
 }

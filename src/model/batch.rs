@@ -42,6 +42,12 @@ struct Row<'c, 'a> {
     lora: Option<LoraActivation<'a>>,
 }
 
+/// Rows fed to one batched step at most: within this many rows the LoRA
+/// delta takes its in-place path and the projections their quantized
+/// kernels (as for one row), so a row's arithmetic does not depend on how
+/// many rows share its step. More live rows take several steps.
+pub const MAX_STEP_ROWS: usize = super::lora::SMALL_ROWS;
+
 impl Model {
     /// Generates every task's answer after `prefix` (left untouched), the
     /// answers decoded side by side. Gives the same answers as calling
@@ -53,25 +59,44 @@ impl Model {
         tasks: &[BatchTask<'_>],
         go_on: &mut dyn FnMut() -> bool,
     ) -> Result<Option<Vec<Generation>>> {
+        let rows: Vec<_> = tasks.iter().map(|&task| (prefix, task)).collect();
+        self.generate_rows(&rows, go_on)
+    }
+
+    /// Like [`Model::generate_batch`], each task after its own prefix: the
+    /// tasks of several snippets decoded together (bulk enrichment). Each
+    /// answer is the one [`Model::generate_batch`] gives for its snippet
+    /// alone, token for token; stops, budgets and the repetition guard act
+    /// per row.
+    pub fn generate_rows(
+        &self,
+        tasks: &[(&KvCache, BatchTask<'_>)],
+        go_on: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<Vec<Generation>>> {
         let context = self.config().context_length;
+        let step_rows = match self.mode() {
+            ForwardMode::Auto { min_rows } => MAX_STEP_ROWS.min(min_rows.saturating_sub(1)),
+            _ => MAX_STEP_ROWS,
+        }
+        .max(1);
         let mut caches = Vec::with_capacity(tasks.len());
         let mut decoders = Vec::with_capacity(tasks.len());
         let mut next = Vec::with_capacity(tasks.len());
         let loras: Vec<_> = tasks
             .iter()
-            .map(|t| {
+            .map(|(prefix, t)| {
                 t.adapter.map(|adapter| LoraActivation {
                     adapter,
                     from_position: prefix.len(),
                 })
             })
             .collect();
-        for (task, &lora) in tasks.iter().zip(&loras) {
+        for ((prefix, task), &lora) in tasks.iter().zip(&loras) {
             if !go_on() {
                 return Ok(None);
             }
             // Suffixes differ in length: each runs as its own chunk.
-            let mut cache = prefix.clone();
+            let mut cache = (*prefix).clone();
             let logits = self.forward(task.suffix, &mut cache, lora, Logits::Last)?;
             let mut decoder = Decoder::new(self, task.opts);
             next.push(decoder.step(&logits, cache.len(), context)?);
@@ -92,20 +117,23 @@ impl Model {
                 .zip(&loras)
                 .filter_map(|((cache, token), &lora)| token.map(|token| Row { token, cache, lora }))
                 .collect();
-            let logits = if self.mode() == ForwardMode::Differentiable {
+            let mut logits = Vec::with_capacity(rows.len());
+            if self.mode() == ForwardMode::Differentiable {
                 // Training's mode has no batched step; rows go one by one.
-                let mut each = Vec::with_capacity(rows.len());
                 for row in &mut rows {
-                    each.push(self.forward(&[row.token], row.cache, row.lora, Logits::Last)?);
+                    logits.push(self.forward(&[row.token], row.cache, row.lora, Logits::Last)?);
                 }
-                Tensor::cat(&each, 0)?
             } else {
-                self.forward_rows(&mut rows)?
-            };
+                for chunk in rows.chunks_mut(step_rows) {
+                    let step = self.forward_rows(chunk)?;
+                    for j in 0..chunk.len() {
+                        logits.push(step.narrow(0, j, 1)?);
+                    }
+                }
+            }
             drop(rows);
-            for (j, &i) in live.iter().enumerate() {
-                let row_logits = logits.narrow(0, j, 1)?;
-                next[i] = decoders[i].step(&row_logits, caches[i].len(), context)?;
+            for (row_logits, &i) in logits.iter().zip(&live) {
+                next[i] = decoders[i].step(row_logits, caches[i].len(), context)?;
             }
         }
         decoders

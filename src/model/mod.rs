@@ -73,7 +73,7 @@ pub use adapter::{
     Adapter, AdapterConfig, LoraWeights, TargetModules, CONFIG_FILE as ADAPTER_CONFIG_FILE,
     WEIGHTS_FILE as ADAPTER_WEIGHTS_FILE,
 };
-pub use batch::BatchTask;
+pub use batch::{BatchTask, MAX_STEP_ROWS};
 pub use convert::convert_to_q8_0;
 pub use error::{ModelError, Result};
 pub use fetch::{

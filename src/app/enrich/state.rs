@@ -41,6 +41,9 @@ pub struct EnrichStatus {
     pub paused: bool,
     /// The worker turned itself off, and why.
     pub off: Option<String>,
+    /// Another process runs the model for this library (named here); the
+    /// worker waits and takes over when it stops.
+    pub deferred: Option<String>,
     /// Jobs the worker will still run, as last reported.
     pub queued: Option<i64>,
     /// The snippet the model is writing for right now.
@@ -56,6 +59,7 @@ impl Default for EnrichStatus {
             model: ModelState::Installed,
             paused: false,
             off: None,
+            deferred: None,
             queued: None,
             current: None,
             offer_pending: false,
@@ -127,6 +131,10 @@ impl EnrichStatus {
                 match (&self.off, self.paused, self.current, waiting) {
                     (Some(why), ..) => format!("off ({why})"),
                     (None, true, ..) => format!("paused{queue}"),
+                    (None, false, ..) if self.deferred.is_some() => {
+                        let who = self.deferred.as_deref().unwrap_or_default();
+                        format!("waiting ({who} is enriching){queue}")
+                    }
                     (None, false, Some(id), _) => format!("enriching #{id}{queue}"),
                     (None, false, None, Some(n)) if n > 0 => format!("{n} queued"),
                     _ => "idle".to_string(),

@@ -169,6 +169,27 @@ fn worker_reports_drive_the_status_label() {
 }
 
 #[test]
+fn a_deferring_worker_says_whom_it_waits_for_until_it_takes_over() {
+    let mut s = running();
+    enrich(&mut s, EnrichEvent::Progress { queued: 5 });
+    let holder = "snipdex enrich (pid 42)".to_string();
+    enrich(&mut s, EnrichEvent::State(WorkerState::Deferred(holder)));
+    assert_eq!(
+        label(&s),
+        "enrich: waiting (snipdex enrich (pid 42) is enriching) · 5 queued"
+    );
+    // The other process works through the shared queue meanwhile.
+    enrich(&mut s, EnrichEvent::Progress { queued: 2 });
+    assert_eq!(
+        label(&s),
+        "enrich: waiting (snipdex enrich (pid 42) is enriching) · 2 queued"
+    );
+    enrich(&mut s, EnrichEvent::State(WorkerState::Running));
+    enrich(&mut s, EnrichEvent::Started { id: 7 });
+    assert_eq!(label(&s), "enrich: enriching #7 · 2 queued");
+}
+
+#[test]
 fn done_for_the_selected_snippet_reloads_its_preview() {
     let mut s = running();
     enrich(&mut s, EnrichEvent::Started { id: 1 });

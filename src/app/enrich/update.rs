@@ -77,14 +77,23 @@ pub(in crate::app) fn on_event(state: &mut AppState, event: EnrichEvent) -> Vec<
                 WorkerState::Running => {
                     status.paused = false;
                     status.off = None;
+                    status.deferred = None;
                 }
                 WorkerState::Paused => {
                     status.paused = true;
                     status.off = None;
+                    status.deferred = None;
                     status.current = None;
                 }
                 WorkerState::Off(why, _) => {
                     status.off = Some(why.clone());
+                    status.deferred = None;
+                    status.current = None;
+                }
+                WorkerState::Deferred(who) => {
+                    status.paused = false;
+                    status.off = None;
+                    status.deferred = Some(who.clone());
                     status.current = None;
                 }
             }

@@ -10,8 +10,9 @@ use crate::domain::SnippetId;
 use crate::store::{Job, Store, StoreError};
 
 use super::super::engine::{EnrichError, Enricher};
-use super::super::job::{process, JobOutcome};
+use super::super::job::{process_bulk, JobOutcome};
 use super::super::locate::installed_model;
+use super::turn::Turns;
 use super::{EnrichEvent, EnrichSink, OffCause, WorkerOptions, WorkerState};
 
 /// State shared by the handle and the threads.
@@ -24,6 +25,8 @@ pub(super) struct Shared {
     pause_file: Option<PathBuf>,
     /// Whether the pause file existed when last looked at.
     pause_file_seen: Mutex<bool>,
+    /// The library's enrichment lock (see [`super::turn`]), if coordinated.
+    turns: Option<Mutex<Turns>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -33,8 +36,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(super) fn new(paused: bool, pause_file: Option<PathBuf>) -> Self {
+    pub(super) fn new(paused: bool, pause_file: Option<PathBuf>, turns: Option<Turns>) -> Self {
         Self {
+            turns: turns.map(Mutex::new),
             paused: AtomicBool::new(paused),
             stop: AtomicBool::new(false),
             busy: Mutex::new(HashSet::new()),
@@ -103,8 +107,47 @@ impl Shared {
         let _ = self.wake.wait_timeout(busy, timeout);
     }
 
-    fn release(&self, id: SnippetId) {
-        lock(&self.busy).remove(&id);
+    /// Whether this process may run the model now (taking the lock if it
+    /// is free), or who runs it instead.
+    fn my_turn(&self) -> Option<String> {
+        let turns = self.turns.as_ref()?;
+        match lock(turns).take() {
+            Ok(holder) => holder,
+            Err(e) => {
+                // A lock that cannot be used must not stop enrichment.
+                tracing::warn!(error = %e, "cannot use the enrichment lock; running anyway");
+                None
+            }
+        }
+    }
+
+    /// Lets the lock go once no thread is on a job.
+    fn end_turn(&self) {
+        let busy = lock(&self.busy);
+        if busy.is_empty() {
+            if let Some(turns) = &self.turns {
+                lock(turns).release();
+            }
+        }
+    }
+
+    /// Hands the lock over when a foreground run waits for it.
+    fn yield_if_wanted(&self) {
+        if let Some(turns) = &self.turns {
+            let mut turns = lock(turns);
+            if turns.should_yield() {
+                tracing::info!("handing enrichment over to a waiting `snipdex enrich`");
+                turns.release();
+            }
+        }
+    }
+
+    fn release(&self, jobs: &[Job]) {
+        let mut busy = lock(&self.busy);
+        for job in jobs {
+            busy.remove(&job.snippet_id);
+        }
+        drop(busy);
         self.wake_all();
     }
 }
@@ -147,6 +190,8 @@ pub(super) struct Thread {
     reporter: SharedReporter,
     opts: Arc<WorkerOptions>,
     enricher: Option<Enricher>,
+    /// The queue length last reported while deferring.
+    reported_queue: Option<i64>,
 }
 
 impl Thread {
@@ -162,6 +207,7 @@ impl Thread {
             reporter,
             opts,
             enricher: None,
+            reported_queue: None,
         }
     }
 
@@ -170,13 +216,17 @@ impl Thread {
         while !self.shared.stopped() {
             self.shared.follow_pause_file();
             if self.shared.paused.load(Ordering::Relaxed) {
+                self.shared.end_turn();
                 self.reporter.state(&self.shared, WorkerState::Paused);
                 self.shared.idle_wait(self.opts.poll);
                 continue;
             }
-            let job = match self.claim() {
-                Ok(Ok(job)) => job,
+            let jobs = match self.claim() {
+                Ok(Ok(jobs)) => jobs,
                 Ok(Err(others_busy)) => {
+                    if !others_busy {
+                        self.shared.end_turn();
+                    }
                     if self.opts.until_empty && !others_busy {
                         self.shared.stop_all();
                         break;
@@ -191,13 +241,35 @@ impl Thread {
                     continue;
                 }
             };
-            let id = job.snippet_id;
+            if let Some(holder) = self.shared.my_turn() {
+                // Another process runs the model: leave the jobs to it (the
+                // queue is shared) and look again later.
+                self.shared.release(&jobs);
+                self.defer(holder);
+                continue;
+            }
+            self.reported_queue = None;
             if self.ensure_model() {
                 self.reporter.state(&self.shared, WorkerState::Running);
-                self.work(&job);
+                self.work(&jobs);
             }
-            self.shared.release(id);
+            self.shared.release(&jobs);
+            self.shared.yield_if_wanted();
         }
+        self.shared.end_turn();
+    }
+
+    /// Says who runs the model instead, follows the queue they work
+    /// through, and waits.
+    fn defer(&mut self, holder: String) {
+        self.reporter
+            .state(&self.shared, WorkerState::Deferred(holder));
+        let queued = self.queued();
+        if queued.is_some() && queued != self.reported_queue {
+            self.reported_queue = queued;
+            self.progress();
+        }
+        self.shared.idle_wait(self.opts.poll);
     }
 
     /// Loads the model on first use. On failure the worker reports itself
@@ -232,69 +304,98 @@ impl Thread {
         }
     }
 
-    fn work(&mut self, job: &Job) {
+    fn work(&mut self, jobs: &[Job]) {
         let Some(enricher) = &self.enricher else {
             return;
         };
-        let id = job.snippet_id;
         let (shared, reporter) = (&self.shared, &self.reporter);
-        let mut started = || reporter.send(shared, EnrichEvent::Started { id });
-        let event = match process(&mut self.store, enricher, job, &shared.stop, &mut started) {
-            Ok(JobOutcome::Done(fields_written)) => Some(EnrichEvent::Done { id, fields_written }),
-            Ok(JobOutcome::Failed(error)) => Some(EnrichEvent::Failed { id, error }),
-            Ok(JobOutcome::Skipped | JobOutcome::Cancelled) => None,
+        let mut started = |id| reporter.send(shared, EnrichEvent::Started { id });
+        let outcomes: Vec<Result<JobOutcome, String>> = match process_bulk(
+            &mut self.store,
+            enricher,
+            jobs,
+            &shared.stop,
+            &mut started,
+        ) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
             Err(e) => {
-                // The database, not the model, failed: count the attempt if
+                // The database, not the model, failed: count the attempts if
                 // possible so that a poisoned job cannot spin forever.
                 let error = e.to_string();
-                tracing::warn!(id, %error, "enrichment job failed");
-                if let Err(e) = self.store.fail_job(job, &error) {
-                    tracing::warn!(id, error = %e, "cannot record the failure");
-                    self.shared.idle_wait(self.opts.poll);
+                tracing::warn!(%error, "enrichment jobs failed");
+                let mut failed = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    if let Err(e) = self.store.fail_job(job, &error) {
+                        tracing::warn!(id = job.snippet_id, error = %e, "cannot record the failure");
+                        self.shared.idle_wait(self.opts.poll);
+                    }
+                    failed.push(Err(error.clone()));
                 }
-                Some(EnrichEvent::Failed { id, error })
+                failed
             }
         };
-        if let Some(event) = event {
-            self.reporter.send(&self.shared, event);
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            let id = job.snippet_id;
+            let event = match outcome {
+                Ok(JobOutcome::Done(fields_written)) => {
+                    Some(EnrichEvent::Done { id, fields_written })
+                }
+                Ok(JobOutcome::Failed(error)) | Err(error) => {
+                    Some(EnrichEvent::Failed { id, error })
+                }
+                Ok(JobOutcome::Skipped | JobOutcome::Cancelled) => None,
+            };
+            if let Some(event) = event {
+                self.reporter.send(&self.shared, event);
+            }
         }
         self.progress();
     }
 
-    /// The oldest job no other thread is on, marked as taken; or, when there
-    /// is none, whether other threads are still at work (a job of theirs may
-    /// fail and come back).
-    fn claim(&self) -> Result<Result<Job, bool>, StoreError> {
+    /// The oldest jobs (up to the bulk size) no other thread is on, marked
+    /// as taken; or, when there is none, whether other threads are still
+    /// at work (a job of theirs may fail and come back).
+    fn claim(&self) -> Result<Result<Vec<Job>, bool>, StoreError> {
         let mut busy = lock(&self.shared.busy);
         let max = self.opts.max_attempts;
-        let job = match &self.opts.only {
+        let want = self.opts.bulk.max(1);
+        let mut jobs = Vec::with_capacity(want);
+        match &self.opts.only {
             Some(ids) => {
-                let mut found = None;
                 for id in ids.iter().filter(|id| !busy.contains(id)) {
-                    found = self.store.job(*id)?.filter(|j| j.attempts < max);
-                    if found.is_some() {
-                        break;
+                    if let Some(job) = self.store.job(*id)?.filter(|j| j.attempts < max) {
+                        jobs.push(job);
+                        if jobs.len() == want {
+                            break;
+                        }
                     }
                 }
-                found
             }
-            None => self
-                .store
-                .pending_jobs(max, busy.len() + 1)?
-                .into_iter()
-                .find(|j| !busy.contains(&j.snippet_id)),
-        };
-        Ok(match job {
-            Some(job) => {
-                busy.insert(job.snippet_id);
-                Ok(job)
-            }
-            None => Err(!busy.is_empty()),
-        })
+            None => jobs.extend(
+                self.store
+                    .pending_jobs(max, busy.len() + want)?
+                    .into_iter()
+                    .filter(|j| !busy.contains(&j.snippet_id))
+                    .take(want),
+            ),
+        }
+        if jobs.is_empty() {
+            return Ok(Err(!busy.is_empty()));
+        }
+        busy.extend(jobs.iter().map(|j| j.snippet_id));
+        Ok(Ok(jobs))
     }
 
     fn progress(&self) {
-        let queued = match &self.opts.only {
+        if let Some(queued) = self.queued() {
+            self.reporter
+                .send(&self.shared, EnrichEvent::Progress { queued });
+        }
+    }
+
+    /// Jobs this worker would still run.
+    fn queued(&self) -> Option<i64> {
+        Some(match &self.opts.only {
             Some(ids) => ids
                 .iter()
                 .map(|id| self.store.job(*id))
@@ -304,11 +405,9 @@ impl Thread {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot count enrichment jobs");
-                    return;
+                    return None;
                 }
             },
-        };
-        self.reporter
-            .send(&self.shared, EnrichEvent::Progress { queued });
+        })
     }
 }
