@@ -37,6 +37,10 @@ pub fn mask(text: &str, flavor: Flavor) -> Vec<u8> {
             (b'\'', _) if flavor == Flavor::Php => quoted_end(src, i, b'\'', true),
             (b'`', _) if flavor == Flavor::Go => quoted_end(src, i, b'`', true),
             (b'#', _) if flavor == Flavor::Php && src.get(i + 1) != Some(&b'[') => line_end(src, i),
+            // The open tag is not part of the first definition's header.
+            (b'<', Some(b'?')) if flavor == Flavor::Php => {
+                Some(i + if src[i..].starts_with(b"<?php") { 5 } else { 2 })
+            }
             (b'\'', _) => rust_char_end(src, i),
             (b'r', Some(b'"' | b'#')) if flavor == Flavor::Rust && !ident_before(src, i) => {
                 raw_string_end(src, i + 1)
