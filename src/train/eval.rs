@@ -211,7 +211,7 @@ fn predict(
     // Cleaned as in enrichment, so the value is what a user would see.
     let cleaned = match task {
         Task::Tags => {
-            let vocabulary = embedded_vocabulary();
+            let vocabulary = Vocabulary::shipped();
             let libraries = embedded_table()
                 .map(|t| t.code_libraries(&row.code, &row.language))
                 .unwrap_or_default();
@@ -248,16 +248,10 @@ fn predict(
     })
 }
 
-/// The shipped vocabulary. Evaluation scores the shipped rules, not one
-/// user's extensions.
-fn embedded_vocabulary() -> &'static Vocabulary {
-    Vocabulary::shipped()
-}
-
 /// Tags as compared: through the vocabulary, without the row's language
 /// (a field of its own, and a free hit on every row if counted), each once.
 fn comparable_tags(tags: Vec<String>, language: &str) -> Vec<String> {
-    let vocabulary = embedded_vocabulary();
+    let vocabulary = Vocabulary::shipped();
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for tag in tags.iter().filter(|t| !is_language_tag(t, language)) {
         let tag = vocabulary.canonical_or_self(tag);
@@ -272,7 +266,7 @@ fn comparable_tags(tags: Vec<String>, language: &str) -> Vec<String> {
 /// that neither the vocabulary nor the doc-link table's libraries know;
 /// `None` when the model wrote no tags at all.
 fn outside_vocabulary(rows: &[&Row], predictions: &[Prediction]) -> Option<f64> {
-    let vocabulary = embedded_vocabulary();
+    let vocabulary = Vocabulary::shipped();
     let libraries = embedded_table()
         .map(|t| t.library_tags())
         .unwrap_or_default();
