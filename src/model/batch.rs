@@ -23,7 +23,7 @@ use super::generate::Decoder;
 use super::gguf::Projection;
 use super::llama::{ForwardMode, KvCache, LayerKv, Logits, LoraActivation, Model};
 use super::lora::add_delta;
-use super::ops::{heads, rms_norm, rope};
+use super::ops::{causal_mask, heads, rms_norm, rope};
 use super::{GenerateOptions, Generation};
 
 /// One answer of a batch: its prompt suffix (after the shared prefix), the
@@ -35,18 +35,18 @@ pub struct BatchTask<'a> {
     pub opts: &'a GenerateOptions,
 }
 
-/// One row of a batched step: a sequence's next token and its cache.
+/// One sequence's part of a batched forward: its next tokens (a task's
+/// suffix, or the one token of a decode step) and its cache.
 struct Row<'c, 'a> {
-    token: u32,
+    tokens: Vec<u32>,
     cache: &'c mut KvCache,
     lora: Option<LoraActivation<'a>>,
 }
 
-/// Rows fed to one batched step at most: within this many rows the LoRA
-/// delta takes its in-place path and the projections their quantized
-/// kernels (as for one row), so a row's arithmetic does not depend on how
-/// many rows share its step. More live rows take several steps.
-pub const MAX_STEP_ROWS: usize = super::lora::SMALL_ROWS;
+/// Rows fed to one batched decode step at most; more live rows take
+/// several steps. (A row's arithmetic does not depend on how many rows
+/// share its step: the kernels are chosen as for its sequence alone.)
+pub const MAX_STEP_ROWS: usize = 16;
 
 impl Model {
     /// Generates every task's answer after `prefix` (left untouched), the
@@ -91,16 +91,41 @@ impl Model {
                 })
             })
             .collect();
-        for ((prefix, task), &lora) in tasks.iter().zip(&loras) {
+        for (prefix, _) in tasks {
+            caches.push((*prefix).clone());
+        }
+        // The suffixes run as one chunk: the weights are read once for all
+        // of them, each attends over its own prefix.
+        let mut logits = Vec::with_capacity(tasks.len());
+        if self.mode() == ForwardMode::Differentiable {
+            for ((cache, (_, task)), &lora) in caches.iter_mut().zip(tasks).zip(&loras) {
+                if !go_on() {
+                    return Ok(None);
+                }
+                logits.push(self.forward(task.suffix, cache, lora, Logits::Last)?);
+            }
+        } else {
             if !go_on() {
                 return Ok(None);
             }
-            // Suffixes differ in length: each runs as its own chunk.
-            let mut cache = (*prefix).clone();
-            let logits = self.forward(task.suffix, &mut cache, lora, Logits::Last)?;
+            let mut rows: Vec<Row<'_, '_>> = caches
+                .iter_mut()
+                .zip(tasks)
+                .zip(&loras)
+                .map(|((cache, (_, task)), &lora)| Row {
+                    tokens: task.suffix.to_vec(),
+                    cache,
+                    lora,
+                })
+                .collect();
+            let chunk = self.forward_rows(&mut rows)?;
+            for j in 0..tasks.len() {
+                logits.push(chunk.narrow(0, j, 1)?);
+            }
+        }
+        for ((cache, (_, task)), row_logits) in caches.iter().zip(tasks).zip(&logits) {
             let mut decoder = Decoder::new(self, task.opts);
-            next.push(decoder.step(&logits, cache.len(), context)?);
-            caches.push(cache);
+            next.push(decoder.step(row_logits, cache.len(), context)?);
             decoders.push(decoder);
         }
         loop {
@@ -115,13 +140,19 @@ impl Model {
                 .iter_mut()
                 .zip(&next)
                 .zip(&loras)
-                .filter_map(|((cache, token), &lora)| token.map(|token| Row { token, cache, lora }))
+                .filter_map(|((cache, token), &lora)| {
+                    token.map(|token| Row {
+                        tokens: vec![token],
+                        cache,
+                        lora,
+                    })
+                })
                 .collect();
             let mut logits = Vec::with_capacity(rows.len());
             if self.mode() == ForwardMode::Differentiable {
                 // Training's mode has no batched step; rows go one by one.
                 for row in &mut rows {
-                    logits.push(self.forward(&[row.token], row.cache, row.lora, Logits::Last)?);
+                    logits.push(self.forward(&row.tokens, row.cache, row.lora, Logits::Last)?);
                 }
             } else {
                 for chunk in rows.chunks_mut(step_rows) {
@@ -143,48 +174,66 @@ impl Model {
             .map(Some)
     }
 
-    /// One decode step for several sequences: logits `[rows, vocab]`. Each
-    /// cache gains its row's token; on failure every cache is left as it was.
+    /// One forward over several sequences' next tokens (one chunk each):
+    /// logits `[rows, vocab]`, one row per sequence, for its last token. The
+    /// projections run once over every row, each sequence's adapter acts on
+    /// its own rows, and each attends over its own cache, which gains its
+    /// tokens; on failure every cache is left as it was. A row's arithmetic
+    /// is the one of its sequence fed alone to [`Model::forward`].
     fn forward_rows(&self, rows: &mut [Row<'_, '_>]) -> Result<Tensor> {
         for row in rows.iter() {
-            self.check_inputs(&[row.token], row.cache, row.lora)?;
+            self.check_inputs(&row.tokens, row.cache, row.lora)?;
         }
         let cfg = self.config();
         let mode = self.mode();
         let eps = cfg.rms_eps as f32;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
-        let n = rows.len();
         let starts: Vec<usize> = rows.iter().map(|r| r.cache.len()).collect();
-        // The adapter acting on each row, if its position is past activation.
-        let adapters: Vec<Option<&Adapter>> = rows
+        let lens: Vec<usize> = rows.iter().map(|r| r.tokens.len()).collect();
+        let offsets: Vec<usize> = lens
             .iter()
-            .zip(&starts)
-            .map(|(r, &start)| {
-                r.lora
-                    .filter(|l| l.from_position <= start)
-                    .map(|l| l.adapter)
+            .scan(0, |at, &t| {
+                let o = *at;
+                *at += t;
+                Some(o)
+            })
+            .collect();
+        let longest = lens.iter().copied().max().unwrap_or(1);
+        // Each row's adapter and the rows (of the whole chunk) it acts on.
+        let adapters: Vec<Option<(&Adapter, std::ops::Range<usize>)>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.lora.and_then(|l| {
+                    let first = l.from_position.saturating_sub(starts[i]);
+                    (first < lens[i]).then(|| (l.adapter, offsets[i] + first..offsets[i] + lens[i]))
+                })
             })
             .collect();
         let ropes = starts
             .iter()
-            .map(|&s| Ok((self.cos.narrow(0, s, 1)?, self.sin.narrow(0, s, 1)?)))
+            .zip(&lens)
+            .map(|(&s, &t)| Ok((self.cos.narrow(0, s, t)?, self.sin.narrow(0, s, t)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let masks = starts
+            .iter()
+            .zip(&lens)
+            .map(|(&s, &t)| (t > 1).then(|| causal_mask(t, s)).transpose())
             .collect::<Result<Vec<_>>>()?;
         let exclusive: Vec<bool> = rows.iter().map(|r| r.cache.is_exclusive()).collect();
         let mut kv: Vec<Vec<Option<LayerKv>>> =
             rows.iter().map(|r| r.cache.layers.clone()).collect();
 
-        let tokens: Vec<u32> = rows.iter().map(|r| r.token).collect();
+        let tokens: Vec<u32> = rows.iter().flat_map(|r| r.tokens.iter().copied()).collect();
         let mut h = self
             .embed
             .embedding(&Tensor::new(tokens.as_slice(), &Device::Cpu)?)?;
         for (li, layer) in self.layers.iter().enumerate() {
             let proj = |p: Projection, x: &Tensor| -> Result<Tensor> {
-                let mut y = layer.proj[p.index()].forward(x, mode)?;
-                for (i, adapter) in adapters.iter().enumerate() {
-                    if let Some((adapter, ab)) =
-                        adapter.and_then(|a| a.pair(li, p).map(|ab| (a, ab)))
-                    {
-                        y = add_delta(y, x, ab, adapter.scale(), i..i + 1)?;
+                let mut y = layer.proj[p.index()].forward_as(x, mode, longest)?;
+                for (adapter, range) in adapters.iter().flatten() {
+                    if let Some(ab) = adapter.pair(li, p) {
+                        y = add_delta(y, x, ab, adapter.scale(), range.clone())?;
                     }
                 }
                 Ok(y)
@@ -193,14 +242,15 @@ impl Model {
             let q = proj(Projection::Q, &x)?;
             let k = proj(Projection::K, &x)?;
             let v = proj(Projection::V, &x)?;
-            let mut ys = Vec::with_capacity(n);
-            for i in 0..n {
+            let mut ys = Vec::with_capacity(rows.len());
+            for i in 0..rows.len() {
+                let (o, t) = (offsets[i], lens[i]);
                 let (cos, sin) = &ropes[i];
-                let qi = rope(&heads(&q.narrow(0, i, 1)?, 1, n_h, hd)?, cos, sin, mode)?;
-                let ki = rope(&heads(&k.narrow(0, i, 1)?, 1, n_kv, hd)?, cos, sin, mode)?;
-                let vi = heads(&v.narrow(0, i, 1)?, 1, n_kv, hd)?;
+                let qi = rope(&heads(&q.narrow(0, o, t)?, t, n_h, hd)?, cos, sin, mode)?;
+                let ki = rope(&heads(&k.narrow(0, o, t)?, t, n_kv, hd)?, cos, sin, mode)?;
+                let vi = heads(&v.narrow(0, o, t)?, t, n_kv, hd)?;
                 let (ki, vi) = LayerKv::append(&mut kv[i][li], ki, vi, starts[i], exclusive[i])?;
-                ys.push(self.attend(&qi, &ki, &vi, None, 1)?);
+                ys.push(self.attend(&qi, &ki, &vi, masks[i].as_ref(), t)?);
             }
             let y = Tensor::cat(&ys, 0)?;
             h = (h + proj(Projection::O, &y)?)?;
@@ -210,10 +260,16 @@ impl Model {
             let up = proj(Projection::Up, &x)?;
             h = (h + proj(Projection::Down, &(gate * up)?)?)?;
         }
+        let last: Vec<u32> = offsets
+            .iter()
+            .zip(&lens)
+            .map(|(&o, &t)| (o + t - 1) as u32)
+            .collect();
+        let h = h.index_select(&Tensor::new(last.as_slice(), &Device::Cpu)?, 0)?;
         let h = rms_norm(&h, &self.final_norm, eps, mode)?;
-        let logits = self.output.forward(&h, mode)?;
+        let logits = self.output.forward_as(&h, mode, 1)?;
         for ((row, layers), exclusive) in rows.iter_mut().zip(kv).zip(exclusive) {
-            row.cache.commit(layers, &[row.token], exclusive);
+            row.cache.commit(layers, &row.tokens, exclusive);
         }
         Ok(logits)
     }

@@ -17,10 +17,10 @@ use candle_core::{CpuStorage, InplaceOp2, Layout, Storage, Tensor};
 
 use super::error::Result;
 
-/// Chunks of at most this many adapted rows take the in-place kernel.
-/// One thread does it; beyond a few dozen rows candle's threaded matmuls
-/// win back their overhead.
-pub(crate) const SMALL_ROWS: usize = 16;
+/// Chunks of at most this many adapted rows take the in-place kernel (a
+/// task suffix fits). One thread does it; beyond this candle's threaded
+/// matmuls win back their overhead.
+pub(crate) const SMALL_ROWS: usize = 64;
 
 /// `y` (a projection's output for input `x`) plus the delta of `(a, b)`
 /// on `rows` (a chunk's rows from the adapter's activation on, or one row

@@ -65,6 +65,7 @@ mod info;
 mod llama;
 mod lora;
 mod ops;
+mod qgemm;
 #[doc(hidden)]
 pub mod testutil;
 mod tokenizer;

@@ -8,6 +8,7 @@ use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, T
 
 use super::error::Result;
 use super::gguf::ModelConfig;
+use super::qgemm::{self, PackedQ8};
 
 /// Which kernels the forward pass uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +31,32 @@ impl Default for ForwardMode {
 }
 
 /// A weight matrix kept quantized, with an f32 copy made on demand.
+///
+/// Q8_0 matrices whose shape fits are repacked at load for snipdex's own
+/// kernel ([`super::qgemm`]) where the CPU runs it, and then serve every
+/// chunk length from the repacked copy (the GGUF's original is dropped, so
+/// the model does not take more memory); other matrices keep candle's
+/// quantized matmul, and its f32 path for long chunks.
 pub(crate) struct Linear {
-    weight: Arc<QTensor>,
-    qmm: QMatMul,
+    kernel: Kernel,
     dense: OnceLock<Tensor>,
+}
+
+enum Kernel {
+    Candle { weight: Arc<QTensor>, qmm: QMatMul },
+    Packed(PackedQ8),
 }
 
 impl Linear {
     pub(crate) fn new(weight: QTensor) -> Result<Self> {
+        if qgemm::available() {
+            if let Some(packed) = PackedQ8::pack(&weight)? {
+                return Ok(Self {
+                    kernel: Kernel::Packed(packed),
+                    dense: OnceLock::new(),
+                });
+            }
+        }
         Self::shared(Arc::new(weight))
     }
 
@@ -45,8 +64,7 @@ impl Linear {
     pub(crate) fn shared(weight: Arc<QTensor>) -> Result<Self> {
         let qmm = QMatMul::from_arc(weight.clone())?;
         Ok(Self {
-            weight,
-            qmm,
+            kernel: Kernel::Candle { weight, qmm },
             dense: OnceLock::new(),
         })
     }
@@ -55,7 +73,10 @@ impl Linear {
         if let Some(t) = self.dense.get() {
             return Ok(t.clone());
         }
-        let t = self.weight.dequantize(&Device::Cpu)?;
+        let t = match &self.kernel {
+            Kernel::Candle { weight, .. } => weight.dequantize(&Device::Cpu)?,
+            Kernel::Packed(p) => Tensor::from_vec(p.dequantize(), p.shape(), &Device::Cpu)?,
+        };
         if keep {
             // A racing thread may have stored the same values first; either copy is fine.
             let _ = self.dense.set(t.clone());
@@ -65,22 +86,59 @@ impl Linear {
 
     /// `x [rows, in] -> [rows, out]`.
     pub(crate) fn forward(&self, x: &Tensor, mode: ForwardMode) -> Result<Tensor> {
+        self.forward_as(x, mode, x.dim(0)?)
+    }
+
+    /// Like [`Self::forward`], choosing candle's kernel as for a chunk of
+    /// `chunk_rows` rows: a batch of several sequences' chunks takes the
+    /// kernel each would take alone, so that every row's arithmetic is the
+    /// one of its sequence run by itself.
+    pub(crate) fn forward_as(
+        &self,
+        x: &Tensor,
+        mode: ForwardMode,
+        chunk_rows: usize,
+    ) -> Result<Tensor> {
         let rows = x.dim(0)?;
-        let dense = match mode {
-            ForwardMode::Quantized => false,
-            ForwardMode::Auto { min_rows } => rows >= min_rows,
-            ForwardMode::Differentiable => true,
-        };
-        if dense && self.weight.dtype() != GgmlDType::F32 {
-            let w = self.dense(mode == ForwardMode::Differentiable)?;
-            if x.track_op() {
-                return Ok(x.contiguous()?.apply_op1(FrozenMatmul(w))?);
+        let dense = match (&self.kernel, mode) {
+            (_, ForwardMode::Differentiable) => true,
+            (Kernel::Packed(p), _) => return packed_forward(p, x, rows),
+            (_, ForwardMode::Quantized) => false,
+            (Kernel::Candle { weight, .. }, ForwardMode::Auto { min_rows }) => {
+                chunk_rows >= min_rows && weight.dtype() != GgmlDType::F32
             }
-            Ok(x.matmul(&w.t()?)?)
-        } else {
-            Ok(self.qmm.forward(x)?)
+        };
+        match &self.kernel {
+            Kernel::Candle { qmm, .. } if !dense => Ok(qmm.forward(x)?),
+            _ => {
+                let w = self.dense(mode == ForwardMode::Differentiable)?;
+                if x.track_op() {
+                    return Ok(x.contiguous()?.apply_op1(FrozenMatmul(w))?);
+                }
+                Ok(x.matmul(&w.t()?)?)
+            }
         }
     }
+}
+
+/// `x · Wᵀ` through snipdex's own kernel.
+fn packed_forward(p: &PackedQ8, x: &Tensor, rows: usize) -> Result<Tensor> {
+    let x = x.contiguous()?;
+    let y = {
+        let (storage, layout) = x.storage_and_layout();
+        match (&*storage, layout.contiguous_offsets()) {
+            (candle_core::Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => {
+                p.matmul(&data[start..end], rows)
+            }
+            _ => {
+                return Err(candle_core::Error::Msg(
+                    "the Q8_0 kernel needs f32 input on the CPU".into(),
+                )
+                .into())
+            }
+        }
+    };
+    Ok(Tensor::from_vec(y, (rows, p.shape().0), &Device::Cpu)?)
 }
 
 /// `x · Wᵀ` for a frozen base weight: its backward pass yields the input's
