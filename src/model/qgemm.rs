@@ -185,16 +185,19 @@ impl Activations {
         let mut quants = vec![0i8; m * k];
         let mut scales = vec![0f32; m * kb];
         let mut offsets = vec![0i32; m * kb];
+        // Exactly ggml's (and candle's) Q8_0 quantization, scale rounded
+        // to f16 included, so that the integer sums are the ones candle's
+        // kernel forms and only the float summation order differs.
         for (i, block) in x[..m * k].chunks_exact(QK).enumerate() {
             let amax = block.iter().fold(0f32, |a, v| a.max(v.abs()));
             let d = amax / 127.0;
-            let id = if d > 0.0 { 1.0 / d } else { 0.0 };
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
             let mut sum = 0i32;
             for (q, &v) in quants[i * QK..(i + 1) * QK].iter_mut().zip(block) {
-                *q = (v * id).round_ties_even() as i8;
+                *q = (v * id).round() as i8;
                 sum += *q as i32;
             }
-            scales[i] = d;
+            scales[i] = f16::from_f32(d).to_f32();
             offsets[i] = 128 * sum;
         }
         Self {
