@@ -44,7 +44,14 @@ fn real_model_answers_a_chatml_prompt() -> TestResult {
     let quantized = LoadOptions {
         mode: ForwardMode::Quantized,
     };
-    compare_with_reference(&Model::load_with(&path, &quantized)?, &path, 1e-4)?;
+    let exact = LoadOptions {
+        mode: ForwardMode::Differentiable,
+    };
+    compare_noise_with_reference(
+        &Model::load_with(&path, &quantized)?,
+        &Model::load_with(&path, &exact)?,
+        &path,
+    )?;
     record_ran("real model: tokenizer, ChatML answer, logits against quantized_llama");
     Ok(())
 }

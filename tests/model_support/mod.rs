@@ -75,6 +75,32 @@ pub fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResul
     Ok(())
 }
 
+/// For weights whose products may take a different kernel than candle's
+/// (snipdex's own Q8_0 kernel quantizes activations per 32 values, where
+/// candle's tiled x86 kernel quantizes some per 256): the logits of `model`
+/// must be at least as close to the exact f32 product of the same weights
+/// (`exact`, in [`ForwardMode::Differentiable`]) as quantized_llama's are,
+/// and pick the same next token.
+pub fn compare_noise_with_reference(model: &Model, exact: &Model, path: &Path) -> TestResult {
+    let chunks: [&[u32]; 4] = [&[1, 40, 70, 90, 100, 12, 7], &[33], &[150, 201], &[2]];
+    let expected = reference_logits(path, &chunks);
+    let (mut cache, mut exact_cache) = (model.new_cache(), exact.new_cache());
+    for (chunk, theirs) in chunks.iter().zip(&expected) {
+        let ours = model.forward(chunk, &mut cache, None, Logits::Last)?;
+        let truth = exact.forward(chunk, &mut exact_cache, None, Logits::Last)?;
+        let (our_err, their_err) = (max_abs_diff(&ours, &truth), max_abs_diff(theirs, &truth));
+        let scale = truth.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+        assert!(
+            our_err <= 1.25 * their_err + 1e-4 * scale,
+            "{:?}: {our_err} from the exact logits, quantized_llama {their_err} (scale {scale})",
+            model.mode()
+        );
+        let top = |t: &Tensor| t.flatten_all()?.argmax(0)?.to_scalar::<u32>();
+        assert_eq!(top(&ours)?, top(theirs)?, "chunk {chunk:?}: next token differs");
+    }
+    Ok(())
+}
+
 /// The real SmolLM2 model the tests run on: `SNIPDEX_TEST_MODEL` when set,
 /// else the one `snipdex model fetch` installed under `SNIPDEX_HOME` (or the
 /// default data folder), converted to Q8_0 in `scratch` when it is not yet.
