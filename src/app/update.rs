@@ -331,11 +331,11 @@ pub(super) fn move_selection(state: &mut AppState, action: Action) -> Vec<Effect
 }
 
 pub(super) fn scroll_preview(state: &mut AppState, action: Action) {
-    let lines = state
-        .current_preview()
-        .map_or(0, |p| p.content.lines().count());
+    // As far as the last line ending on the last row, wrapped rows counted.
+    let max = state.current_preview().map_or(0, |p| {
+        layout::full_preview_body(state.size.0, state.size.1, p).max_scroll(&p.content, state.wrap)
+    });
     let page = layout::preview_page(state.size.0, state.size.1);
-    let max = lines.saturating_sub(page);
     state.preview_scroll = match action {
         Action::Down => state.preview_scroll + 1,
         Action::Up => state.preview_scroll.saturating_sub(1),

@@ -1,7 +1,9 @@
 //! Where each part of the screen goes, as plain geometry so that
 //! `app::update` can use the same numbers for paging and scrolling.
 
+use super::text;
 use crate::app::Screen;
+use crate::domain::{Field, Snippet, Source};
 use ratatui::layout::Rect;
 
 /// Side by side needs more than a classic 80-column terminal.
@@ -72,6 +74,122 @@ pub fn preview_page(width: u16, height: u16) -> usize {
     areas(Rect::new(0, 0, width, height), Screen::Preview)
         .preview
         .map_or(1, |r| usize::from(r.height.saturating_sub(8)).max(1))
+}
+
+/// How the preview lays one snippet out inside its border: the metadata
+/// header, then numbered content lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviewBody {
+    /// Rows of metadata above the content.
+    pub header: usize,
+    /// Rows left for content (0 when the header fills the panel).
+    pub rows: usize,
+    /// The number shown beside the first content line (its line in the
+    /// file it came from).
+    pub first_line: usize,
+    /// Columns of the line numbers; one space follows them.
+    pub gutter: usize,
+    /// Columns left for code.
+    pub code_cols: usize,
+}
+
+impl PreviewBody {
+    /// The layout of `snippet` in a panel of `cols` by `rows` cells inside
+    /// the border; `full` is the full-screen view, whose header is not cut.
+    pub fn new(snippet: &Snippet, cols: usize, rows: usize, full: bool) -> PreviewBody {
+        let header = header_rows(snippet, cols, full);
+        let first_line = match &snippet.source {
+            Source::File { start_line, .. } => *start_line as usize,
+            Source::Manual => 1,
+        };
+        let total = snippet.content.lines().count();
+        let gutter = (first_line + total).to_string().len();
+        PreviewBody {
+            header,
+            rows: rows.saturating_sub(header),
+            first_line,
+            gutter,
+            code_cols: cols.saturating_sub(gutter + 1),
+        }
+    }
+
+    /// Rows one content line takes: more than one when it wraps.
+    pub fn rows_of(&self, line: &str, wrap: bool) -> usize {
+        if wrap && self.code_cols >= 2 {
+            text::wrapped_rows(&text::sanitize(line), self.code_cols)
+        } else {
+            1
+        }
+    }
+
+    /// The furthest the view scrolls: the first line from which the rest,
+    /// wrapped rows counted, fits. The view then ends with the last line on
+    /// the last row (the preview fills the rows above it from earlier
+    /// lines).
+    pub fn max_scroll(&self, content: &str, wrap: bool) -> usize {
+        let lines: Vec<&str> = content.lines().collect();
+        let mut used = 0;
+        let mut first = lines.len();
+        for (i, line) in lines.iter().enumerate().rev() {
+            used += self.rows_of(line, wrap);
+            if used > self.rows {
+                break;
+            }
+            first = i;
+        }
+        // A last line taller than the panel: show its start.
+        first.min(lines.len().saturating_sub(1))
+    }
+}
+
+/// The full-screen preview's layout of `snippet` at this terminal size.
+pub fn full_preview_body(width: u16, height: u16, snippet: &Snippet) -> PreviewBody {
+    let inner = areas(Rect::new(0, 0, width, height), Screen::Preview)
+        .preview
+        .unwrap_or_default();
+    // Inside the border.
+    let cols = usize::from(inner.width.saturating_sub(2));
+    let rows = usize::from(inner.height.saturating_sub(2));
+    PreviewBody::new(snippet, cols, rows, true)
+}
+
+/// Rows of the metadata header the preview draws above the content: the
+/// title, provenance, origin, tags, secret warning, description, links and
+/// a rule. In the side panel long descriptions and link lists are cut (to
+/// 3 and 2 rows) so that some code stays visible.
+pub fn header_rows(snippet: &Snippet, cols: usize, full: bool) -> usize {
+    let (max_desc, max_links) = header_limits(full);
+    let provenance = Field::ALL
+        .iter()
+        .any(|&f| snippet.meta.get(f).provenance.is_some());
+    let description = if snippet.description.trim().is_empty() {
+        0
+    } else {
+        text::wrap(snippet.description.trim(), cols)
+            .len()
+            .min(max_desc)
+    };
+    let links = if snippet.links.len() > max_links {
+        max_links + 1
+    } else {
+        snippet.links.len()
+    };
+    1 + usize::from(provenance)
+        + 1
+        + usize::from(!snippet.tags.is_empty())
+        + usize::from(snippet.has_secrets())
+        + description
+        + links
+        + 1
+}
+
+/// Description rows and links the header shows at most.
+pub fn header_limits(full: bool) -> (usize, usize) {
+    if full {
+        (usize::MAX, usize::MAX)
+    } else {
+        (3, 2)
+    }
 }
 
 #[cfg(test)]

@@ -555,3 +555,107 @@ fn long_titles_get_the_room_and_tags_are_cut_first() {
     );
     assert!(row.contains('…'), "tags cut where they run out: {row}");
 }
+
+/// A snippet whose lines wrap in a 60-column full-screen view: every
+/// third line is long, and the last one ends in a marker three rows in.
+fn wrapping_state() -> AppState {
+    let mut s = browsing();
+    let mut snip = full_snippet();
+    let mut content: String = (0..40)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("let long_{i:02} = \"{}\";\n", "x".repeat(90))
+            } else {
+                format!("short_{i:02}();\n")
+            }
+        })
+        .collect();
+    // 55 code columns: `last("` and 104 y fill two rows, the marker starts
+    // the third.
+    content.push_str(&format!("last(\"{}THE_END\");\n", "y".repeat(104)));
+    snip.content = content;
+    snip.content_hash = content_hash(&snip.content);
+    update(&mut s, AppEvent::Resize(60, 24));
+    update(&mut s, AppEvent::Preview(Box::new(snip)));
+    s.screen = Screen::Preview;
+    s
+}
+
+#[test]
+fn bottom_of_a_wrapped_full_screen_view_puts_the_last_line_on_the_last_row() {
+    use crossterm::event::KeyCode;
+    let mut s = wrapping_state();
+    assert!(s.wrap, "wrapping is the default");
+    key(&mut s, KeyCode::Char('G'));
+    let out = screen(&s, 60, 24);
+    let rows: Vec<&str> = out.lines().collect();
+    // Search bar, the preview's top border, its rows, its bottom border,
+    // the message line and the status bar: the last content row is 20.
+    let end = rows.iter().position(|l| l.contains("THE_END"));
+    assert_eq!(
+        end,
+        Some(24 - 4),
+        "the last line ends on the last row:\n{out}"
+    );
+    assert!(rows[21].starts_with('└'), "{out}");
+    // No blank rows were left at the bottom: the row above the end is
+    // content too (the last line's own continuation).
+    assert!(rows[19].contains('↪') || rows[19].contains('y'), "{out}");
+    // The view is as far down as it goes: j does not move it.
+    let at_end = s.preview_scroll;
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.preview_scroll, at_end, "no scrolling past the end");
+    assert_eq!(screen(&s, 60, 24), out);
+    // Going back up by a line keeps the view full and the end off screen.
+    key(&mut s, KeyCode::Char('k'));
+    let up = screen(&s, 60, 24);
+    assert!(!up.contains("THE_END"), "one line up hides the end:\n{up}");
+    // The same in a taller terminal, where the header takes a smaller share.
+    update(&mut s, AppEvent::Resize(60, 40));
+    key(&mut s, KeyCode::Char('G'));
+    let tall = screen(&s, 60, 40);
+    let end = tall.lines().position(|l| l.contains("THE_END"));
+    assert_eq!(end, Some(40 - 4), "{tall}");
+}
+
+#[test]
+fn bottom_of_a_cut_full_screen_view_also_ends_on_the_last_row() {
+    use crossterm::event::KeyCode;
+    let mut s = wrapping_state();
+    key(&mut s, KeyCode::Char('w'));
+    assert!(!s.wrap);
+    key(&mut s, KeyCode::Char('G'));
+    let out = screen(&s, 60, 24);
+    let end = out.lines().position(|l| l.contains("last(\""));
+    assert_eq!(end, Some(24 - 4), "{out}");
+    let above = out.lines().nth(24 - 5).unwrap();
+    assert!(
+        above.contains("long_39") || above.contains("short_39"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_header_rows_the_layout_counts_are_the_rows_drawn() {
+    let theme = Theme::default();
+    let mut long = full_snippet();
+    long.description = "A description long enough to wrap over several rows. ".repeat(6);
+    long.links = (0..5).map(|i| format!("https://example.org/{i}")).collect();
+    long.secrets = vec!["aws-key".into()];
+    let mut bare = full_snippet();
+    bare.description = String::new();
+    bare.links.clear();
+    bare.tags.clear();
+    bare.meta = FieldMetas::default();
+    for snippet in [full_snippet(), long, bare] {
+        for cols in [1usize, 10, 40, 118] {
+            for full in [false, true] {
+                assert_eq!(
+                    preview::header(&snippet, cols, &theme, full).len(),
+                    layout::header_rows(&snippet, cols, full),
+                    "{cols} columns, full {full}"
+                );
+            }
+        }
+    }
+}
