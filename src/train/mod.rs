@@ -46,6 +46,7 @@ pub mod optim;
 mod readme;
 pub mod rules;
 mod settings;
+pub mod split;
 pub mod trainer;
 
 pub use data::{load_rows, Dataset, Row, SkipCounts};
