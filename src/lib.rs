@@ -18,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod editor;
 pub mod enrich;
+pub mod exit;
 pub mod index;
 pub mod ingest;
 pub mod intake;
