@@ -5,7 +5,8 @@ use super::enrich::update as enrich;
 use super::input::{Edit, LineInput};
 use super::keymap::{self, Action};
 use super::state::{AppState, ConfirmDelete, Mode, Screen, TagPicker};
-use super::update::{move_selection, requery, scroll_preview, scroll_sideways, Effect};
+use super::effect::Effect;
+use super::navigate::{move_selection, requery, scroll_preview, scroll_sideways};
 use crate::domain::normalize_tags;
 use crossterm::event::{KeyEvent, KeyEventKind};
 

@@ -1,5 +1,6 @@
 use super::*;
 use crate::app::event::IndexStatus;
+use crate::app::layout;
 use crate::app::state::MESSAGE_TICKS;
 use crate::domain::{content_hash, FieldMetas, Snippet, Source};
 use crate::store::TagCount;

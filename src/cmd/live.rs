@@ -1,7 +1,8 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
 use super::{CliError, CmdResult, Exit};
-use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
+use crate::app::AppEvent;
+use crate::tui::{AppContext, AppError, EnrichControl};
 use crate::config::EnrichConfig;
 use crate::domain::terminal::one_line;
 use crate::domain::NewSnippet;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 /// The first-run samples as new snippets; the write path marks them as
 /// samples (`intake::Origin::Sample`) when the TUI adds them.
-pub fn samples() -> Result<Vec<NewSnippet>, crate::app::SamplesError> {
+pub fn samples() -> Result<Vec<NewSnippet>, crate::tui::SamplesError> {
     Ok(crate::ingest::sample_snippets()?
         .into_iter()
         .map(|s| NewSnippet {
@@ -68,7 +69,7 @@ pub fn tui(paths: Paths) -> CmdResult {
             }
         }
     };
-    let result = crate::app::run(ctx);
+    let result = crate::tui::run(ctx);
     if let Some(w) = watcher {
         w.stop();
     }
@@ -112,7 +113,7 @@ fn start_enrichment(ctx: AppContext, paths: &Paths, config: &EnrichConfig) -> Ap
 pub fn pick(paths: Paths, query: String) -> CmdResult {
     let lib = Library::open(paths)?;
     let Library { store, index, .. } = lib;
-    match crate::app::pick(&store, Arc::new(index), &query) {
+    match crate::tui::pick(&store, Arc::new(index), &query) {
         Ok(Some(s)) => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -2,7 +2,7 @@
 //! editor, tag filter picker and the first-run offer.
 
 use super::bars::draw_input;
-use super::text::{fit, truncate, wrap};
+use crate::app::text::{fit, truncate, wrap};
 use super::Theme;
 use crate::app::keymap::{help_sections, keys_for, Action, Scope};
 use crate::app::{ConfirmDelete, LineInput, TagPicker};

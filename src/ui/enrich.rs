@@ -3,7 +3,7 @@
 
 use super::bars::draw_input;
 use super::dialogs::{centered, popup};
-use super::text::{fit, sanitize, truncate, width, wrap};
+use crate::app::text::{fit, sanitize, truncate, width, wrap};
 use super::Theme;
 use crate::app::keymap::{keys_for, Action, Scope};
 use crate::app::{field_text, AppState, FieldsDialog};

@@ -2,7 +2,7 @@
 //! sets load once, after the first frame; each snippet's lines are
 //! highlighted only as far down as anyone has looked, and cached.
 
-use super::text::sanitize;
+use crate::app::text::sanitize;
 use crate::domain::{Snippet, SnippetId};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};

@@ -5,16 +5,14 @@ mod bars;
 mod dialogs;
 mod enrich;
 mod highlight;
-pub mod layout;
 mod list;
 mod preview;
-pub mod text;
 mod theme;
 
 pub use highlight::Highlighter;
 pub use theme::Theme;
 
-use crate::app::{AppState, Mode, Screen};
+use crate::app::{layout, AppState, Mode, Screen};
 use ratatui::Frame;
 
 /// Draw the whole UI for `state`.

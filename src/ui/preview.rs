@@ -1,10 +1,10 @@
 //! The preview: the snippet's metadata with where each field came from,
 //! then its content, syntax-highlighted.
 
-use super::layout::PreviewBody;
-use super::text::{slice_spans, spans_width, truncate, width, wrap, wrap_spans};
 use super::{Highlighter, Theme};
+use crate::app::layout::PreviewBody;
 use crate::app::matching::Terms;
+use crate::app::text::{slice_spans, spans_width, truncate, width, wrap, wrap_spans};
 use crate::app::AppState;
 use crate::domain::{Field, Snippet, Source};
 use ratatui::layout::Rect;
@@ -68,7 +68,7 @@ pub fn header(snippet: &Snippet, cols: usize, theme: &Theme, full: bool) -> Vec<
             theme.secret,
         ));
     }
-    let (max_desc, max_links) = super::layout::header_limits(full);
+    let (max_desc, max_links) = crate::app::layout::header_limits(full);
     if !snippet.description.trim().is_empty() {
         let mut desc = wrap(snippet.description.trim(), cols);
         if desc.len() > max_desc {

@@ -5,7 +5,7 @@ use super::state::{capitalized, field_text, FieldValue, FieldsDialog, ModelState
 use crate::app::input::LineInput;
 use crate::app::keymap::{keys_for, Action, Scope};
 use crate::app::state::{AppState, Mode, Screen};
-use crate::app::update::Effect;
+use crate::app::effect::Effect;
 use crate::domain::{Field, Snippet, SnippetId};
 use crate::enrich::{EnrichEvent, WorkerState};
 use crate::model::FetchEvent;

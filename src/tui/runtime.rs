@@ -1,15 +1,12 @@
 //! The event loop: read events, let `update` decide, do the effects, draw.
 
 use super::clipboard::SystemClipboard;
-use super::enrich::{EnrichControl, EnrichPhase, EnrichStatus};
-use super::event::AppEvent;
-use super::input::LineInput;
+use super::enrich::EnrichControl;
 use super::search::{self, SearchRequest};
-use super::state::AppState;
 use super::terminal::{TerminalSession, TtyWriter};
-use super::update::{update, Effect};
 use super::workers::{self, InputGate, Refresh};
 use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
+use crate::app::{update, AppEvent, AppState, Effect, EnrichPhase, EnrichStatus, LineInput};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
 use crate::index::SearchIndex;

@@ -2,8 +2,8 @@
 //! fzf-style fuzzy matches over the in-memory summaries, so that both
 //! "read file" and "rdfl" find "Read a file to string".
 
-use super::event::AppEvent;
-use super::matching::Terms;
+use crate::app::matching::Terms;
+use crate::app::AppEvent;
 use crate::domain::SnippetId;
 use crate::index::{parse_query, Hit, ParsedQuery, SearchIndex};
 use crate::store::SnippetSummary;
@@ -62,7 +62,7 @@ fn passes_filters(q: &ParsedQuery, s: &SnippetSummary, known: &HashSet<String>) 
 pub struct Prepared {
     summaries: Arc<Vec<SnippetSummary>>,
     haystacks: Vec<Utf32String>,
-    /// The same text, for the word rule of [`super::matching`].
+    /// The same text, for the word rule of [`crate::app::matching`].
     plain: Vec<String>,
     /// Every tag in the library, for `tag:` prefix filters.
     tags: HashSet<String>,

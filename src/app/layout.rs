@@ -1,8 +1,9 @@
-//! Where each part of the screen goes, as plain geometry so that
-//! `app::update` can use the same numbers for paging and scrolling.
+//! Where each part of the screen goes, as plain geometry computed from the
+//! state alone: `update` pages and scrolls with the same numbers that
+//! `ui` draws with.
 
+use super::state::Screen;
 use super::text;
-use crate::app::Screen;
 use crate::domain::{Field, Snippet, Source};
 use ratatui::layout::Rect;
 
