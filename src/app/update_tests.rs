@@ -474,3 +474,25 @@ fn first_page_then_whole_library() {
     assert_eq!(s.visible.len(), 40);
     assert_eq!(s.selected_id(), Some(10), "the selection survives");
 }
+
+#[test]
+fn a_user_rebinding_takes_effect_in_update() {
+    let mut s = loaded(5);
+    let keys = crate::config::Config::parse("[keys]\nlist.down = \"J\"\nlist.quit = \"Ctrl-q\"\n")
+        .unwrap()
+        .keys;
+    s.keymap = Arc::new(crate::app::keymap::Keymap::with_user_keys(&keys).unwrap());
+    assert!(ch(&mut s, 'j').is_empty());
+    assert_eq!(s.selected, 0, "j no longer moves");
+    assert_eq!(ch(&mut s, 'J'), vec![Effect::LoadPreview(2)]);
+    assert_eq!(s.selected, 1, "J does");
+    assert!(ch(&mut s, 'q').is_empty(), "q no longer quits");
+    let ctrl_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    assert_eq!(update(&mut s, AppEvent::Key(ctrl_q)), vec![Effect::Quit]);
+    // Scopes the user left alone keep their keys.
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Preview);
+    update(&mut s, AppEvent::Preview(Box::new(snippet(2, 200))));
+    ch(&mut s, 'j');
+    assert_eq!(s.preview_scroll, 1, "j still scrolls the full-screen view");
+}

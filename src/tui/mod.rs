@@ -17,7 +17,8 @@ mod workers;
 pub use enrich::{declined_marker, EnrichControl};
 pub use search::{rank, Prepared, SearchRequest, SEARCH_LIMIT};
 
-use crate::app::{AppEvent, EnrichStatus};
+use crate::app::keymap::Keymap;
+use crate::app::AppEvent;
 use crate::config::Config;
 use crate::domain::{NewSnippet, Snippet};
 use crate::index::SearchIndex;
@@ -54,6 +55,7 @@ pub struct AppContext {
     pub index: Arc<SearchIndex>,
     samples: Option<SamplesProvider>,
     enrich: EnrichSetup,
+    keymap: Keymap,
     tx: Sender<AppEvent>,
     rx: Receiver<AppEvent>,
 }
@@ -80,6 +82,7 @@ impl AppContext {
             index,
             samples: None,
             enrich: EnrichSetup::NotStarted,
+            keymap: Keymap::default(),
             tx,
             rx,
         }
@@ -91,6 +94,13 @@ impl AppContext {
         provider: impl Fn() -> Result<Vec<NewSnippet>, SamplesError> + Send + 'static,
     ) -> Self {
         self.samples = Some(Box::new(provider));
+        self
+    }
+
+    /// The key bindings, with the user's `[keys]` applied
+    /// ([`Keymap::with_user_keys`]); the default table otherwise.
+    pub fn with_keymap(mut self, keymap: Keymap) -> Self {
+        self.keymap = keymap;
         self
     }
 
@@ -138,6 +148,7 @@ pub fn pick(
     store: &Store,
     index: Arc<SearchIndex>,
     query: &str,
+    keymap: Keymap,
 ) -> Result<Option<Snippet>, AppError> {
-    runtime::pick(store, index, query)
+    runtime::pick(store, index, query, keymap)
 }

@@ -6,6 +6,7 @@ use super::search::{self, SearchRequest};
 use super::terminal::{TerminalSession, TtyWriter};
 use super::workers::{self, InputGate, Refresh};
 use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
+use crate::app::keymap::Keymap;
 use crate::app::{update, AppEvent, AppState, Effect, EnrichPhase, EnrichStatus, LineInput};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
@@ -280,10 +281,12 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         index,
         samples,
         enrich,
+        keymap,
         tx,
         rx,
     } = ctx;
     let mut state = AppState::new(false);
+    state.keymap = Arc::new(keymap);
     let (status, enrich) = enrich_start(config.enrich.enabled, enrich);
     state.enrich = status;
     let library = if store.path() == Path::new(":memory:") {
@@ -327,9 +330,11 @@ pub(super) fn pick(
     store: &Store,
     index: Arc<SearchIndex>,
     query: &str,
+    keymap: Keymap,
 ) -> Result<Option<Snippet>, AppError> {
     let writer = TtyWriter::controlling_terminal().map_err(AppError::NoTerminal)?;
     let mut state = AppState::new(true);
+    state.keymap = Arc::new(keymap);
     state.query = LineInput::with_text(query);
     let (tx, rx) = mpsc::channel();
     let mut rt = Runtime::start(Parts {

@@ -659,3 +659,27 @@ fn the_header_rows_the_layout_counts_are_the_rows_drawn() {
         }
     }
 }
+
+#[test]
+fn the_help_shows_the_users_keys() {
+    let mut s = browsing();
+    let keys = crate::config::Config::parse(
+        "[keys.list]\ndown = [\"J\", \"Ctrl-n\"]\nquit = \"Ctrl-q\"\n",
+    )
+    .unwrap()
+    .keys;
+    s.keymap = Arc::new(crate::app::keymap::Keymap::with_user_keys(&keys).unwrap());
+    s.mode = Mode::Help { scroll: 0 };
+    let out = screen(&s, 100, 60);
+    let down = out
+        .lines()
+        .find(|l| l.contains(" down"))
+        .expect("the list's down line");
+    assert!(down.contains("J, Ctrl-n"), "{down}");
+    assert!(!down.contains("j, ↓"), "{down}");
+    let quit = out.lines().find(|l| l.contains(" quit ")).unwrap();
+    assert!(quit.contains("Ctrl-q"), "{quit}");
+    // The default table stays as it was for everyone else.
+    let plain = screen(&browsing(), 100, 60);
+    assert!(!plain.contains("Ctrl-q"));
+}
