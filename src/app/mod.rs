@@ -23,6 +23,8 @@ pub mod layout;
 pub mod matching;
 mod navigate;
 mod state;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod text;
 mod update;
 

@@ -227,14 +227,9 @@ mod tests {
 
     fn sum(id: i64, title: &str, lang: &str, tags: &[&str], path: Option<&str>) -> SnippetSummary {
         SnippetSummary {
-            id,
-            title: title.into(),
             language: lang.into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
             path: path.map(PathBuf::from),
-            start_line: None,
-            updated_at: 0,
-            has_secrets: false,
+            ..crate::app::testkit::summary(id, title, tags)
         }
     }
 

@@ -2,11 +2,13 @@
 //! the user would read.
 
 use super::*;
+use crate::app::testkit::press;
+pub(super) use crate::app::testkit::{full_snippet, summary};
 use crate::app::{
     update, AppEvent, AppState, ConfirmDelete, IndexStatus, LineInput, Mode, Screen, TagPicker,
 };
-use crate::domain::{content_hash, FieldMetas, Provenance, Snippet, Source};
-use crate::store::{SnippetSummary, TagCount};
+use crate::domain::{content_hash, FieldMetas};
+use crate::store::TagCount;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -16,52 +18,6 @@ use std::sync::Arc;
 use unicode_width::UnicodeWidthStr;
 
 const CJK_TITLE: &str = "日本語のスニペット 🦀 crab";
-
-pub(super) fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
-    SnippetSummary {
-        id,
-        title: title.into(),
-        language: "rust".into(),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        path: None,
-        start_line: None,
-        updated_at: 0,
-        has_secrets: false,
-    }
-}
-
-pub(super) fn full_snippet() -> Snippet {
-    let content =
-        "fn read(path: &Path) -> String {\n    std::fs::read_to_string(path).unwrap()\n}\n";
-    let mut meta = FieldMetas::default();
-    meta.title.provenance = Some(Provenance::Model {
-        model: "smollm2".into(),
-        adapter: "title".into(),
-        version: "1".into(),
-    });
-    meta.tags.provenance = Some(Provenance::User);
-    meta.tags.locked = true;
-    Snippet {
-        id: 1,
-        title: "Read a file to string".into(),
-        description: "Reads the whole file into memory as UTF-8.".into(),
-        tags: vec!["rust".into(), "io".into()],
-        links: vec!["https://doc.rust-lang.org/std/fs/fn.read_to_string.html".into()],
-        language: "rust".into(),
-        content_hash: content_hash(content),
-        content: content.into(),
-        source: Source::File {
-            path: PathBuf::from("src/lib.rs"),
-            start_line: 7,
-            end_line: 9,
-            block: 0,
-        },
-        meta,
-        secrets: vec![],
-        created_at: 0,
-        updated_at: 0,
-    }
-}
 
 /// A browsing state with three snippets and the first one's preview.
 pub(super) fn browsing() -> AppState {
@@ -442,11 +398,6 @@ fn long_line_state() -> AppState {
     s
 }
 
-fn key(s: &mut AppState, code: crossterm::event::KeyCode) {
-    use crossterm::event::{KeyEvent, KeyModifiers};
-    update(s, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
 #[test]
 fn long_lines_wrap_by_default_with_a_marker() {
     let s = long_line_state();
@@ -463,7 +414,7 @@ fn long_lines_wrap_by_default_with_a_marker() {
 fn long_lines_cut_and_scroll_sideways_when_not_wrapped() {
     use crossterm::event::KeyCode;
     let mut s = long_line_state();
-    key(&mut s, KeyCode::Char('w'));
+    press(&mut s, KeyCode::Char('w'));
     assert!(!s.wrap);
     let out = screen(&s, 60, 24);
     let row = out.lines().find(|l| l.contains("let re")).unwrap();
@@ -471,16 +422,16 @@ fn long_lines_cut_and_scroll_sideways_when_not_wrapped() {
     assert!(!out.contains("END"), "{out}");
     assert!(!out.contains('↪'), "{out}");
     for _ in 0..20 {
-        key(&mut s, KeyCode::Char('l'));
+        press(&mut s, KeyCode::Char('l'));
     }
     let out = screen(&s, 60, 24);
     let row = out.lines().find(|l| l.contains("END")).unwrap();
     assert!(row.contains('‹'), "the left cut is marked: {row:?}");
     assert!(!row.contains("let re"), "{row:?}");
-    key(&mut s, KeyCode::Left);
-    key(&mut s, KeyCode::Char('h'));
+    press(&mut s, KeyCode::Left);
+    press(&mut s, KeyCode::Char('h'));
     for _ in 0..40 {
-        key(&mut s, KeyCode::Left);
+        press(&mut s, KeyCode::Left);
     }
     assert_eq!(s.preview_hscroll, 0);
 }
@@ -490,7 +441,7 @@ fn scrolling_right_while_wrapped_stops_wrapping() {
     use crossterm::event::KeyCode;
     let mut s = long_line_state();
     s.screen = Screen::Browse;
-    key(&mut s, KeyCode::Right);
+    press(&mut s, KeyCode::Right);
     assert!(!s.wrap);
     assert!(s.preview_hscroll > 0);
     let out = screen(&s, 120, 30);
@@ -586,7 +537,7 @@ fn bottom_of_a_wrapped_full_screen_view_puts_the_last_line_on_the_last_row() {
     use crossterm::event::KeyCode;
     let mut s = wrapping_state();
     assert!(s.wrap, "wrapping is the default");
-    key(&mut s, KeyCode::Char('G'));
+    press(&mut s, KeyCode::Char('G'));
     let out = screen(&s, 60, 24);
     let rows: Vec<&str> = out.lines().collect();
     // Search bar, the preview's top border, its rows, its bottom border,
@@ -603,16 +554,16 @@ fn bottom_of_a_wrapped_full_screen_view_puts_the_last_line_on_the_last_row() {
     assert!(rows[19].contains('↪') || rows[19].contains('y'), "{out}");
     // The view is as far down as it goes: j does not move it.
     let at_end = s.preview_scroll;
-    key(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('j'));
     assert_eq!(s.preview_scroll, at_end, "no scrolling past the end");
     assert_eq!(screen(&s, 60, 24), out);
     // Going back up by a line keeps the view full and the end off screen.
-    key(&mut s, KeyCode::Char('k'));
+    press(&mut s, KeyCode::Char('k'));
     let up = screen(&s, 60, 24);
     assert!(!up.contains("THE_END"), "one line up hides the end:\n{up}");
     // The same in a taller terminal, where the header takes a smaller share.
     update(&mut s, AppEvent::Resize(60, 40));
-    key(&mut s, KeyCode::Char('G'));
+    press(&mut s, KeyCode::Char('G'));
     let tall = screen(&s, 60, 40);
     let end = tall.lines().position(|l| l.contains("THE_END"));
     assert_eq!(end, Some(40 - 4), "{tall}");
@@ -622,9 +573,9 @@ fn bottom_of_a_wrapped_full_screen_view_puts_the_last_line_on_the_last_row() {
 fn bottom_of_a_cut_full_screen_view_also_ends_on_the_last_row() {
     use crossterm::event::KeyCode;
     let mut s = wrapping_state();
-    key(&mut s, KeyCode::Char('w'));
+    press(&mut s, KeyCode::Char('w'));
     assert!(!s.wrap);
-    key(&mut s, KeyCode::Char('G'));
+    press(&mut s, KeyCode::Char('G'));
     let out = screen(&s, 60, 24);
     let end = out.lines().position(|l| l.contains("last(\""));
     assert_eq!(end, Some(24 - 4), "{out}");
