@@ -2,6 +2,7 @@
 //! user's file only needs the keys it changes.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
@@ -41,7 +42,8 @@ pub const THEMES: [&str; 7] = [
 /// One value that cannot be used: its key, what is wrong, what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    pub key: &'static str,
+    /// Dotted, as written in the file: `ui.theme`, `keys.list.down`.
+    pub key: String,
     pub message: String,
     pub hint: String,
 }
@@ -57,6 +59,32 @@ pub struct Config {
     pub ui: UiConfig,
     #[serde(default)]
     pub enrich: EnrichConfig,
+    /// The user's key bindings, `[keys]` with `SCOPE.ACTION = KEYS`. Names
+    /// and keys are the keymap's to check (`app::keymap::Keymap`), when
+    /// the TUI or the picker starts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: KeysConfig,
+}
+
+/// `[keys]`: scope, then action, then the keys that replace the action's
+/// default keys in that scope.
+pub type KeysConfig = BTreeMap<String, BTreeMap<String, KeyList>>;
+
+/// One key (`"J"`) or several (`["J", "Down"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> &[String] {
+        match self {
+            KeyList::One(k) => std::slice::from_ref(k),
+            KeyList::Many(ks) => ks,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +172,7 @@ impl Default for Config {
             watch: WatchConfig::default(),
             ui: UiConfig::default(),
             enrich: EnrichConfig::default(),
+            keys: KeysConfig::new(),
         })
     }
 }
@@ -167,15 +196,11 @@ impl Config {
         })?;
         match cfg.check() {
             Ok(()) => Ok(cfg),
-            Err(bad) => Err(ConfigError::Invalid {
-                path: path.to_path_buf(),
-                line: line_of(&text, bad.key),
-                message: bad.message,
-                hint: bad.hint,
-            }),
+            Err(bad) => Err(ConfigError::invalid_in(path, &text, bad)),
         }
     }
 
+    /// Parse `text`, checking every value as [`Config::load`] does.
     pub fn parse(text: &str) -> Result<Config, String> {
         let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         cfg.check()
@@ -189,7 +214,7 @@ impl Config {
         let at_least_1 = |key: &'static str, value: u64| {
             if value == 0 {
                 Err(Invalid {
-                    key,
+                    key: key.into(),
                     message: format!("{key} = 0 is too small"),
                     hint: format!(
                         "use a value of at least 1 (the default is {})",
@@ -205,14 +230,14 @@ impl Config {
         at_least_1("enrich.threads", self.enrich.threads as u64)?;
         if self.enrich.threads > 64 {
             return Err(Invalid {
-                key: "enrich.threads",
+                key: "enrich.threads".into(),
                 message: format!("enrich.threads = {} is more than 64", self.enrich.threads),
                 hint: "use the number of cores or fewer".into(),
             });
         }
         if self.watch.debounce_ms > 60_000 {
             return Err(Invalid {
-                key: "watch.debounce_ms",
+                key: "watch.debounce_ms".into(),
                 message: format!(
                     "watch.debounce_ms = {} would hold changes back for over a minute",
                     self.watch.debounce_ms
@@ -223,7 +248,7 @@ impl Config {
         if !THEMES.contains(&self.ui.theme.as_str()) {
             let closest = closest(&self.ui.theme, &THEMES);
             return Err(Invalid {
-                key: "ui.theme",
+                key: "ui.theme".into(),
                 message: format!("ui.theme = {:?} is not a known theme", self.ui.theme),
                 hint: format!(
                     "did you mean {closest:?}? Known themes: {}",
@@ -232,6 +257,25 @@ impl Config {
             });
         }
         Ok(())
+    }
+}
+
+impl ConfigError {
+    /// A value of the file at `path` that cannot be used, found after
+    /// loading (the `[keys]` section is checked by the keymap): the line is
+    /// looked up in the file as it is now.
+    pub fn invalid(path: &Path, bad: Invalid) -> ConfigError {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        ConfigError::invalid_in(path, &text, bad)
+    }
+
+    fn invalid_in(path: &Path, text: &str, bad: Invalid) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, &bad.key),
+            message: bad.message,
+            hint: bad.hint,
+        }
     }
 }
 
@@ -246,7 +290,7 @@ fn default_of(key: &str) -> String {
 }
 
 /// The choice nearest to `given` by edit distance, ignoring case.
-fn closest<'a>(given: &str, choices: &[&'a str]) -> &'a str {
+pub fn closest<'a>(given: &str, choices: &[&'a str]) -> &'a str {
     let given = given.to_lowercase();
     choices
         .iter()
@@ -270,27 +314,42 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// The 1-based line where `key` (`section.name`) is set in `text`, under
-/// its `[section]` header or written out as `section.name = …`.
+/// The 1-based line where `key` (dotted: `section.name`, `keys.list.down`)
+/// is set in `text`: under a `[section]` (or `[keys.list]`) header, or
+/// written out in full. Quotes and spaces around the dots do not matter. A
+/// key that holds a table (`keys.list`) is found at its header or at its
+/// first entry.
 fn line_of(text: &str, key: &str) -> Option<usize> {
-    let (section, name) = key.split_once('.')?;
+    let dotted = |s: &str| {
+        s.split('.')
+            .map(|part| part.trim().trim_matches('"').trim_matches('\''))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
     let mut current = String::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let within = |full: &str| full == key || full.starts_with(&format!("{key}."));
         if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = header.trim().to_string();
+            current = dotted(header);
+            if within(&current) {
+                return Some(i + 1);
+            }
             continue;
         }
         let Some((k, _)) = line.split_once('=') else {
             continue;
         };
-        let k = k.trim().trim_matches('"');
+        let k = dotted(k);
         let full = if current.is_empty() {
-            k.to_string()
+            k
         } else {
             format!("{current}.{k}")
         };
-        if full == key || (current.is_empty() && k == format!("{section}.{name}")) {
+        if within(&full) {
             return Some(i + 1);
         }
     }
@@ -308,6 +367,7 @@ mod tests {
         assert_eq!(parsed.watch, WatchConfig::default());
         assert_eq!(parsed.ui, UiConfig::default());
         assert_eq!(parsed.enrich, EnrichConfig::default());
+        assert!(parsed.keys.is_empty(), "the default keys are the keymap's");
     }
 
     #[test]

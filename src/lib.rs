@@ -5,7 +5,7 @@
 //!                                    │                                   ▲
 //!                                    └─► enrichment queue (a table) ─► enrich worker ─┘
 //!                                                                         │
-//!  keys ─► app::update (pure) ─► effects ─► store / clipboard / $EDITOR   └─► AppEvent ─► ui::draw
+//!  keys ─► app::update (pure) ─► tui: effects ─► store / clipboard / $EDITOR └─► AppEvent ─► ui::draw
 //! ```
 //!
 //! SQLite ([`store`]) is the truth; the tantivy index ([`index`]) is derived
@@ -18,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod editor;
 pub mod enrich;
+pub mod exit;
 pub mod index;
 pub mod ingest;
 pub mod intake;
@@ -28,6 +29,7 @@ pub mod model;
 pub mod paths;
 pub mod store;
 pub mod train;
+pub mod tui;
 pub mod ui;
 pub mod watch;
 

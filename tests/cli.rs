@@ -173,6 +173,27 @@ fn a_broken_config_is_reported_not_ignored() {
 }
 
 #[test]
+fn bad_key_bindings_stop_the_tui_and_pick_with_the_line() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[ui]\nosc52 = true\n\n[keys]\nlist.dwn = \"J\"\n",
+    )
+    .unwrap();
+    for args in [&["pick"][..], &[][..]] {
+        snipdex(home.path())
+            .args(args)
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains("config.toml:5:"))
+            .stderr(predicate::str::contains("keys.list.dwn"))
+            .stderr(predicate::str::contains("did you mean \"down\""));
+    }
+    // Other commands do not use the keys and run.
+    snipdex(home.path()).arg("list").assert().code(0);
+}
+
+#[test]
 fn a_corrupt_database_is_reported_and_kept() {
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("snipdex.db");

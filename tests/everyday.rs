@@ -225,22 +225,3 @@ fn man_pages_come_from_the_cli_definitions() {
     assert!(dir.join("snipdex.1").is_file());
     assert!(dir.join("snipdex-search.1").is_file());
 }
-
-#[test]
-fn the_package_leaves_training_data_and_weights_out() {
-    // What `cargo package` would ship is decided by `include` alone.
-    let manifest: toml::Value = toml::from_str(include_str!("../Cargo.toml")).unwrap();
-    let include: Vec<&str> = manifest["package"]["include"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert!(
-        include.iter().all(|p| !p.starts_with("/adapters")),
-        "{include:?}"
-    );
-    assert!(include.contains(&"/src/**") && include.contains(&"/assets/**"));
-    let release = &manifest["profile"]["release"];
-    assert_eq!(release["strip"].as_str(), Some("debuginfo"));
-}

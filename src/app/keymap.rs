@@ -1,8 +1,10 @@
-//! Key bindings as data. [`BINDINGS`] is the single source: [`resolve`]
-//! looks keys up in it and the help overlay is generated from it, so the
-//! two cannot disagree.
+//! Key bindings as data. [`BINDINGS`] is the default table; a [`Keymap`]
+//! is that table with the user's `[keys]` from config.toml applied, and is
+//! the single source in force: [`Keymap::resolve`] looks keys up in it and
+//! the help overlay is generated from it, so the two cannot disagree.
 
 mod action;
+mod user;
 
 pub use action::Action;
 
@@ -50,6 +52,42 @@ impl Scope {
             Scope::ModelOffer => "Model download offer",
         }
     }
+
+    /// The scope's name in config.toml's `[keys]` (`list.down = "J"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::List => "list",
+            Scope::Preview => "preview",
+            Scope::Search => "search",
+            Scope::Input => "input",
+            Scope::TagEdit => "tag-edit",
+            Scope::TagPicker => "tag-picker",
+            Scope::Confirm => "confirm",
+            Scope::Help => "help",
+            Scope::FirstRun => "first-run",
+            Scope::Fields => "fields",
+            Scope::FieldEdit => "field-edit",
+            Scope::ModelOffer => "model-offer",
+        }
+    }
+
+    /// The scopes looked up together, first to last (then
+    /// [`Scope::Global`]): every chain [`crate::app::AppState::scopes`]
+    /// gives. A key may be bound once in a chain.
+    pub const CHAINS: [&'static [Scope]; 11] = [
+        &[Scope::FirstRun],
+        &[Scope::List],
+        &[Scope::Preview],
+        &[Scope::Search, Scope::Input],
+        &[Scope::Help],
+        &[Scope::Confirm],
+        &[Scope::TagEdit, Scope::Input],
+        &[Scope::TagPicker, Scope::Input],
+        &[Scope::FieldEdit, Scope::Input],
+        &[Scope::Fields],
+        &[Scope::ModelOffer],
+    ];
 
     /// Order in the help overlay.
     pub const ALL: [Scope; 13] = [
@@ -250,29 +288,84 @@ fn normalise(key: &KeyEvent) -> (KeyCode, KeyModifiers) {
     (key.code, mods)
 }
 
-/// The action for `key` in the first of `scopes` that binds it. In a chain
-/// with [`Scope::Input`], a plain character that nothing binds is text.
-pub fn resolve(scopes: &[Scope], key: &KeyEvent) -> Option<Action> {
-    let (code, mods) = normalise(key);
-    let bound = scopes
-        .iter()
-        .chain(std::iter::once(&Scope::Global))
-        .find_map(|scope| {
-            BINDINGS
-                .iter()
-                .find(|bd| bd.scope == *scope && bd.code == code && bd.mods == mods)
-        });
-    if let Some(bd) = bound {
-        return Some(bd.action);
-    }
-    match code {
-        KeyCode::Char(c)
-            if scopes.contains(&Scope::Input)
-                && !mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-        {
-            Some(Action::Input(Edit::Insert(c)))
+/// The bindings in force: [`BINDINGS`] with the user's `[keys]` applied
+/// ([`Keymap::with_user_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            bindings: BINDINGS.to_vec(),
         }
-        _ => None,
+    }
+}
+
+impl Keymap {
+    /// Every binding, in table order (a rebound action keeps its place).
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action for `key` in the first of `scopes` that binds it. In a
+    /// chain with [`Scope::Input`], a plain character that nothing binds is
+    /// text.
+    pub fn resolve(&self, scopes: &[Scope], key: &KeyEvent) -> Option<Action> {
+        let (code, mods) = normalise(key);
+        let bound = scopes
+            .iter()
+            .chain(std::iter::once(&Scope::Global))
+            .find_map(|scope| {
+                self.bindings
+                    .iter()
+                    .find(|bd| bd.scope == *scope && bd.code == code && bd.mods == mods)
+            });
+        if let Some(bd) = bound {
+            return Some(bd.action);
+        }
+        match code {
+            KeyCode::Char(c)
+                if scopes.contains(&Scope::Input)
+                    && !mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Some(Action::Input(Edit::Insert(c)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The help overlay's content, generated from the bindings in force.
+    pub fn help_sections(&self) -> Vec<(Scope, Vec<HelpEntry>)> {
+        Scope::ALL
+            .iter()
+            .map(|&scope| {
+                let mut actions: Vec<Action> = Vec::new();
+                for bd in self.bindings.iter().filter(|bd| bd.scope == scope) {
+                    if !actions.contains(&bd.action) {
+                        actions.push(bd.action);
+                    }
+                }
+                let entries = actions
+                    .into_iter()
+                    .map(|action| HelpEntry {
+                        keys: self.keys_for(scope, action).join(", "),
+                        text: action.help(),
+                    })
+                    .collect();
+                (scope, entries)
+            })
+            .collect()
+    }
+
+    /// Labels of the keys bound to `action` in `scope`, in table order.
+    pub fn keys_for(&self, scope: Scope, action: Action) -> Vec<String> {
+        self.bindings
+            .iter()
+            .filter(|bd| bd.scope == scope && bd.action == action)
+            .map(|bd| key_label(bd.code, bd.mods))
+            .collect()
     }
 }
 
@@ -296,11 +389,14 @@ pub fn key_label(code: KeyCode, mods: KeyModifiers) -> String {
         KeyCode::Tab => "Tab".into(),
         other => format!("{other:?}"),
     };
-    if mods.contains(KeyModifiers::CONTROL) {
-        format!("Ctrl-{base}")
-    } else {
-        base
+    let mut label = base;
+    if mods.contains(KeyModifiers::ALT) {
+        label = format!("Alt-{label}");
     }
+    if mods.contains(KeyModifiers::CONTROL) {
+        label = format!("Ctrl-{label}");
+    }
+    label
 }
 
 /// One line of the help: every key of an action in a scope, and its text.
@@ -308,38 +404,6 @@ pub fn key_label(code: KeyCode, mods: KeyModifiers) -> String {
 pub struct HelpEntry {
     pub keys: String,
     pub text: &'static str,
-}
-
-/// The help overlay's content, generated from [`BINDINGS`].
-pub fn help_sections() -> Vec<(Scope, Vec<HelpEntry>)> {
-    Scope::ALL
-        .iter()
-        .map(|&scope| {
-            let mut actions: Vec<Action> = Vec::new();
-            for bd in BINDINGS.iter().filter(|bd| bd.scope == scope) {
-                if !actions.contains(&bd.action) {
-                    actions.push(bd.action);
-                }
-            }
-            let entries = actions
-                .into_iter()
-                .map(|action| HelpEntry {
-                    keys: keys_for(scope, action).join(", "),
-                    text: action.help(),
-                })
-                .collect();
-            (scope, entries)
-        })
-        .collect()
-}
-
-/// Labels of the keys bound to `action` in `scope`, in table order.
-pub fn keys_for(scope: Scope, action: Action) -> Vec<String> {
-    BINDINGS
-        .iter()
-        .filter(|bd| bd.scope == scope && bd.action == action)
-        .map(|bd| key_label(bd.code, bd.mods))
-        .collect()
 }
 
 #[cfg(test)]

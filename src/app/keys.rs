@@ -1,11 +1,12 @@
 //! Keys: what each resolved [`Action`] does in each mode. Part of the
 //! pure `update`; no IO.
 
+use super::effect::Effect;
 use super::enrich::update as enrich;
 use super::input::{Edit, LineInput};
-use super::keymap::{self, Action};
+use super::keymap::Action;
+use super::navigate::{move_selection, requery, scroll_preview, scroll_sideways};
 use super::state::{AppState, ConfirmDelete, Mode, Screen, TagPicker};
-use super::update::{move_selection, requery, scroll_preview, scroll_sideways, Effect};
 use crate::domain::normalize_tags;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
@@ -14,7 +15,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    let Some(action) = keymap::resolve(state.scopes(), &key) else {
+    let Some(action) = state.keymap.resolve(state.scopes(), &key) else {
         return Vec::new();
     };
     if action == Action::Interrupt {
@@ -79,7 +80,9 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
 /// The help is one line per action and scope, plus a title and a blank
 /// line per scope; scrolling stops once its end is on screen.
 fn help_max_scroll(state: &AppState) -> usize {
-    let lines: usize = keymap::help_sections()
+    let lines: usize = state
+        .keymap
+        .help_sections()
         .iter()
         .filter(|(_, entries)| !entries.is_empty())
         .map(|(_, entries)| entries.len() + 2)

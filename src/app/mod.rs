@@ -1,162 +1,38 @@
-//! The terminal UI: a pure state machine ([`update`]) driven by events,
-//! and a runtime that does the IO it asks for.
+//! The terminal UI's model: a pure state machine ([`update`]) that turns
+//! events into state and [`Effect`]s, the keymap, and the geometry both
+//! `update` and `ui` compute with. No IO: the runtime that reads events,
+//! performs effects and draws is `crate::tui`, one layer up.
 //!
 //! ```text
 //! input thread ──┐                         ┌─► store / clipboard / $EDITOR
 //! tick thread ───┤                         │   enrichment queue, model
-//! search worker ─┤                         │
+//! search worker ─┤                         │   (tui: the runtime)
 //! library sync ──┼─► AppEvent ─► update ─► Effect
 //! watcher ───────┤   (one channel)  │
 //! enrich worker ─┤                  └─► AppState ─► ui::draw
 //! model download ┘
 //! ```
 
-mod clipboard;
-pub(crate) mod editor;
-mod effects;
+mod effect;
 mod enrich;
 mod event;
 mod input;
 pub mod keymap;
 mod keys;
+pub mod layout;
 pub mod matching;
-mod runtime;
-mod search;
+mod navigate;
 mod state;
-mod terminal;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod text;
 mod update;
-mod workers;
 
+pub use effect::Effect;
 pub use enrich::{
-    declined_marker, field_text, EnrichControl, EnrichPhase, EnrichStatus, FieldValue,
-    FieldsDialog, ModelState,
+    capitalized, field_text, EnrichPhase, EnrichStatus, FieldValue, FieldsDialog, ModelState,
 };
 pub use event::{AppEvent, EditorOutcome, IndexStatus};
 pub use input::{Edit, LineInput};
-pub use search::{rank, Prepared, SearchRequest, SEARCH_LIMIT};
 pub use state::{AppState, ConfirmDelete, Message, Mode, Screen, TagPicker};
-pub use update::{update, Effect};
-
-use crate::config::Config;
-use crate::domain::{NewSnippet, Snippet};
-use crate::index::SearchIndex;
-use crate::paths::Paths;
-use crate::store::{Store, StoreError};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
-
-/// Why the sample snippets could not be made.
-pub type SamplesError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Makes the sample snippets offered on first run.
-pub type SamplesProvider = Box<dyn Fn() -> Result<Vec<NewSnippet>, SamplesError> + Send>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("terminal error: {0}")]
-    Terminal(#[source] std::io::Error),
-    #[error("pick needs a terminal to draw on (none could be opened): {0}")]
-    NoTerminal(#[source] std::io::Error),
-    #[error("cannot start a background thread: {0}")]
-    Thread(#[source] std::io::Error),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// What the TUI needs from `main`.
-pub struct AppContext {
-    pub paths: Paths,
-    pub config: Config,
-    /// The library, opened (and migrated) by the caller. A background
-    /// thread opens its own connection to the same file.
-    pub store: Store,
-    pub index: Arc<SearchIndex>,
-    samples: Option<SamplesProvider>,
-    enrich: EnrichSetup,
-    tx: Sender<AppEvent>,
-    rx: Receiver<AppEvent>,
-}
-
-impl std::fmt::Debug for AppContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppContext")
-            .field("paths", &self.paths)
-            .field("store", &self.store)
-            .field("index", &self.index)
-            .field("samples", &self.samples.is_some())
-            .field("enrich", &self.enrich)
-            .finish()
-    }
-}
-
-impl AppContext {
-    pub fn new(paths: Paths, config: Config, store: Store, index: Arc<SearchIndex>) -> Self {
-        let (tx, rx) = mpsc::channel();
-        AppContext {
-            paths,
-            config,
-            store,
-            index,
-            samples: None,
-            enrich: EnrichSetup::NotStarted,
-            tx,
-            rx,
-        }
-    }
-
-    /// The sample snippets the first-run screen offers.
-    pub fn with_samples(
-        mut self,
-        provider: impl Fn() -> Result<Vec<NewSnippet>, SamplesError> + Send + 'static,
-    ) -> Self {
-        self.samples = Some(Box::new(provider));
-        self
-    }
-
-    /// The enrichment worker the caller started, for the UI to show and
-    /// control; it stops when the UI quits.
-    pub fn with_enrich(mut self, control: EnrichControl) -> Self {
-        self.enrich = EnrichSetup::Started(control);
-        self
-    }
-
-    /// Enrichment is enabled but its worker could not start; `why` shows
-    /// in the status bar.
-    pub fn with_enrich_error(mut self, why: impl Into<String>) -> Self {
-        self.enrich = EnrichSetup::Failed(why.into());
-        self
-    }
-
-    /// A sender into the UI's event channel, for workers started by the
-    /// caller (the watcher sends [`AppEvent::Watch`] and
-    /// [`AppEvent::LibraryChanged`], enrichment [`AppEvent::Enrich`]).
-    /// Sends fail once the UI has quit; a worker should then stop.
-    pub fn sender(&self) -> Sender<AppEvent> {
-        self.tx.clone()
-    }
-}
-
-/// What became of enrichment before the UI started.
-#[derive(Debug)]
-enum EnrichSetup {
-    /// Nobody started a worker: off if the config says so, else unavailable.
-    NotStarted,
-    Failed(String),
-    Started(EnrichControl),
-}
-
-/// Run the TUI until the user quits.
-pub fn run(ctx: AppContext) -> Result<(), AppError> {
-    runtime::run(ctx)
-}
-
-/// Let the user pick a snippet with the same list and search, drawn on the
-/// controlling terminal so that stdout stays clean for the caller to print
-/// the chosen snippet. `None` when the user cancels.
-pub fn pick(
-    store: &Store,
-    index: Arc<SearchIndex>,
-    query: &str,
-) -> Result<Option<Snippet>, AppError> {
-    runtime::pick(store, index, query)
-}
+pub use update::update;

@@ -3,7 +3,7 @@
 use super::enrich::{EnrichStatus, FieldsDialog};
 use super::event::IndexStatus;
 use super::input::LineInput;
-use super::keymap::Scope;
+use super::keymap::{Keymap, Scope};
 use crate::domain::{Snippet, SnippetId};
 use crate::store::{SnippetSummary, TagCount};
 use std::collections::HashMap;
@@ -124,6 +124,9 @@ pub struct AppState {
     pub pick: bool,
     /// Select this snippet once it shows up (after a create or edit).
     pub select_after_load: Option<SnippetId>,
+    /// The key bindings in force: the default table with the user's
+    /// `[keys]` applied.
+    pub keymap: Arc<Keymap>,
 }
 
 impl Default for AppState {
@@ -159,6 +162,7 @@ impl AppState {
             partial: false,
             pick,
             select_after_load: None,
+            keymap: Arc::new(Keymap::default()),
         }
     }
 

@@ -1,66 +1,11 @@
 use super::*;
 use crate::app::event::IndexStatus;
+use crate::app::layout;
 use crate::app::state::MESSAGE_TICKS;
-use crate::domain::{content_hash, FieldMetas, Snippet, Source};
+use crate::app::testkit::{ch, library, lines, loaded, press, summary};
 use crate::store::TagCount;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::path::PathBuf;
-
-fn summary(id: SnippetId, title: &str, tags: &[&str]) -> SnippetSummary {
-    SnippetSummary {
-        id,
-        title: title.into(),
-        language: "rust".into(),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        path: None,
-        start_line: None,
-        updated_at: 1000 - id,
-        has_secrets: false,
-    }
-}
-
-fn snippet(id: SnippetId, lines: usize) -> Snippet {
-    let content: String = (0..lines).map(|i| format!("line {i}\n")).collect();
-    Snippet {
-        id,
-        title: format!("s{id}"),
-        description: String::new(),
-        tags: vec![],
-        links: vec![],
-        language: "rust".into(),
-        content_hash: content_hash(&content),
-        content,
-        source: Source::Manual,
-        meta: FieldMetas::default(),
-        secrets: vec![],
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
-fn library(n: i64) -> Arc<Vec<SnippetSummary>> {
-    Arc::new(
-        (1..=n)
-            .map(|i| summary(i, &format!("snippet {i}"), &[]))
-            .collect(),
-    )
-}
-
-/// A browsing state with `n` snippets, ids 1..=n in list order.
-fn loaded(n: i64) -> AppState {
-    let mut s = AppState::new(false);
-    update(&mut s, AppEvent::Resize(100, 30));
-    update(&mut s, AppEvent::Loaded(library(n)));
-    s
-}
-
-fn press(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
-    update(s, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn ch(s: &mut AppState, c: char) -> Vec<Effect> {
-    press(s, KeyCode::Char(c))
-}
 
 fn typed(s: &mut AppState, text: &str) -> Vec<Effect> {
     text.chars().flat_map(|c| ch(s, c)).collect()
@@ -310,17 +255,19 @@ fn key_releases_are_ignored() {
 #[test]
 fn full_screen_preview_scrolls_within_content() {
     let mut s = loaded(3);
-    update(&mut s, AppEvent::Preview(Box::new(snippet(1, 200))));
+    update(&mut s, AppEvent::Preview(Box::new(lines(1, 200))));
     press(&mut s, KeyCode::Enter);
     assert_eq!(s.screen, Screen::Preview);
     ch(&mut s, 'j');
     ch(&mut s, 'j');
     assert_eq!(s.preview_scroll, 2);
     ch(&mut s, 'G');
-    let page = layout::preview_page(100, 30);
-    assert_eq!(s.preview_scroll, 200 - page);
+    // 30 rows: the search bar, message and status lines leave 27; the
+    // border 25; the header (title, origin, rule) 22 rows of content.
+    let last_page = 200 - 22;
+    assert_eq!(s.preview_scroll, last_page);
     ch(&mut s, 'j');
-    assert_eq!(s.preview_scroll, 200 - page, "no scrolling past the end");
+    assert_eq!(s.preview_scroll, last_page, "no scrolling past the end");
     ch(&mut s, 'g');
     assert_eq!(s.preview_scroll, 0);
     assert_eq!(ch(&mut s, 'y'), vec![Effect::Copy(1)]);
@@ -332,9 +279,9 @@ fn full_screen_preview_scrolls_within_content() {
 fn previews_for_another_selection_are_dropped() {
     let mut s = loaded(3);
     ch(&mut s, 'j');
-    update(&mut s, AppEvent::Preview(Box::new(snippet(1, 3))));
+    update(&mut s, AppEvent::Preview(Box::new(lines(1, 3))));
     assert!(s.current_preview().is_none());
-    update(&mut s, AppEvent::Preview(Box::new(snippet(2, 3))));
+    update(&mut s, AppEvent::Preview(Box::new(lines(2, 3))));
     assert_eq!(s.current_preview().map(|p| p.id), Some(2));
 }
 
@@ -470,4 +417,26 @@ fn first_page_then_whole_library() {
     assert!(!s.partial);
     assert_eq!(s.visible.len(), 40);
     assert_eq!(s.selected_id(), Some(10), "the selection survives");
+}
+
+#[test]
+fn a_user_rebinding_takes_effect_in_update() {
+    let mut s = loaded(5);
+    let keys = crate::config::Config::parse("[keys]\nlist.down = \"J\"\nlist.quit = \"Ctrl-q\"\n")
+        .unwrap()
+        .keys;
+    s.keymap = Arc::new(crate::app::keymap::Keymap::with_user_keys(&keys).unwrap());
+    assert!(ch(&mut s, 'j').is_empty());
+    assert_eq!(s.selected, 0, "j no longer moves");
+    assert_eq!(ch(&mut s, 'J'), vec![Effect::LoadPreview(2)]);
+    assert_eq!(s.selected, 1, "J does");
+    assert!(ch(&mut s, 'q').is_empty(), "q no longer quits");
+    let ctrl_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
+    assert_eq!(update(&mut s, AppEvent::Key(ctrl_q)), vec![Effect::Quit]);
+    // Scopes the user left alone keep their keys.
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Preview);
+    update(&mut s, AppEvent::Preview(Box::new(lines(2, 200))));
+    ch(&mut s, 'j');
+    assert_eq!(s.preview_scroll, 1, "j still scrolls the full-screen view");
 }

@@ -1,13 +1,15 @@
 //! Long-running commands: the TUI, the picker and the foreground watcher.
 
 use super::{CliError, CmdResult, Exit};
-use crate::app::{AppContext, AppError, AppEvent, EnrichControl};
-use crate::config::EnrichConfig;
+use crate::app::keymap::Keymap;
+use crate::app::AppEvent;
+use crate::config::{Config, ConfigError, EnrichConfig};
 use crate::domain::terminal::one_line;
 use crate::domain::NewSnippet;
 use crate::enrich::{EnrichEvent, WorkerOptions};
 use crate::library::{InstanceLock, Library};
 use crate::paths::Paths;
+use crate::tui::{AppContext, AppError, EnrichControl};
 use crate::watch::{FileChange, WatchEvent, Watcher};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 /// The first-run samples as new snippets; the write path marks them as
 /// samples (`intake::Origin::Sample`) when the TUI adds them.
-pub fn samples() -> Result<Vec<NewSnippet>, crate::app::SamplesError> {
+pub fn samples() -> Result<Vec<NewSnippet>, crate::tui::SamplesError> {
     Ok(crate::ingest::sample_snippets()?
         .into_iter()
         .map(|s| NewSnippet {
@@ -40,8 +42,10 @@ pub fn tui(paths: Paths) -> CmdResult {
         store,
         index,
     } = lib;
+    let keymap = user_keymap(&paths, &config)?;
     let mut ctx = AppContext::new(paths.clone(), config.clone(), store, Arc::new(index))
-        .with_samples(samples);
+        .with_samples(samples)
+        .with_keymap(keymap);
     if config.enrich.enabled {
         ctx = start_enrichment(ctx, &paths, &config.enrich);
     }
@@ -68,12 +72,20 @@ pub fn tui(paths: Paths) -> CmdResult {
             }
         }
     };
-    let result = crate::app::run(ctx);
+    let result = crate::tui::run(ctx);
     if let Some(w) = watcher {
         w.stop();
     }
     result.map_err(|e| CliError::new(Exit::Failure, e))?;
     Ok(Exit::Ok)
+}
+
+/// The TUI's keys: the default table with config.toml's `[keys]`, or the
+/// entry that cannot work, reported as every other invalid config value
+/// is (file, line, hint; exit 4).
+fn user_keymap(paths: &Paths, config: &Config) -> Result<Keymap, ConfigError> {
+    Keymap::with_user_keys(&config.keys)
+        .map_err(|bad| ConfigError::invalid(&paths.config_file(), bad))
 }
 
 /// What the TUI hears of a watcher event.
@@ -111,8 +123,9 @@ fn start_enrichment(ctx: AppContext, paths: &Paths, config: &EnrichConfig) -> Ap
 /// `snipdex pick`: choose interactively, print the content on stdout.
 pub fn pick(paths: Paths, query: String) -> CmdResult {
     let lib = Library::open(paths)?;
+    let keymap = user_keymap(&lib.paths, &lib.config)?;
     let Library { store, index, .. } = lib;
-    match crate::app::pick(&store, Arc::new(index), &query) {
+    match crate::tui::pick(&store, Arc::new(index), &query, keymap) {
         Ok(Some(s)) => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -130,7 +130,7 @@ pub struct EvalReport {
     pub elapsed_secs: f64,
     /// [`METRICS_VERSION`] of the scores.
     pub metrics_version: u32,
-    /// The split of the rows (see [`super::rules::data_split`]).
+    /// The split of the rows (see [`super::split::data_split`]).
     pub split: String,
 }
 
@@ -183,7 +183,7 @@ pub fn evaluate(
         predictions,
         elapsed_secs: started.elapsed().as_secs_f64(),
         metrics_version: METRICS_VERSION,
-        split: super::rules::data_split(&data.path, &data.rows)?
+        split: super::split::data_split(&data.path, &data.rows)?
             .as_str()
             .to_owned(),
     })

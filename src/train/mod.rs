@@ -21,6 +21,14 @@
 //! data, settings, timing and evaluation, and while training runs a
 //! `checkpoint/` folder from which `--resume` continues bit for bit.
 //!
+//! # The boundary
+//!
+//! The trainer is its own part of the crate: the snippet manager never
+//! uses it. Its command-line arguments ([`cli`]) and handlers
+//! (`commands`) live here too, and the binary reaches all of it through
+//! two names only: [`cli::TrainerCommand`], flattened into `snipdex`'s
+//! subcommands, and [`run`]. A reader of the product can skip this folder.
+//!
 //! # Modules
 //!
 //! - [`dataset`]: harvesting training snippets from real packages, and
@@ -35,6 +43,8 @@
 //! - [`rules`]: the evaluation rules (splits, one test score per release).
 
 mod checkpoint;
+pub mod cli;
+mod commands;
 pub mod data;
 pub mod dataset;
 mod encode;
@@ -46,6 +56,7 @@ pub mod optim;
 mod readme;
 pub mod rules;
 mod settings;
+pub mod split;
 pub mod trainer;
 
 pub use data::{load_rows, Dataset, Row, SkipCounts};
@@ -57,6 +68,21 @@ pub use settings::{
     StepReport, TrainLength, TrainOutcome, TrainSettings, DEFAULT_BASE_MODEL, DEFAULT_TARGETS,
 };
 pub use trainer::train;
+
+use crate::exit::CmdResult;
+use crate::paths::Paths;
+use cli::TrainerCommand;
+
+/// Run one of the trainer's commands: `snipdex dataset`, `label`, `train`
+/// or `eval`.
+pub fn run(paths: Paths, command: TrainerCommand) -> CmdResult {
+    match command {
+        TrainerCommand::Dataset(a) => commands::dataset::run(a),
+        TrainerCommand::Label(a) => commands::label::label(a),
+        TrainerCommand::Train(a) => commands::train::train(paths, a),
+        TrainerCommand::Eval(a) => commands::train::eval(paths, a),
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! The evaluation rules of `docs/evaluation.md`, enforced rather than hoped
 //! for:
 //!
-//! - a row's split is its package's ([`split_for`]), so data cannot be
+//! - a row's split is its package's ([`super::dataset::split_for`]), so data cannot be
 //!   passed off as another split by renaming a file;
 //! - candidates are chosen on dev: `snipdex train --eval` refuses test rows;
 //! - the test rows are scored once per release of an adapter (and once per
@@ -14,62 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::data::Row;
-use super::dataset::{split_for, Split};
 use super::error::TrainError;
 use super::eval::{EvalReport, Scores};
 use super::metrics::METRICS_VERSION;
-
-/// Which split a data file holds, from its rows' packages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataSplit {
-    Train,
-    Dev,
-    Test,
-    /// Rows without a `package` (the user's own data): no rule applies.
-    Unknown,
-}
-
-impl DataSplit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataSplit::Train => "train",
-            DataSplit::Dev => "dev",
-            DataSplit::Test => "test",
-            DataSplit::Unknown => "unknown",
-        }
-    }
-}
-
-/// The split of `rows`. Rows of different splits in one file are an error:
-/// a score over them would mean nothing.
-pub fn data_split(path: &Path, rows: &[Row]) -> Result<DataSplit, TrainError> {
-    let mut found: Option<DataSplit> = None;
-    for row in rows {
-        let split = match row.package.as_deref() {
-            Some(p) => match split_for(p) {
-                Split::Train => DataSplit::Train,
-                Split::Dev => DataSplit::Dev,
-                Split::Test => DataSplit::Test,
-            },
-            None => DataSplit::Unknown,
-        };
-        match found {
-            None => found = Some(split),
-            Some(f) if f == split => {}
-            Some(f) => {
-                return Err(TrainError::Settings(format!(
-                    "{} mixes {} and {} rows (the split is the package's); score each split \
-                     on its own",
-                    path.display(),
-                    f.as_str(),
-                    split.as_str()
-                )))
-            }
-        }
-    }
-    Ok(found.unwrap_or(DataSplit::Unknown))
-}
+pub use super::split::{data_split, DataSplit};
 
 /// What a test score is of. Two scores with equal keys are the same
 /// measurement taken twice, which the rules forbid.
@@ -253,6 +201,8 @@ pub fn score_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::data::Row;
+    use crate::train::dataset::{split_for, Split};
 
     fn row(package: Option<&str>) -> Row {
         Row {

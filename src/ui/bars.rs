@@ -1,8 +1,8 @@
 //! One-line bars: the search bar on top, the message line and the status
 //! bar at the bottom.
 
-use super::text::{fit, truncate, width};
 use super::Theme;
+use crate::app::text::{fit, truncate, width};
 use crate::app::{AppState, IndexStatus, LineInput, Mode};
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};

@@ -2,9 +2,9 @@
 //! editor, tag filter picker and the first-run offer.
 
 use super::bars::draw_input;
-use super::text::{fit, truncate, wrap};
 use super::Theme;
-use crate::app::keymap::{help_sections, keys_for, Action, Scope};
+use crate::app::keymap::{Action, Keymap, Scope};
+use crate::app::text::{fit, truncate, wrap};
 use crate::app::{ConfirmDelete, LineInput, TagPicker};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -34,11 +34,11 @@ pub(super) fn popup(frame: &mut Frame<'_>, area: Rect, title: &str, theme: &Them
     inner
 }
 
-/// The help's lines, generated from the keymap table.
-pub fn help_lines(theme: &Theme, cols: usize) -> Vec<Line<'static>> {
+/// The help's lines, generated from the keymap in force.
+pub fn help_lines(keymap: &Keymap, theme: &Theme, cols: usize) -> Vec<Line<'static>> {
     let key_cols = 24.min(cols / 2);
     let mut lines = Vec::new();
-    for (scope, entries) in help_sections() {
+    for (scope, entries) in keymap.help_sections() {
         if entries.is_empty() {
             continue;
         }
@@ -56,10 +56,10 @@ pub fn help_lines(theme: &Theme, cols: usize) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: usize, theme: &Theme) {
+pub fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: usize, keymap: &Keymap, theme: &Theme) {
     let rect = centered(area, 72, area.height.saturating_sub(2).max(3));
     let inner = popup(frame, rect, "Help · Esc closes · j/k scroll", theme);
-    let lines = help_lines(theme, usize::from(inner.width));
+    let lines = help_lines(keymap, theme, usize::from(inner.width));
     let max = lines.len().saturating_sub(usize::from(inner.height));
     let lines: Vec<Line<'_>> = lines.into_iter().skip(scroll.min(max)).collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -177,11 +177,11 @@ pub fn draw_tag_picker(frame: &mut Frame<'_>, area: Rect, picker: &TagPicker, th
     frame.render_widget(Paragraph::new(lines), list);
 }
 
-pub fn draw_first_run(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub fn draw_first_run(frame: &mut Frame<'_>, area: Rect, keymap: &Keymap, theme: &Theme) {
     // Wrap to the inside of the box actually drawn (70 columns at most,
     // less the borders), not to the whole screen.
     let cols = usize::from(70.min(area.width).saturating_sub(2)).max(1);
-    let key = |action: Action| keys_for(Scope::FirstRun, action).join("/");
+    let key = |action: Action| keymap.keys_for(Scope::FirstRun, action).join("/");
     let mut lines = vec![
         Line::styled("Welcome to snipdex", theme.title),
         Line::raw(""),

@@ -3,9 +3,9 @@
 
 use super::bars::draw_input;
 use super::dialogs::{centered, popup};
-use super::text::{fit, sanitize, truncate, width, wrap};
 use super::Theme;
-use crate::app::keymap::{keys_for, Action, Scope};
+use crate::app::keymap::{Action, Keymap, Scope};
+use crate::app::text::{fit, sanitize, truncate, width, wrap};
 use crate::app::{field_text, AppState, FieldsDialog};
 use crate::domain::{Field, Snippet};
 use ratatui::layout::Rect;
@@ -21,10 +21,15 @@ const LOCK_COLS: usize = 7;
 const DETAIL_LINES: usize = 3;
 
 /// `key action · key action` for the given scope, from the keymap table.
-fn hints(scope: Scope, entries: &[(Action, &str)], theme: &Theme) -> Line<'static> {
+fn hints(
+    keymap: &Keymap,
+    scope: Scope,
+    entries: &[(Action, &str)],
+    theme: &Theme,
+) -> Line<'static> {
     let mut spans = Vec::new();
     for (action, text) in entries {
-        let keys = keys_for(scope, *action);
+        let keys = keymap.keys_for(scope, *action);
         let Some(key) = keys.first() else { continue };
         if !spans.is_empty() {
             spans.push(Span::styled(" · ", theme.dim));
@@ -163,6 +168,7 @@ pub fn draw_fields(
         }
         lines.push(Line::raw(""));
         lines.push(hints(
+            &state.keymap,
             Scope::Fields,
             &[
                 (Action::LockField, "accept (lock)"),
@@ -190,7 +196,7 @@ pub fn draw_fields(
 pub const OFFER_TEXT: &str = "snipdex can write titles, descriptions, tags and links with a \
     small local model (about 100 MB, runs on this machine, nothing leaves it). Download it now? y/n";
 
-pub fn draw_model_offer(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
+pub fn draw_model_offer(frame: &mut Frame<'_>, area: Rect, keymap: &Keymap, theme: &Theme) {
     let w = 64.min(area.width);
     let cols = usize::from(w.saturating_sub(2)).max(1);
     let mut lines: Vec<Line<'static>> = wrap(OFFER_TEXT, cols).into_iter().map(Line::raw).collect();
@@ -200,7 +206,7 @@ pub fn draw_model_offer(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         (Action::DeclineModel, "no, and don't ask again"),
         (Action::Later, "not now, ask next start"),
     ] {
-        let keys = keys_for(Scope::ModelOffer, action).join("/");
+        let keys = keymap.keys_for(Scope::ModelOffer, action).join("/");
         lines.push(Line::from(vec![
             Span::styled(fit(&keys, 6), theme.key),
             Span::raw(truncate(text, cols.saturating_sub(6))),

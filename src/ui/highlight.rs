@@ -2,7 +2,7 @@
 //! sets load once, after the first frame; each snippet's lines are
 //! highlighted only as far down as anyone has looked, and cached.
 
-use super::text::sanitize;
+use crate::app::text::sanitize;
 use crate::domain::{Snippet, SnippetId};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -200,25 +200,7 @@ fn convert(style: syntect::highlighting::Style) -> Style {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{content_hash, FieldMetas, Source};
-
-    fn snippet(id: i64, lang: &str, content: &str) -> Snippet {
-        Snippet {
-            id,
-            title: "t".into(),
-            description: String::new(),
-            tags: vec![],
-            links: vec![],
-            language: lang.into(),
-            content: content.into(),
-            source: Source::Manual,
-            meta: FieldMetas::default(),
-            secrets: vec![],
-            created_at: 0,
-            updated_at: 0,
-            content_hash: content_hash(content),
-        }
-    }
+    use crate::app::testkit::snippet;
 
     fn colours(line: &Line<'_>) -> usize {
         let mut seen: Vec<Option<Color>> = line.spans.iter().map(|s| s.style.fg).collect();

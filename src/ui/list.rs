@@ -1,9 +1,9 @@
 //! The snippet list: only the rows on screen are built, so a library of
 //! 100,000 snippets draws as fast as one of ten.
 
-use super::text::{fit, truncate, width};
 use super::Theme;
 use crate::app::matching::Terms;
+use crate::app::text::{fit, truncate, width};
 use crate::app::{AppState, Mode};
 use crate::store::SnippetSummary;
 use ratatui::layout::Rect;
@@ -142,7 +142,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &Theme) 
         } else {
             "No snippets match. Esc clears the search."
         };
-        let lines: Vec<Line<'_>> = super::text::wrap(text, cols)
+        let lines: Vec<Line<'_>> = crate::app::text::wrap(text, cols)
             .into_iter()
             .map(|l| Line::styled(l, theme.dim))
             .collect();

@@ -5,16 +5,14 @@ mod bars;
 mod dialogs;
 mod enrich;
 mod highlight;
-pub mod layout;
 mod list;
 mod preview;
-pub mod text;
 mod theme;
 
 pub use highlight::Highlighter;
 pub use theme::Theme;
 
-use crate::app::{AppState, Mode, Screen};
+use crate::app::{layout, AppState, Mode, Screen};
 use ratatui::Frame;
 
 /// Draw the whole UI for `state`.
@@ -26,7 +24,7 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, highlighter: &mut Highlight
     match state.screen {
         Screen::FirstRun => {
             if let Some(main) = areas.list {
-                dialogs::draw_first_run(frame, main, &theme);
+                dialogs::draw_first_run(frame, main, &state.keymap, &theme);
             }
         }
         Screen::Browse => {
@@ -47,12 +45,12 @@ pub fn draw(frame: &mut Frame<'_>, state: &AppState, highlighter: &mut Highlight
     bars::draw_status(frame, areas.status, state, &theme);
     match &state.mode {
         Mode::Normal | Mode::Search => {}
-        Mode::Help { scroll } => dialogs::draw_help(frame, area, *scroll, &theme),
+        Mode::Help { scroll } => dialogs::draw_help(frame, area, *scroll, &state.keymap, &theme),
         Mode::ConfirmDelete(c) => dialogs::draw_confirm(frame, area, c, &theme),
         Mode::TagEdit { input, .. } => dialogs::draw_tag_edit(frame, area, input, &theme),
         Mode::TagPicker(p) => dialogs::draw_tag_picker(frame, area, p, &theme),
         Mode::Fields(d) => enrich::draw_fields(frame, area, state, d, &theme),
-        Mode::ModelOffer => enrich::draw_model_offer(frame, area, &theme),
+        Mode::ModelOffer => enrich::draw_model_offer(frame, area, &state.keymap, &theme),
     }
 }
 

@@ -1,9 +1,10 @@
 //! The preview: the snippet's metadata with where each field came from,
 //! then its content, syntax-highlighted.
 
-use super::text::{slice_spans, spans_width, truncate, width, wrap, wrap_spans};
 use super::{Highlighter, Theme};
+use crate::app::layout::PreviewBody;
 use crate::app::matching::Terms;
+use crate::app::text::{slice_spans, spans_width, truncate, width, wrap, wrap_spans};
 use crate::app::AppState;
 use crate::domain::{Field, Snippet, Source};
 use ratatui::layout::Rect;
@@ -67,11 +68,7 @@ pub fn header(snippet: &Snippet, cols: usize, theme: &Theme, full: bool) -> Vec<
             theme.secret,
         ));
     }
-    let (max_desc, max_links) = if full {
-        (usize::MAX, usize::MAX)
-    } else {
-        (3, 2)
-    };
+    let (max_desc, max_links) = crate::app::layout::header_limits(full);
     if !snippet.description.trim().is_empty() {
         let mut desc = wrap(snippet.description.trim(), cols);
         if desc.len() > max_desc {
@@ -126,34 +123,48 @@ pub fn draw(
         frame.render_widget(Paragraph::new(text), inner);
         return;
     };
-    let head = header(snippet, cols, theme, full);
     let rows = usize::from(inner.height);
-    let content_rows = rows.saturating_sub(head.len());
+    let body = PreviewBody::new(snippet, cols, rows, full);
+    let head = header(snippet, cols, theme, full);
+    debug_assert_eq!(head.len(), body.header, "layout::header_rows disagrees");
     let scroll = if full { state.preview_scroll } else { 0 };
-    let first_line = match &snippet.source {
-        Source::File { start_line, .. } => *start_line as usize,
-        Source::Manual => 1,
-    };
-    let total = snippet.content.lines().count();
-    let gutter = (first_line + total).to_string().len();
-    let code_cols = cols.saturating_sub(gutter + 1);
-    let body = highlighter.lines(snippet, scroll, scroll + content_rows);
-    let mut lines = head;
-    lines.truncate(rows);
     let view = BodyView {
         wrap: state.wrap,
         hscroll: state.preview_hscroll,
-        code_cols,
-        gutter,
+        code_cols: body.code_cols,
+        gutter: body.gutter,
         terms: Terms::from_query(state.query.text()),
     };
-    for (i, line) in body.into_iter().enumerate() {
-        if lines.len() >= rows {
+    // Up to a screenful of lines before `scroll`, to fill the view at the
+    // end of the content (see below).
+    let from = scroll.saturating_sub(body.rows);
+    let source = highlighter.lines(snippet, from, scroll + body.rows);
+    let numbered = |k: usize| view.rows(body.first_line + from + k, &source[k].spans, theme);
+    let start = (scroll - from).min(source.len());
+    let mut shown: Vec<Line<'static>> = Vec::new();
+    for k in start..source.len() {
+        if shown.len() >= body.rows {
             break;
         }
-        let number = first_line + scroll + i;
-        lines.extend(view.rows(number, &line.spans, theme));
+        shown.extend(numbered(k));
     }
+    shown.truncate(body.rows);
+    // Rows left over mean the content ended: earlier lines fill them, so
+    // that the last line ends on the last row, as `G` promises, however the
+    // lines wrap. The earliest of them may show only its last rows.
+    let mut k = start;
+    while shown.len() < body.rows && k > 0 {
+        k -= 1;
+        let mut earlier = numbered(k);
+        earlier.append(&mut shown);
+        shown = earlier;
+    }
+    if shown.len() > body.rows {
+        shown.drain(..shown.len() - body.rows);
+    }
+    let mut lines = head;
+    lines.truncate(rows);
+    lines.extend(shown);
     lines.truncate(rows);
     frame.render_widget(Paragraph::new(lines), inner);
 }

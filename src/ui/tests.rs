@@ -2,11 +2,13 @@
 //! the user would read.
 
 use super::*;
+use crate::app::testkit::press;
+pub(super) use crate::app::testkit::{full_snippet, summary};
 use crate::app::{
     update, AppEvent, AppState, ConfirmDelete, IndexStatus, LineInput, Mode, Screen, TagPicker,
 };
-use crate::domain::{content_hash, FieldMetas, Provenance, Snippet, Source};
-use crate::store::{SnippetSummary, TagCount};
+use crate::domain::{content_hash, FieldMetas};
+use crate::store::TagCount;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -16,52 +18,6 @@ use std::sync::Arc;
 use unicode_width::UnicodeWidthStr;
 
 const CJK_TITLE: &str = "日本語のスニペット 🦀 crab";
-
-pub(super) fn summary(id: i64, title: &str, tags: &[&str]) -> SnippetSummary {
-    SnippetSummary {
-        id,
-        title: title.into(),
-        language: "rust".into(),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        path: None,
-        start_line: None,
-        updated_at: 0,
-        has_secrets: false,
-    }
-}
-
-pub(super) fn full_snippet() -> Snippet {
-    let content =
-        "fn read(path: &Path) -> String {\n    std::fs::read_to_string(path).unwrap()\n}\n";
-    let mut meta = FieldMetas::default();
-    meta.title.provenance = Some(Provenance::Model {
-        model: "smollm2".into(),
-        adapter: "title".into(),
-        version: "1".into(),
-    });
-    meta.tags.provenance = Some(Provenance::User);
-    meta.tags.locked = true;
-    Snippet {
-        id: 1,
-        title: "Read a file to string".into(),
-        description: "Reads the whole file into memory as UTF-8.".into(),
-        tags: vec!["rust".into(), "io".into()],
-        links: vec!["https://doc.rust-lang.org/std/fs/fn.read_to_string.html".into()],
-        language: "rust".into(),
-        content_hash: content_hash(content),
-        content: content.into(),
-        source: Source::File {
-            path: PathBuf::from("src/lib.rs"),
-            start_line: 7,
-            end_line: 9,
-            block: 0,
-        },
-        meta,
-        secrets: vec![],
-        created_at: 0,
-        updated_at: 0,
-    }
-}
 
 /// A browsing state with three snippets and the first one's preview.
 pub(super) fn browsing() -> AppState {
@@ -442,11 +398,6 @@ fn long_line_state() -> AppState {
     s
 }
 
-fn key(s: &mut AppState, code: crossterm::event::KeyCode) {
-    use crossterm::event::{KeyEvent, KeyModifiers};
-    update(s, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
 #[test]
 fn long_lines_wrap_by_default_with_a_marker() {
     let s = long_line_state();
@@ -463,7 +414,7 @@ fn long_lines_wrap_by_default_with_a_marker() {
 fn long_lines_cut_and_scroll_sideways_when_not_wrapped() {
     use crossterm::event::KeyCode;
     let mut s = long_line_state();
-    key(&mut s, KeyCode::Char('w'));
+    press(&mut s, KeyCode::Char('w'));
     assert!(!s.wrap);
     let out = screen(&s, 60, 24);
     let row = out.lines().find(|l| l.contains("let re")).unwrap();
@@ -471,16 +422,16 @@ fn long_lines_cut_and_scroll_sideways_when_not_wrapped() {
     assert!(!out.contains("END"), "{out}");
     assert!(!out.contains('↪'), "{out}");
     for _ in 0..20 {
-        key(&mut s, KeyCode::Char('l'));
+        press(&mut s, KeyCode::Char('l'));
     }
     let out = screen(&s, 60, 24);
     let row = out.lines().find(|l| l.contains("END")).unwrap();
     assert!(row.contains('‹'), "the left cut is marked: {row:?}");
     assert!(!row.contains("let re"), "{row:?}");
-    key(&mut s, KeyCode::Left);
-    key(&mut s, KeyCode::Char('h'));
+    press(&mut s, KeyCode::Left);
+    press(&mut s, KeyCode::Char('h'));
     for _ in 0..40 {
-        key(&mut s, KeyCode::Left);
+        press(&mut s, KeyCode::Left);
     }
     assert_eq!(s.preview_hscroll, 0);
 }
@@ -490,7 +441,7 @@ fn scrolling_right_while_wrapped_stops_wrapping() {
     use crossterm::event::KeyCode;
     let mut s = long_line_state();
     s.screen = Screen::Browse;
-    key(&mut s, KeyCode::Right);
+    press(&mut s, KeyCode::Right);
     assert!(!s.wrap);
     assert!(s.preview_hscroll > 0);
     let out = screen(&s, 120, 30);
@@ -554,4 +505,132 @@ fn long_titles_get_the_room_and_tags_are_cut_first() {
         "language and the first tag: {row}"
     );
     assert!(row.contains('…'), "tags cut where they run out: {row}");
+}
+
+/// A snippet whose lines wrap in a 60-column full-screen view: every
+/// third line is long, and the last one ends in a marker three rows in.
+fn wrapping_state() -> AppState {
+    let mut s = browsing();
+    let mut snip = full_snippet();
+    let mut content: String = (0..40)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("let long_{i:02} = \"{}\";\n", "x".repeat(90))
+            } else {
+                format!("short_{i:02}();\n")
+            }
+        })
+        .collect();
+    // 55 code columns: `last("` and 104 y fill two rows, the marker starts
+    // the third.
+    content.push_str(&format!("last(\"{}THE_END\");\n", "y".repeat(104)));
+    snip.content = content;
+    snip.content_hash = content_hash(&snip.content);
+    update(&mut s, AppEvent::Resize(60, 24));
+    update(&mut s, AppEvent::Preview(Box::new(snip)));
+    s.screen = Screen::Preview;
+    s
+}
+
+#[test]
+fn bottom_of_a_wrapped_full_screen_view_puts_the_last_line_on_the_last_row() {
+    use crossterm::event::KeyCode;
+    let mut s = wrapping_state();
+    assert!(s.wrap, "wrapping is the default");
+    press(&mut s, KeyCode::Char('G'));
+    let out = screen(&s, 60, 24);
+    let rows: Vec<&str> = out.lines().collect();
+    // Search bar, the preview's top border, its rows, its bottom border,
+    // the message line and the status bar: the last content row is 20.
+    let end = rows.iter().position(|l| l.contains("THE_END"));
+    assert_eq!(
+        end,
+        Some(24 - 4),
+        "the last line ends on the last row:\n{out}"
+    );
+    assert!(rows[21].starts_with('└'), "{out}");
+    // No blank rows were left at the bottom: the row above the end is
+    // content too (the last line's own continuation).
+    assert!(rows[19].contains('↪') || rows[19].contains('y'), "{out}");
+    // The view is as far down as it goes: j does not move it.
+    let at_end = s.preview_scroll;
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.preview_scroll, at_end, "no scrolling past the end");
+    assert_eq!(screen(&s, 60, 24), out);
+    // Going back up by a line keeps the view full and the end off screen.
+    press(&mut s, KeyCode::Char('k'));
+    let up = screen(&s, 60, 24);
+    assert!(!up.contains("THE_END"), "one line up hides the end:\n{up}");
+    // The same in a taller terminal, where the header takes a smaller share.
+    update(&mut s, AppEvent::Resize(60, 40));
+    press(&mut s, KeyCode::Char('G'));
+    let tall = screen(&s, 60, 40);
+    let end = tall.lines().position(|l| l.contains("THE_END"));
+    assert_eq!(end, Some(40 - 4), "{tall}");
+}
+
+#[test]
+fn bottom_of_a_cut_full_screen_view_also_ends_on_the_last_row() {
+    use crossterm::event::KeyCode;
+    let mut s = wrapping_state();
+    press(&mut s, KeyCode::Char('w'));
+    assert!(!s.wrap);
+    press(&mut s, KeyCode::Char('G'));
+    let out = screen(&s, 60, 24);
+    let end = out.lines().position(|l| l.contains("last(\""));
+    assert_eq!(end, Some(24 - 4), "{out}");
+    let above = out.lines().nth(24 - 5).unwrap();
+    assert!(
+        above.contains("long_39") || above.contains("short_39"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_header_rows_the_layout_counts_are_the_rows_drawn() {
+    let theme = Theme::default();
+    let mut long = full_snippet();
+    long.description = "A description long enough to wrap over several rows. ".repeat(6);
+    long.links = (0..5).map(|i| format!("https://example.org/{i}")).collect();
+    long.secrets = vec!["aws-key".into()];
+    let mut bare = full_snippet();
+    bare.description = String::new();
+    bare.links.clear();
+    bare.tags.clear();
+    bare.meta = FieldMetas::default();
+    for snippet in [full_snippet(), long, bare] {
+        for cols in [1usize, 10, 40, 118] {
+            for full in [false, true] {
+                assert_eq!(
+                    preview::header(&snippet, cols, &theme, full).len(),
+                    layout::header_rows(&snippet, cols, full),
+                    "{cols} columns, full {full}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_help_shows_the_users_keys() {
+    let mut s = browsing();
+    let keys = crate::config::Config::parse(
+        "[keys.list]\ndown = [\"J\", \"Ctrl-n\"]\nquit = \"Ctrl-q\"\n",
+    )
+    .unwrap()
+    .keys;
+    s.keymap = Arc::new(crate::app::keymap::Keymap::with_user_keys(&keys).unwrap());
+    s.mode = Mode::Help { scroll: 0 };
+    let out = screen(&s, 100, 60);
+    let down = out
+        .lines()
+        .find(|l| l.contains(" down"))
+        .expect("the list's down line");
+    assert!(down.contains("J, Ctrl-n"), "{down}");
+    assert!(!down.contains("j, ↓"), "{down}");
+    let quit = out.lines().find(|l| l.contains(" quit ")).unwrap();
+    assert!(quit.contains("Ctrl-q"), "{quit}");
+    // The default table stays as it was for everyone else.
+    let plain = screen(&browsing(), 100, 60);
+    assert!(!plain.contains("Ctrl-q"));
 }

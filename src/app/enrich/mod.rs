@@ -2,16 +2,16 @@
 //! that pause it or queue work, the fields dialog (provenance, locks,
 //! edits), and the offer to download the model on first start.
 //!
-//! The worker itself is started by the caller (see [`EnrichControl`]); its
-//! reports arrive as [`crate::app::AppEvent::Enrich`] like any other event.
+//! The worker itself is started by the caller and controlled by the
+//! runtime (`crate::tui::EnrichControl`); its reports arrive as
+//! [`crate::app::AppEvent::Enrich`] like any other event.
 
-mod control;
-mod effects;
 mod state;
 pub(super) mod update;
 
-pub use control::{declined_marker, EnrichControl};
-pub use state::{field_text, EnrichPhase, EnrichStatus, FieldValue, FieldsDialog, ModelState};
+pub use state::{
+    capitalized, field_text, EnrichPhase, EnrichStatus, FieldValue, FieldsDialog, ModelState,
+};
 
 #[cfg(test)]
 mod tests;

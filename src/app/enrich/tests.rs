@@ -6,55 +6,14 @@ mod offer;
 
 use super::*;
 use crate::app::state::{AppState, Mode, Screen};
+use crate::app::testkit::{ch, entry_point as snippet, numbered, press};
 use crate::app::{update, AppEvent, Effect};
-use crate::domain::{content_hash, Field, FieldMetas, Provenance, Snippet, SnippetId, Source};
+use crate::domain::Field;
 use crate::enrich::{EnrichEvent, OffCause, WorkerState};
 use crate::model::FetchEvent;
-use crate::store::SnippetSummary;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-fn summary(id: SnippetId) -> SnippetSummary {
-    SnippetSummary {
-        id,
-        title: format!("snippet {id}"),
-        language: "rust".into(),
-        tags: vec![],
-        path: None,
-        start_line: None,
-        updated_at: 1000 - id,
-        has_secrets: false,
-    }
-}
-
-/// Snippet `id` with a model-written title and user-locked tags.
-fn snippet(id: SnippetId) -> Snippet {
-    let content = "fn main() {}\n".to_string();
-    let mut meta = FieldMetas::default();
-    meta.title.provenance = Some(Provenance::Model {
-        model: "smollm2".into(),
-        adapter: "title".into(),
-        version: "1".into(),
-    });
-    meta.tags.provenance = Some(Provenance::User);
-    meta.tags.locked = true;
-    Snippet {
-        id,
-        title: "Entry point".into(),
-        description: "The program starts here.\nNothing else.".into(),
-        tags: vec!["rust".into(), "io".into()],
-        links: vec![],
-        language: "rust".into(),
-        content_hash: content_hash(&content),
-        content,
-        source: Source::Manual,
-        meta,
-        secrets: vec![],
-        created_at: 0,
-        updated_at: 0,
-    }
-}
 
 /// Browsing snippets 1..=3 with #1 selected and previewed, and enrichment
 /// in the given state.
@@ -64,7 +23,7 @@ fn browsing(enrich: EnrichStatus) -> AppState {
     update(&mut s, AppEvent::Resize(100, 30));
     update(
         &mut s,
-        AppEvent::Loaded(Arc::new((1..=3).map(summary).collect())),
+        AppEvent::Loaded(Arc::new((1..=3).map(numbered).collect())),
     );
     update(&mut s, AppEvent::Preview(Box::new(snippet(1))));
     s
@@ -72,14 +31,6 @@ fn browsing(enrich: EnrichStatus) -> AppState {
 
 fn running() -> AppState {
     browsing(EnrichStatus::started(false, true, false))
-}
-
-fn press(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
-    update(s, AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn ch(s: &mut AppState, c: char) -> Vec<Effect> {
-    press(s, KeyCode::Char(c))
 }
 
 fn enrich(s: &mut AppState, e: EnrichEvent) -> Vec<Effect> {
@@ -424,7 +375,7 @@ fn r_on_a_locked_field_without_a_model_says_when_it_will_run() {
 #[test]
 fn pick_mode_neither_writes_nor_enriches() {
     let mut s = AppState::new(true);
-    update(&mut s, AppEvent::Loaded(Arc::new(vec![summary(1)])));
+    update(&mut s, AppEvent::Loaded(Arc::new(vec![numbered(1)])));
     update(&mut s, AppEvent::Preview(Box::new(snippet(1))));
     s.mode = Mode::Normal;
     for c in ['r', 'f', 'p'] {
@@ -439,12 +390,12 @@ fn the_fields_dialog_closes_when_its_snippet_is_deleted() {
     ch(&mut s, 'f');
     update(
         &mut s,
-        AppEvent::Loaded(Arc::new((1..=3).map(summary).collect())),
+        AppEvent::Loaded(Arc::new((1..=3).map(numbered).collect())),
     );
     assert!(matches!(s.mode, Mode::Fields(_)), "still there");
     update(
         &mut s,
-        AppEvent::Loaded(Arc::new((2..=3).map(summary).collect())),
+        AppEvent::Loaded(Arc::new((2..=3).map(numbered).collect())),
     );
     assert_eq!(s.mode, Mode::Normal);
     assert!(message(&s).contains("#1 is gone"));

@@ -2,17 +2,19 @@
 //! the pause and regenerate keys, the fields dialog and the model offer.
 
 use super::state::{capitalized, field_text, FieldValue, FieldsDialog, ModelState};
+use crate::app::effect::Effect;
 use crate::app::input::LineInput;
-use crate::app::keymap::{keys_for, Action, Scope};
+use crate::app::keymap::{Action, Scope};
 use crate::app::state::{AppState, Mode, Screen};
-use crate::app::update::Effect;
 use crate::domain::{Field, Snippet, SnippetId};
 use crate::enrich::{EnrichEvent, WorkerState};
 use crate::model::FetchEvent;
 
 /// The first key bound to `action` in `scope`, for hints in messages.
-fn key(scope: Scope, action: Action) -> String {
-    keys_for(scope, action)
+fn key(state: &AppState, scope: Scope, action: Action) -> String {
+    state
+        .keymap
+        .keys_for(scope, action)
         .into_iter()
         .next()
         .unwrap_or_else(|| "?".into())
@@ -202,7 +204,7 @@ pub(in crate::app) fn toggle_pause(state: &mut AppState) -> Vec<Effect> {
         state.enrich.current = None;
         state.info(format!(
             "Enrichment paused, also for later runs; {} resumes it.",
-            key(Scope::List, Action::TogglePause)
+            key(state, Scope::List, Action::TogglePause)
         ));
     } else {
         state.info("Enrichment resumed.");
@@ -221,7 +223,7 @@ fn waiting_note(state: &AppState) -> String {
         (_, Some(why), _) => format!("; enrichment is off: {why}"),
         (_, None, true) => format!(
             "; enrichment is paused ({} resumes)",
-            key(Scope::List, Action::TogglePause)
+            key(state, Scope::List, Action::TogglePause)
         ),
         _ => String::new(),
     }
@@ -255,7 +257,7 @@ pub(in crate::app) fn regenerate(state: &mut AppState, id: SnippetId) -> Vec<Eff
     if fields.is_empty() {
         state.info(format!(
             "Every field of #{id} is locked; {} shows them and lets you unlock one.",
-            key(Scope::List, Action::Fields)
+            key(state, Scope::List, Action::Fields)
         ));
         return Vec::new();
     }

@@ -7,6 +7,14 @@ fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
     KeyEvent::new(code, mods)
 }
 
+fn resolve(scopes: &[Scope], key: &KeyEvent) -> Option<Action> {
+    Keymap::default().resolve(scopes, key)
+}
+
+fn help_sections() -> Vec<(Scope, Vec<HelpEntry>)> {
+    Keymap::default().help_sections()
+}
+
 /// Every scope chain a mode can produce.
 fn all_chains() -> Vec<&'static [Scope]> {
     let mut state = AppState::new(false);
@@ -177,4 +185,175 @@ fn enrichment_keys_resolve_in_their_dialogs() {
     assert!(fields
         .iter()
         .any(|e| e.keys == "Esc, q, f" && e.text == "close"));
+}
+
+#[test]
+fn the_chains_the_keymap_checks_are_every_chain_a_mode_gives() {
+    for chain in all_chains() {
+        assert!(
+            Scope::CHAINS.contains(&chain),
+            "{chain:?} missing from CHAINS"
+        );
+    }
+    for chain in Scope::CHAINS {
+        assert!(all_chains().contains(&chain), "{chain:?} is no mode's");
+    }
+}
+
+#[test]
+fn every_scope_and_action_has_a_distinct_config_name() {
+    let scopes: HashSet<&str> = Scope::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(scopes.len(), Scope::ALL.len());
+    let actions: HashSet<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(actions.len(), Action::ALL.len());
+    for name in scopes.iter().chain(&actions) {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{name}"
+        );
+    }
+}
+
+/// `[keys]` as config.toml would give it.
+fn user_keys(toml_text: &str) -> crate::config::KeysConfig {
+    crate::config::Config::parse(toml_text).unwrap().keys
+}
+
+fn rebind(toml_text: &str) -> Result<Keymap, crate::config::Invalid> {
+    Keymap::with_user_keys(&user_keys(toml_text))
+}
+
+#[test]
+fn keys_are_written_as_the_help_shows_them() {
+    let none = KeyModifiers::NONE;
+    let ctrl = KeyModifiers::CONTROL;
+    for (text, code, mods) in [
+        ("j", KeyCode::Char('j'), none),
+        ("G", KeyCode::Char('G'), none),
+        ("#", KeyCode::Char('#'), none),
+        ("-", KeyCode::Char('-'), none),
+        ("Space", KeyCode::Char(' '), none),
+        ("enter", KeyCode::Enter, none),
+        ("PgDn", KeyCode::PageDown, none),
+        ("PageUp", KeyCode::PageUp, none),
+        ("↓", KeyCode::Down, none),
+        ("F5", KeyCode::F(5), none),
+        ("Ctrl-d", KeyCode::Char('d'), ctrl),
+        ("Ctrl-D", KeyCode::Char('d'), ctrl),
+        ("C-x", KeyCode::Char('x'), ctrl),
+        ("ctrl+-", KeyCode::Char('-'), ctrl),
+        ("Alt-x", KeyCode::Char('x'), KeyModifiers::ALT),
+        ("Ctrl-Alt-Left", KeyCode::Left, ctrl | KeyModifiers::ALT),
+    ] {
+        assert_eq!(user::parse_key(text), Ok((code, mods)), "{text}");
+    }
+    // What the help writes parses back to the same key.
+    for bd in BINDINGS {
+        let label = key_label(bd.code, bd.mods);
+        let (code, mods) = user::parse_key(&label).unwrap();
+        assert_eq!((code, mods), (bd.code, bd.mods), "{label}");
+    }
+    for bad in ["", "Ctrl-", "Hyper-x", "PgDown2", "F13", "Shift-g", "jk"] {
+        assert!(user::parse_key(bad).is_err(), "{bad:?} parsed");
+    }
+}
+
+#[test]
+fn a_rebinding_replaces_the_actions_keys_in_its_scope_only() {
+    let map =
+        rebind("[keys]\nlist.down = [\"J\", \"Ctrl-n\"]\npreview.bottom = \"End\"\n").unwrap();
+    let none = KeyModifiers::NONE;
+    let list = [Scope::List];
+    assert_eq!(
+        map.resolve(&list, &key(KeyCode::Char('J'), none)),
+        Some(Action::Down)
+    );
+    assert_eq!(
+        map.resolve(&list, &key(KeyCode::Char('n'), KeyModifiers::CONTROL)),
+        Some(Action::Down)
+    );
+    assert_eq!(
+        map.resolve(&list, &key(KeyCode::Char('j'), none)),
+        None,
+        "j is free now"
+    );
+    assert_eq!(map.resolve(&list, &key(KeyCode::Down, none)), None);
+    // Other scopes keep their keys.
+    assert_eq!(
+        map.resolve(&[Scope::Preview], &key(KeyCode::Char('j'), none)),
+        Some(Action::Down)
+    );
+    assert_eq!(
+        map.resolve(&[Scope::Preview], &key(KeyCode::End, none)),
+        Some(Action::Bottom)
+    );
+    assert_eq!(
+        map.resolve(&[Scope::Preview], &key(KeyCode::Char('G'), none)),
+        None
+    );
+    // The help follows, in the table's order.
+    let sections = map.help_sections();
+    let list_help = &sections.iter().find(|(s, _)| *s == Scope::List).unwrap().1;
+    assert_eq!(list_help[0].text, "down");
+    assert_eq!(list_help[0].keys, "J, Ctrl-n");
+    assert_eq!(map.keys_for(Scope::List, Action::Down), vec!["J", "Ctrl-n"]);
+    // An empty section changes nothing.
+    assert_eq!(rebind("[keys]\n").unwrap(), Keymap::default());
+    // A swap is no conflict once both are applied.
+    let swapped = rebind("[keys.list]\ndown = \"k\"\nup = \"j\"\n").unwrap();
+    assert_eq!(
+        swapped.resolve(&list, &key(KeyCode::Char('k'), none)),
+        Some(Action::Down)
+    );
+}
+
+/// The error `[keys]` text gives, as the user reads it: file, line, hint.
+fn keys_error(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = crate::config::Config::load(&path).unwrap();
+    let bad = Keymap::with_user_keys(&config.keys).unwrap_err();
+    crate::config::ConfigError::invalid(&path, bad).to_string()
+}
+
+#[test]
+fn unknown_names_bad_keys_and_conflicts_name_file_line_and_a_fix() {
+    let err = keys_error("[ui]\nosc52 = true\n\n[keys]\nlsit.down = \"J\"\n");
+    assert!(err.contains("config.toml:5:"), "{err}");
+    assert!(err.contains("keys.lsit"), "{err}");
+    assert!(err.contains("did you mean \"list\""), "{err}");
+
+    let err = keys_error("[keys.list]\ndwon = \"J\"\n");
+    assert!(err.contains("config.toml:2:"), "{err}");
+    assert!(err.contains("did you mean \"down\""), "{err}");
+    assert!(
+        err.contains("page-down"),
+        "the hint lists the actions: {err}"
+    );
+
+    let err = keys_error("[keys]\nlist.accept = \"J\"\n");
+    assert!(err.contains("not an action of list"), "{err}");
+    assert!(err.contains("search"), "says where it is one: {err}");
+
+    let err = keys_error("[keys]\n\"list\".\"down\" = \"Ctrl-\"\n");
+    assert!(err.contains("config.toml:2:"), "{err}");
+    assert!(err.contains("\"Ctrl-\" is not a key"), "{err}");
+    assert!(err.contains("hint: write a key as"), "{err}");
+
+    let err = keys_error("[keys]\nlist.down = []\n");
+    assert!(err.contains("gives no key"), "{err}");
+    assert!(err.contains("[\"j\", \"↓\"]"), "names the default: {err}");
+
+    let err = keys_error("[keys]\nlist.down = \"k\"\n");
+    assert!(err.contains("config.toml:2:"), "{err}");
+    assert!(err.contains("k is also the key of list.up"), "{err}");
+    assert!(err.contains("move list.up to another key"), "{err}");
+
+    let err = keys_error("[keys]\nlist.quit = \"Ctrl-c\"\n");
+    assert!(err.contains("global.interrupt"), "{err}");
+
+    let err = keys_error("[keys]\nsearch.down = \"j\"\n");
+    assert!(err.contains("would no longer be typed"), "{err}");
+    assert!(err.contains("Ctrl-"), "{err}");
 }

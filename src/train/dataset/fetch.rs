@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::license;
+use super::package::PackageFile;
 use super::sources::{Ecosystem, Source};
 use super::DatasetError;
 
@@ -22,13 +23,6 @@ pub struct FetchOptions {
     pub cargo_home: PathBuf,
     /// Fail instead of downloading what the cache lacks.
     pub offline: bool,
-}
-
-/// One file of a package, with its path inside the package.
-#[derive(Debug, Clone)]
-pub struct PackageFile {
-    pub path: String,
-    pub bytes: Vec<u8>,
 }
 
 /// A package's files and the licence it declares, when it declares one.

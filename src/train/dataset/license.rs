@@ -1,6 +1,6 @@
 //! Reads the licence a package declares in its own metadata.
 
-use super::fetch::PackageFile;
+use super::package::PackageFile;
 use super::sources::Ecosystem;
 
 /// The declared licence: `license` in Cargo.toml or package.json,

@@ -17,6 +17,7 @@ mod fetch;
 mod harvest;
 mod join;
 mod license;
+mod package;
 mod select;
 mod sources;
 

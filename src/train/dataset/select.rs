@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::ingest::{language_from_path, language_from_shebang};
 
-use super::fetch::PackageFile;
+use super::package::PackageFile;
 
 /// Languages the cutter understands.
 pub const CUT_LANGUAGES: &[&str] = &[

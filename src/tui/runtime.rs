@@ -1,15 +1,13 @@
 //! The event loop: read events, let `update` decide, do the effects, draw.
 
 use super::clipboard::SystemClipboard;
-use super::enrich::{EnrichControl, EnrichPhase, EnrichStatus};
-use super::event::AppEvent;
-use super::input::LineInput;
+use super::enrich::EnrichControl;
 use super::search::{self, SearchRequest};
-use super::state::AppState;
 use super::terminal::{TerminalSession, TtyWriter};
-use super::update::{update, Effect};
 use super::workers::{self, InputGate, Refresh};
 use super::{AppContext, AppError, EnrichSetup, SamplesProvider};
+use crate::app::keymap::Keymap;
+use crate::app::{update, AppEvent, AppState, Effect, EnrichPhase, EnrichStatus, LineInput};
 use crate::config::UiConfig;
 use crate::domain::Snippet;
 use crate::index::SearchIndex;
@@ -283,10 +281,12 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         index,
         samples,
         enrich,
+        keymap,
         tx,
         rx,
     } = ctx;
     let mut state = AppState::new(false);
+    state.keymap = Arc::new(keymap);
     let (status, enrich) = enrich_start(config.enrich.enabled, enrich);
     state.enrich = status;
     let library = if store.path() == Path::new(":memory:") {
@@ -330,9 +330,11 @@ pub(super) fn pick(
     store: &Store,
     index: Arc<SearchIndex>,
     query: &str,
+    keymap: Keymap,
 ) -> Result<Option<Snippet>, AppError> {
     let writer = TtyWriter::controlling_terminal().map_err(AppError::NoTerminal)?;
     let mut state = AppState::new(true);
+    state.keymap = Arc::new(keymap);
     state.query = LineInput::with_text(query);
     let (tx, rx) = mpsc::channel();
     let mut rt = Runtime::start(Parts {

@@ -161,7 +161,7 @@ impl SystemClipboard {
 /// The first sentence of an error, so that it fits the status bar whole.
 fn short(e: &str) -> String {
     let first = e.split(['.', '\n']).next().unwrap_or(e).trim();
-    super::super::ui::text::truncate(first, 60)
+    crate::app::text::truncate(first, 60)
 }
 
 /// What the system clipboard did.

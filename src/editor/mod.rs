@@ -1,7 +1,9 @@
 //! Running the user's `$EDITOR` from the CLI. The TUI shares the same rules
-//! (`app::editor`): which program, and how to open a file at a line.
+//! ([`command`]): which program, and how to open a file at a line.
 
-use crate::app::editor::{editor_command, extension_for, open_args, run};
+pub mod command;
+
+use command::{editor_command, extension_for, open_args, run};
 use std::path::Path;
 
 fn user_editor() -> Vec<String> {

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CliError, CmdResult, Exit};
-use crate::cli::{EvalArgs, TrainArgs, TrainModelArgs};
 use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
+use crate::exit::{CliError, CmdResult, Exit};
 use crate::model::{Adapter, Model, ModelError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
 use crate::paths::Paths;
+use crate::train::cli::{EvalArgs, TrainArgs, TrainModelArgs};
 use crate::train::rules::{data_split, fingerprint_files, score_key, DataSplit, Results};
 use crate::train::{
     evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,

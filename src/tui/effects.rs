@@ -2,10 +2,10 @@
 //! answers with the events that tell `update` how it went.
 
 use super::clipboard::{osc52, report, CopyEnv, OscResult, Route, SystemResult, OSC52_MAX_BYTES};
-use super::editor;
-use super::event::{AppEvent, EditorOutcome};
 use super::runtime::Runtime;
+use crate::app::{AppEvent, EditorOutcome};
 use crate::domain::{NewSnippet, SnippetId};
+use crate::editor::command as editor;
 use crate::intake::{Intake, IntakeError, Origin};
 use crate::store::SnippetPatch;
 use std::path::Path;

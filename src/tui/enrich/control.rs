@@ -1,7 +1,7 @@
 //! The UI's hold on the enrichment worker and the model download: the IO
 //! side of the enrichment effects.
 
-use crate::app::event::AppEvent;
+use crate::app::AppEvent;
 use crate::domain::{Field, SnippetId};
 use crate::enrich::worker::MAX_ATTEMPTS;
 use crate::enrich::{installed_model, pause_marker, WorkerHandle};

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CliError, CmdResult, Exit};
-use crate::cli::{DatasetAction, DatasetArgs, HarvestArgs};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::train::cli::{DatasetAction, DatasetArgs, HarvestArgs};
 use crate::train::dataset::{
     harvest, load_sources, write_jsonl, DatasetError, FetchOptions, HarvestOptions, HarvestReport,
 };

@@ -2,8 +2,8 @@
 //! fzf-style fuzzy matches over the in-memory summaries, so that both
 //! "read file" and "rdfl" find "Read a file to string".
 
-use super::event::AppEvent;
-use super::matching::Terms;
+use crate::app::matching::Terms;
+use crate::app::AppEvent;
 use crate::domain::SnippetId;
 use crate::index::{parse_query, Hit, ParsedQuery, SearchIndex};
 use crate::store::SnippetSummary;
@@ -62,7 +62,7 @@ fn passes_filters(q: &ParsedQuery, s: &SnippetSummary, known: &HashSet<String>) 
 pub struct Prepared {
     summaries: Arc<Vec<SnippetSummary>>,
     haystacks: Vec<Utf32String>,
-    /// The same text, for the word rule of [`super::matching`].
+    /// The same text, for the word rule of [`crate::app::matching`].
     plain: Vec<String>,
     /// Every tag in the library, for `tag:` prefix filters.
     tags: HashSet<String>,
@@ -227,14 +227,9 @@ mod tests {
 
     fn sum(id: i64, title: &str, lang: &str, tags: &[&str], path: Option<&str>) -> SnippetSummary {
         SnippetSummary {
-            id,
-            title: title.into(),
             language: lang.into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
             path: path.map(PathBuf::from),
-            start_line: None,
-            updated_at: 0,
-            has_secrets: false,
+            ..crate::app::testkit::summary(id, title, tags)
         }
     }
 

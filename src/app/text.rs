@@ -129,6 +129,30 @@ pub fn slice_spans(spans: &[Span<'static>], from: usize, cols: usize) -> Vec<Spa
     out
 }
 
+/// Whether a character `w` columns wide starts a new row when `used`
+/// columns of a `cols`-wide row are taken: the one rule of
+/// [`wrap_spans`] and [`wrapped_rows`].
+fn breaks_row(used: usize, w: usize, cols: usize) -> bool {
+    used + w > cols
+}
+
+/// Rows [`wrap_spans`] breaks a line of this text into, without building
+/// them.
+pub fn wrapped_rows(text: &str, cols: usize) -> usize {
+    let cols = cols.max(2);
+    let mut rows = 1;
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if breaks_row(used, w, cols) {
+            rows += 1;
+            used = 0;
+        }
+        used += w;
+    }
+    rows
+}
+
 /// A line of spans broken into rows of at most `cols` columns, styles
 /// kept; code is broken at any character, not at words, so that what is
 /// shown is exactly what is copied. An empty line is one empty row.
@@ -140,7 +164,7 @@ pub fn wrap_spans(spans: &[Span<'static>], cols: usize) -> Vec<Vec<Span<'static>
         let mut text = String::new();
         for c in span.content.chars() {
             let w = c.width().unwrap_or(0);
-            if used + w > cols {
+            if breaks_row(used, w, cols) {
                 if !text.is_empty() {
                     if let Some(row) = rows.last_mut() {
                         row.push(Span::styled(std::mem::take(&mut text), span.style));
@@ -180,6 +204,16 @@ mod tests {
         assert_eq!(texts, vec!["ab", "日", "本c", "d"]);
         assert!(rows.iter().all(|r| spans_width(r) <= 3));
         assert_eq!(wrap_spans(&[], 5).len(), 1, "an empty line is one row");
+        for cols in 0..12 {
+            for line in ["", "abc", "ab日本cd", "日本語のタイトル 🦀 crab", "x\ty"] {
+                let spans = vec![Span::raw(line)];
+                assert_eq!(
+                    wrapped_rows(line, cols),
+                    wrap_spans(&spans, cols).len(),
+                    "{line:?} at {cols} columns"
+                );
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CliError, CmdResult, Exit};
-use crate::cli::{LabelArgs, ResponseFormatArg};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::train::cli::{LabelArgs, ResponseFormatArg};
 use crate::train::label::{run_labelling, AnswerFormat, LabelError, LabelEvent, LabelOptions};
 
 pub fn label(a: LabelArgs) -> CmdResult {

@@ -2,17 +2,16 @@
 //! events that tell `update` how it went.
 
 use super::control::queue_regeneration;
-use super::state::{capitalized, FieldValue};
-use crate::app::event::{AppEvent, EditorOutcome};
-use crate::app::runtime::Runtime;
+use crate::app::{capitalized, AppEvent, EditorOutcome, FieldValue};
 use crate::domain::{Field, SnippetId};
 use crate::enrich::worker::MAX_ATTEMPTS;
 use crate::enrich::EnrichEvent;
+use crate::tui::runtime::Runtime;
 
 const NO_WORKER: &str = "Enrichment is not running in this session.";
 
 impl Runtime<'_> {
-    pub(in crate::app) fn set_enrich_paused(&mut self, paused: bool) -> Vec<AppEvent> {
+    pub(in crate::tui) fn set_enrich_paused(&mut self, paused: bool) -> Vec<AppEvent> {
         let Some(control) = &self.enrich else {
             return vec![AppEvent::Error(NO_WORKER.into())];
         };
@@ -25,7 +24,7 @@ impl Runtime<'_> {
         }
     }
 
-    pub(in crate::app) fn regenerate(&mut self, id: SnippetId, fields: &[Field]) -> Vec<AppEvent> {
+    pub(in crate::tui) fn regenerate(&mut self, id: SnippetId, fields: &[Field]) -> Vec<AppEvent> {
         match queue_regeneration(self.store, id, fields) {
             Ok(queued) => {
                 if let Some(control) = &self.enrich {
@@ -39,7 +38,7 @@ impl Runtime<'_> {
         }
     }
 
-    pub(in crate::app) fn set_locked(
+    pub(in crate::tui) fn set_locked(
         &mut self,
         id: SnippetId,
         field: Field,
@@ -64,7 +63,7 @@ impl Runtime<'_> {
         events
     }
 
-    pub(in crate::app) fn save_field(
+    pub(in crate::tui) fn save_field(
         &mut self,
         id: SnippetId,
         field: Field,
@@ -88,7 +87,7 @@ impl Runtime<'_> {
         events
     }
 
-    pub(in crate::app) fn fetch_model(&mut self) -> Vec<AppEvent> {
+    pub(in crate::tui) fn fetch_model(&mut self) -> Vec<AppEvent> {
         let Some(control) = &self.enrich else {
             return vec![AppEvent::ModelFetchFailed(NO_WORKER.into())];
         };
@@ -100,7 +99,7 @@ impl Runtime<'_> {
         }
     }
 
-    pub(in crate::app) fn decline_model(&mut self) -> Vec<AppEvent> {
+    pub(in crate::tui) fn decline_model(&mut self) -> Vec<AppEvent> {
         let Some(control) = &self.enrich else {
             return Vec::new();
         };
@@ -112,7 +111,7 @@ impl Runtime<'_> {
         }
     }
 
-    pub(in crate::app) fn wake_enrich(&mut self) -> Vec<AppEvent> {
+    pub(in crate::tui) fn wake_enrich(&mut self) -> Vec<AppEvent> {
         if let Some(control) = &self.enrich {
             control.wake();
         }
@@ -122,7 +121,7 @@ impl Runtime<'_> {
     /// A snippet written in `$EDITOR` (new, or with new content) got its
     /// enrichment job with the row (`crate::intake`); wake the worker and
     /// show the queue. `done` is the editor's report.
-    pub(in crate::app) fn after_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
+    pub(in crate::tui) fn after_new_content(&mut self, done: AppEvent) -> Vec<AppEvent> {
         let saved = matches!(
             &done,
             AppEvent::EditorDone(EditorOutcome::Saved(_) | EditorOutcome::Created(_))
@@ -135,7 +134,7 @@ impl Runtime<'_> {
     }
 
     /// Jobs were queued: wake the worker and show the count.
-    pub(in crate::app) fn announce_queued(&mut self) -> Vec<AppEvent> {
+    pub(in crate::tui) fn announce_queued(&mut self) -> Vec<AppEvent> {
         if !self.intake.enrich {
             return Vec::new();
         }

@@ -1,7 +1,7 @@
 //! Background threads. Each reaches the UI only through the event channel
 //! and ends when that channel closes (or, for input, when told to stop).
 
-use super::event::{AppEvent, IndexStatus};
+use crate::app::{AppEvent, IndexStatus};
 use crate::index::SearchIndex;
 use crate::store::Store;
 use crossterm::event::{self, Event};
