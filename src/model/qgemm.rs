@@ -163,7 +163,16 @@ impl PackedQ8 {
         for r0 in (0..m).step_by(MAX_ROWS) {
             for nt in 0..self.n / TILE {
                 // SAFETY: `out` has room for every row and tile.
-                unsafe { portable_tile(self, &acts, nt, r0, (m - r0).min(MAX_ROWS), out.as_mut_ptr()) };
+                unsafe {
+                    portable_tile(
+                        self,
+                        &acts,
+                        nt,
+                        r0,
+                        (m - r0).min(MAX_ROWS),
+                        out.as_mut_ptr(),
+                    )
+                };
             }
         }
         out
@@ -319,7 +328,9 @@ mod tests {
         let mut s = seed;
         (0..len)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
             })
             .collect()

@@ -96,7 +96,11 @@ pub fn compare_noise_with_reference(model: &Model, exact: &Model, path: &Path) -
             model.mode()
         );
         let top = |t: &Tensor| t.flatten_all()?.argmax(0)?.to_scalar::<u32>();
-        assert_eq!(top(&ours)?, top(theirs)?, "chunk {chunk:?}: next token differs");
+        assert_eq!(
+            top(&ours)?,
+            top(theirs)?,
+            "chunk {chunk:?}: next token differs"
+        );
     }
     Ok(())
 }
