@@ -7,6 +7,8 @@ use snipdex::cmd::{self, Exit};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread: candle reads its thread count once.
+    snipdex::model::fit_threads_to_cpus();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -66,6 +66,7 @@ mod llama;
 mod lora;
 mod ops;
 mod qgemm;
+mod threads;
 #[doc(hidden)]
 pub mod testutil;
 mod tokenizer;
@@ -85,6 +86,7 @@ pub use generate::{FinishReason, GenerateOptions, Generation, LengthFloor, Repet
 pub use gguf::{ModelConfig, Projection};
 pub use info::{describe, model_info, ModelInfo};
 pub use llama::{ForwardMode, KvCache, LoadOptions, Logits, LoraActivation, Model};
+pub use threads::fit_threads_to_cpus;
 pub use tokenizer::{SpecialTokens, TextTokenizer};
 
 #[cfg(test)]
