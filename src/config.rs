@@ -57,6 +57,8 @@ pub struct Config {
     pub ui: UiConfig,
     #[serde(default)]
     pub enrich: EnrichConfig,
+    #[serde(default)]
+    pub sync: SyncConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +92,30 @@ pub struct EnrichConfig {
     pub paused: bool,
     /// Snippets enriched together when that many are queued.
     pub bulk: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Also sync snippets flagged as containing secrets.
+    pub include_secrets: bool,
+    /// Sync by itself while the TUI or `snipdex watch` runs.
+    pub auto: bool,
+    /// Minutes between automatic syncs.
+    pub interval_mins: u64,
+    /// Seconds without a change before an automatic sync sends one.
+    pub settle_secs: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            include_secrets: false,
+            auto: false,
+            interval_mins: 15,
+            settle_secs: 30,
+        }
+    }
 }
 
 /// Default for `ingest.max_file_bytes`: larger files are rarely snippets,
@@ -144,6 +170,7 @@ impl Default for Config {
             watch: WatchConfig::default(),
             ui: UiConfig::default(),
             enrich: EnrichConfig::default(),
+            sync: SyncConfig::default(),
         })
     }
 }
@@ -203,6 +230,27 @@ impl Config {
         at_least_1("ingest.max_file_bytes", self.ingest.max_file_bytes)?;
         at_least_1("watch.poll_secs", self.watch.poll_secs)?;
         at_least_1("enrich.threads", self.enrich.threads as u64)?;
+        at_least_1("sync.interval_mins", self.sync.interval_mins)?;
+        if self.sync.interval_mins > 7 * 24 * 60 {
+            return Err(Invalid {
+                key: "sync.interval_mins",
+                message: format!(
+                    "sync.interval_mins = {} is more than a week",
+                    self.sync.interval_mins
+                ),
+                hint: "use a value from 1 to 10080 (the default is 15)".into(),
+            });
+        }
+        if self.sync.settle_secs > 3600 {
+            return Err(Invalid {
+                key: "sync.settle_secs",
+                message: format!(
+                    "sync.settle_secs = {} would hold changes back for over an hour",
+                    self.sync.settle_secs
+                ),
+                hint: "use a value from 0 to 3600 (the default is 30)".into(),
+            });
+        }
         if self.enrich.threads > 64 {
             return Err(Invalid {
                 key: "enrich.threads",
@@ -241,6 +289,7 @@ fn default_of(key: &str) -> String {
         "ingest.max_file_bytes" => d.ingest.max_file_bytes.to_string(),
         "watch.poll_secs" => d.watch.poll_secs.to_string(),
         "enrich.threads" => d.enrich.threads.to_string(),
+        "sync.interval_mins" => d.sync.interval_mins.to_string(),
         _ => "?".into(),
     }
 }
@@ -308,6 +357,23 @@ mod tests {
         assert_eq!(parsed.watch, WatchConfig::default());
         assert_eq!(parsed.ui, UiConfig::default());
         assert_eq!(parsed.enrich, EnrichConfig::default());
+        assert_eq!(parsed.sync, SyncConfig::default());
+    }
+
+    #[test]
+    fn sync_values_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[sync]\nauto = true\ninterval_mins = 0\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:3:"), "{err}");
+        assert!(err.contains("sync.interval_mins") && err.contains("default is 15"), "{err}");
+        std::fs::write(&p, "[sync]\nsettle_secs = 7200\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:2:") && err.contains("over an hour"), "{err}");
+        assert!(Config::parse("[sync]\ninclude_secret = true\n").is_err());
+        let c = Config::parse("[sync]\ninclude_secrets = true\n").unwrap();
+        assert!(c.sync.include_secrets && !c.sync.auto);
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod sync;
 pub mod train;
 pub mod ui;
 pub mod watch;

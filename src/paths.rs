@@ -96,6 +96,16 @@ impl Paths {
         self.data_dir.join("snipdex.lock")
     }
 
+    /// The git clone that `snipdex sync` works in (unless `sync init` was
+    /// given an existing clone).
+    pub fn sync_repo_dir(&self) -> PathBuf {
+        self.data_dir.join("sync")
+    }
+    /// Held by the one `snipdex sync` (or automatic sync) running.
+    pub fn sync_lock_file(&self) -> PathBuf {
+        self.data_dir.join("sync.lock")
+    }
+
     /// The log file, in the log folder.
     pub fn log_file(&self) -> PathBuf {
         self.log_dir.join("snipdex.log")

@@ -12,6 +12,7 @@ mod model;
 mod output;
 mod pending;
 mod snippets;
+mod sync;
 mod train;
 mod transfer;
 
@@ -196,6 +197,8 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Train(a) => train::train(paths, a),
             Command::Eval(a) => train::eval(paths, a),
             Command::Label(a) => label::label(a),
+            Command::Sync(a) => sync::sync(paths, a),
+            Command::BenchSync(a) => sync::bench(a),
         },
     }
 }
