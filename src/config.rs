@@ -367,10 +367,16 @@ mod tests {
         std::fs::write(&p, "[sync]\nauto = true\ninterval_mins = 0\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
         assert!(err.contains("config.toml:3:"), "{err}");
-        assert!(err.contains("sync.interval_mins") && err.contains("default is 15"), "{err}");
+        assert!(
+            err.contains("sync.interval_mins") && err.contains("default is 15"),
+            "{err}"
+        );
         std::fs::write(&p, "[sync]\nsettle_secs = 7200\n").unwrap();
         let err = Config::load(&p).unwrap_err().to_string();
-        assert!(err.contains("config.toml:2:") && err.contains("over an hour"), "{err}");
+        assert!(
+            err.contains("config.toml:2:") && err.contains("over an hour"),
+            "{err}"
+        );
         assert!(Config::parse("[sync]\ninclude_secret = true\n").is_err());
         let c = Config::parse("[sync]\ninclude_secrets = true\n").unwrap();
         assert!(c.sync.include_secrets && !c.sync.auto);

@@ -20,7 +20,10 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let remote = root.join("remote.git");
-        git(&root, &["init", "--quiet", "--bare", remote.to_str().unwrap()]);
+        git(
+            &root,
+            &["init", "--quiet", "--bare", remote.to_str().unwrap()],
+        );
         World {
             _dir: dir,
             root,
@@ -170,7 +173,10 @@ fn adds_edits_renames_and_deletes_reach_the_other_library() {
     assert_eq!(got.meta.title.provenance, Some(Provenance::User));
 
     // Rename (a new title), a tag, a deletion.
-    ok(&a, &["edit", &keep.to_string(), "--title", "List all files"]);
+    ok(
+        &a,
+        &["edit", &keep.to_string(), "--title", "List all files"],
+    );
     ok(&a, &["tag", &keep.to_string(), "--add", "files"]);
     ok(&a, &["rm", &gone.to_string()]);
     clear_jobs(&b);
@@ -237,7 +243,10 @@ fn concurrent_edits_of_different_fields_both_survive() {
     let (a, b) = pair(&w);
     let id_a = by_title(&a, "Folder sizes").id.to_string();
     let id_b = by_title(&b, "Folder sizes").id.to_string();
-    ok(&a, &["edit", &id_a, "--description", "Sizes of everything here"]);
+    ok(
+        &a,
+        &["edit", &id_a, "--description", "Sizes of everything here"],
+    );
     ok(&b, &["tag", &id_b, "--add", "disk"]);
     ok(&a, &["sync"]);
     ok(&b, &["sync"]);
@@ -246,7 +255,10 @@ fn concurrent_edits_of_different_fields_both_survive() {
     let s = by_title(&a, "Folder sizes");
     assert_eq!(s.description, "Sizes of everything here");
     assert!(s.tags.contains(&"disk".to_string()), "{:?}", s.tags);
-    assert!(!repo_text(&b).contains("[[history]]"), "no conflict, no note");
+    assert!(
+        !repo_text(&b).contains("[[history]]"),
+        "no conflict, no note"
+    );
 }
 
 #[test]
@@ -266,7 +278,10 @@ fn the_same_field_on_both_sides_later_wins_and_the_loser_is_kept() {
     assert_eq!(by_title(&a, "Folder sizes").description, "from b, later");
     assert_eq!(library(&a), library(&b));
     let text = repo_text(&a);
-    assert!(text.contains("[[history]]") && text.contains("from a, earlier"), "{text}");
+    assert!(
+        text.contains("[[history]]") && text.contains("from a, earlier"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -292,7 +307,12 @@ fn a_locked_field_beats_a_later_generated_one() {
 fn generated_fields_travel_and_are_not_regenerated() {
     let w = World::new();
     let (a, b) = pair(&w);
-    set_generated(&a, "Folder sizes", Field::Description, "Shows folder sizes.");
+    set_generated(
+        &a,
+        "Folder sizes",
+        Field::Description,
+        "Shows folder sizes.",
+    );
     // The job a queued for the content is done there.
     clear_jobs(&a);
     clear_jobs(&b);
@@ -369,7 +389,11 @@ fn a_kill_at_any_step_is_finished_by_the_next_run() {
         assert_eq!(clean, "", "{step}");
         let before = commits(&a);
         ok(&a, &["sync"]);
-        assert_eq!(commits(&a), before, "{step}: a finished sync leaves nothing to do");
+        assert_eq!(
+            commits(&a),
+            before,
+            "{step}: a finished sync leaves nothing to do"
+        );
     }
 }
 
@@ -377,7 +401,11 @@ fn a_kill_at_any_step_is_finished_by_the_next_run() {
 fn a_remote_that_rejects_the_push() {
     let w = World::new();
     let hook = w.remote.join("hooks/pre-receive");
-    std::fs::write(&hook, "#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n").unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'pushes are closed today' >&2\nexit 1\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     let a = w.machine("a");
@@ -464,7 +492,15 @@ fn errors_say_what_to_do() {
 fn an_existing_clone_is_used_where_it_is() {
     let w = World::new();
     let clone = w.root.join("my-clone");
-    git(&w.root, &["clone", "--quiet", w.remote.to_str().unwrap(), clone.to_str().unwrap()]);
+    git(
+        &w.root,
+        &[
+            "clone",
+            "--quiet",
+            w.remote.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
     let home = w.root.join("c");
     std::fs::create_dir_all(&home).unwrap();
     ok(&home, &["sync", "init", clone.to_str().unwrap()]);
@@ -474,4 +510,20 @@ fn an_existing_clone_is_used_where_it_is() {
     let b = w.machine("b");
     ok(&b, &["sync"]);
     assert_eq!(library(&b).len(), 1);
+}
+
+#[test]
+fn what_both_libraries_already_have_is_matched_up_not_doubled() {
+    let w = World::new();
+    let a = w.machine("a");
+    let b = w.machine("b");
+    for h in [&a, &b] {
+        add(h, "git log --oneline --graph\n", "History graph");
+    }
+    add(&b, "git stash list\n", "Stashes");
+    ok(&a, &["sync"]);
+    ok(&b, &["sync"]);
+    ok(&a, &["sync"]);
+    assert_eq!(library(&b).len(), 2, "{:?}", library(&b));
+    assert_eq!(library(&a), library(&b));
 }

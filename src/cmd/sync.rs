@@ -108,7 +108,10 @@ fn print_status(r: &SyncReport, offline: bool) {
     if offline {
         eprintln!("to receive: not asked (--offline)");
     } else {
-        eprintln!("to receive: {} changed on the remote", count(r.received_changed, "snippet"));
+        eprintln!(
+            "to receive: {} changed on the remote",
+            count(r.received_changed, "snippet")
+        );
     }
     if r.held_back > 0 {
         eprintln!("{}", held_back_line(r.held_back));
@@ -158,7 +161,10 @@ fn print_report(r: &SyncReport) {
         r.received_changed,
         r.received_deleted,
         if r.enrich_queued > 0 {
-            format!("; {} queued for enrichment", count(r.enrich_queued, "snippet"))
+            format!(
+                "; {} queued for enrichment",
+                count(r.enrich_queued, "snippet")
+            )
         } else {
             String::new()
         }
@@ -243,9 +249,18 @@ fn generated(i: usize) -> crate::domain::NewSnippet {
     let language = langs[i % langs.len()];
     let content = match language {
         "python" => format!("def f{i}(xs):\n    return sorted(xs)[:{}]\n", i % 97 + 1),
-        "rust" => format!("fn f{i}(v: &mut Vec<u32>) {{\n    v.retain(|x| x % {} != 0);\n}}\n", i % 13 + 2),
-        "bash" => format!("find . -name '*.log' -mtime +{} -delete\n# {i}\n", i % 30 + 1),
-        _ => format!("SELECT id, name FROM t{} WHERE id > {i} LIMIT 10;\n", i % 50),
+        "rust" => format!(
+            "fn f{i}(v: &mut Vec<u32>) {{\n    v.retain(|x| x % {} != 0);\n}}\n",
+            i % 13 + 2
+        ),
+        "bash" => format!(
+            "find . -name '*.log' -mtime +{} -delete\n# {i}\n",
+            i % 30 + 1
+        ),
+        _ => format!(
+            "SELECT id, name FROM t{} WHERE id > {i} LIMIT 10;\n",
+            i % 50
+        ),
     };
     crate::domain::NewSnippet {
         title: format!("Generated snippet {i}"),

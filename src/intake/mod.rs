@@ -1,6 +1,6 @@
 //! The one way in: whatever brings a snippet's content into the library
 //! (`snipdex add`/`edit`/`import`, the TUI's new and edit, the samples, the
-//! watcher) hands it to this module, which applies the rule once:
+//! watcher, sync) hands it to this module, which applies the rule once:
 //!
 //! 1. admit it ([`crate::ingest::admit`]: size, binary, empty, links, times);
 //! 2. find its secrets, fill in a missing language, and mark where the

@@ -92,7 +92,12 @@ impl Store {
     }
 
     /// Give a snippet its uid (or move a uid to a snippet).
-    pub fn sync_bind(&self, uid: &str, id: Option<SnippetId>, row_hash: Option<&str>) -> Result<()> {
+    pub fn sync_bind(
+        &self,
+        uid: &str,
+        id: Option<SnippetId>,
+        row_hash: Option<&str>,
+    ) -> Result<()> {
         self.conn().execute(
             "INSERT INTO sync_files (uid, snippet_id, row_hash) VALUES (?1, ?2, ?3)
              ON CONFLICT(uid) DO UPDATE SET snippet_id = excluded.snippet_id,
@@ -148,13 +153,11 @@ impl Store {
     /// outbox's sequence), so a watcher of the library can tell that
     /// something changed without reading it.
     pub fn change_mark(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'index_outbox'), 0)",
-                [],
-                |r| r.get(0),
-            )?)
+        Ok(self.conn().query_row(
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'index_outbox'), 0)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Set every synced part of a row as a file from another machine says.

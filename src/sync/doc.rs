@@ -32,9 +32,7 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT: u32 = 1;
 
 /// Whether the snippet's generated fields describe its current content.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Enrichment {
     /// Nothing was generated for it yet (or enrichment is off there).
@@ -236,7 +234,11 @@ fn split_front(rest: &str) -> Result<(Front, &str), DocError> {
 fn fenced_body(body: &str) -> Option<String> {
     let mut lines = body.split_inclusive('\n');
     let opening = lines.by_ref().find(|l| l.trim_start().starts_with("```"))?;
-    let ticks = opening.trim_start().chars().take_while(|c| *c == '`').count();
+    let ticks = opening
+        .trim_start()
+        .chars()
+        .take_while(|c| *c == '`')
+        .count();
     let mut content = String::new();
     for line in lines {
         let t = line.trim_end();
@@ -286,18 +288,20 @@ mod tests {
     use crate::domain::{FieldMeta, Provenance};
 
     fn doc(content: &str) -> Doc {
-        let mut meta = FieldMetas::default();
-        meta.title = FieldMeta {
-            provenance: Some(Provenance::User),
-            locked: true,
-        };
-        meta.tags = FieldMeta {
-            provenance: Some(Provenance::Model {
-                model: "smollm2".into(),
-                adapter: "tags".into(),
-                version: "3".into(),
-            }),
-            locked: false,
+        let meta = FieldMetas {
+            title: FieldMeta {
+                provenance: Some(Provenance::User),
+                locked: true,
+            },
+            tags: FieldMeta {
+                provenance: Some(Provenance::Model {
+                    model: "smollm2".into(),
+                    adapter: "tags".into(),
+                    version: "3".into(),
+                }),
+                locked: false,
+            },
+            ..FieldMetas::default()
         };
         Doc {
             front: Front {

@@ -268,7 +268,9 @@ pub(crate) fn write(store: &Store, repo: &Path, plan: Plan, now: i64) -> Result<
         let uid = uid.unwrap_or_default();
         let path = file_of(repo, &uid);
         let old_text = std::fs::read_to_string(&path).ok();
-        let prev = old_text.as_deref().and_then(|t| Doc::parse(t, Some(&uid)).ok());
+        let prev = old_text
+            .as_deref()
+            .and_then(|t| Doc::parse(t, Some(&uid)).ok());
         let share = plan.shared.contains(&s.id);
         let doc = doc_of(&s, &uid, prev.as_ref(), now, jobs.contains(&s.id), share);
         let text = doc.render();
@@ -284,7 +286,9 @@ pub(crate) fn write(store: &Store, repo: &Path, plan: Plan, now: i64) -> Result<
     for uid in plan.deleted {
         let path = file_of(repo, &uid);
         let old_text = std::fs::read_to_string(&path).ok();
-        let prev = old_text.as_deref().and_then(|t| Doc::parse(t, Some(&uid)).ok());
+        let prev = old_text
+            .as_deref()
+            .and_then(|t| Doc::parse(t, Some(&uid)).ok());
         if let Some(p) = prev.filter(|p| !p.is_tombstone()) {
             write_file(&path, &tombstone(&uid, &p, now).render())?;
             out.deleted += 1;
@@ -301,7 +305,8 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let fail = SyncError::io(path);
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(SyncError::io(dir))?;
-    tmp.write_all(text.as_bytes()).map_err(SyncError::io(path))?;
+    tmp.write_all(text.as_bytes())
+        .map_err(SyncError::io(path))?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

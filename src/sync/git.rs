@@ -24,7 +24,9 @@ pub enum GitError {
     },
     #[error("the remote refused the push: {detail}; your changes are committed in {repo} and will be pushed by the next `snipdex sync`")]
     Rejected { repo: PathBuf, detail: String },
-    #[error("the remote kept moving while this sync pushed ({tries} tries); run `snipdex sync` again")]
+    #[error(
+        "the remote kept moving while this sync pushed ({tries} tries); run `snipdex sync` again"
+    )]
     Raced { tries: usize },
     #[error("`git {args}` failed in {repo}: {detail}")]
     Failed {

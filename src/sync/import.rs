@@ -161,7 +161,10 @@ pub(crate) fn import(
             .collect();
         store.for_each(|s| {
             if !bound.contains(&s.id) {
-                unbound.entry(s.content_hash.clone()).or_default().push(s.id);
+                unbound
+                    .entry(s.content_hash.clone())
+                    .or_default()
+                    .push(s.id);
             }
             Ok(())
         })?;
@@ -201,9 +204,7 @@ pub(crate) fn import(
             read_blobs(git, &requests)?
                 .into_iter()
                 .zip(&local_changes)
-                .filter_map(|(text, (i, _))| {
-                    Some((*i, Doc::parse(&text?, None).ok()?))
-                })
+                .filter_map(|(text, (i, _))| Some((*i, Doc::parse(&text?, None).ok()?)))
                 .collect()
         }
         _ => HashMap::new(),
@@ -297,4 +298,3 @@ pub(crate) fn import(
     report.refused.extend(refused);
     Ok(())
 }
-

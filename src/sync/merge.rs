@@ -35,7 +35,14 @@ struct Part {
     at: i64,
 }
 
-const PARTS: [&str; 6] = ["title", "description", "tags", "links", "language", "content"];
+const PARTS: [&str; 6] = [
+    "title",
+    "description",
+    "tags",
+    "links",
+    "language",
+    "content",
+];
 
 fn field_of(name: &str) -> Option<Field> {
     Field::ALL.into_iter().find(|f| f.name() == name)
@@ -68,7 +75,9 @@ fn set_part(doc: &mut Doc, from: &Doc, name: &str) {
         }
         "tags" => (f.tags, f.changed.tags) = (src.tags.clone(), src.changed.tags),
         "links" => (f.links, f.changed.links) = (src.links.clone(), src.changed.links),
-        "language" => (f.language, f.changed.language) = (src.language.clone(), src.changed.language),
+        "language" => {
+            (f.language, f.changed.language) = (src.language.clone(), src.changed.language)
+        }
         _ => {
             doc.content = from.content.clone();
             f.content_hash = src.content_hash.clone();
@@ -115,11 +124,18 @@ fn a_wins(name: &str, a: &Part, b: &Part) -> (bool, &'static str) {
 /// The latest change time of any part of a live document.
 fn last_change(doc: &Doc) -> i64 {
     let c = &doc.front.changed;
-    [c.title, c.description, c.tags, c.links, c.language, c.content]
-        .into_iter()
-        .max()
-        .unwrap_or(0)
-        .max(doc.front.updated_at)
+    [
+        c.title,
+        c.description,
+        c.tags,
+        c.links,
+        c.language,
+        c.content,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0)
+    .max(doc.front.updated_at)
 }
 
 /// Merge `ours` and `theirs`, both descended from `base` (`None` when the

@@ -56,7 +56,9 @@ pub(crate) mod key {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("sync is not set up; run `snipdex sync init <remote-url>` (or give it an existing clone)")]
+    #[error(
+        "sync is not set up; run `snipdex sync init <remote-url>` (or give it an existing clone)"
+    )]
     NotSetUp,
     #[error("sync is already set up with {remote} in {repo}")]
     AlreadySetUp { remote: String, repo: PathBuf },
@@ -168,7 +170,10 @@ impl SyncLock {
 /// process at that step as abruptly as a kill (no clean-up runs).
 pub(crate) fn stop_point(step: &str) {
     if std::env::var("SNIPDEX_SYNC_STOP_AT").is_ok_and(|s| s == step) {
-        tracing::warn!(step, "stopping the sync here on request (SNIPDEX_SYNC_STOP_AT)");
+        tracing::warn!(
+            step,
+            "stopping the sync here on request (SNIPDEX_SYNC_STOP_AT)"
+        );
         std::process::abort();
     }
 }

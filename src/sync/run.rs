@@ -62,9 +62,12 @@ impl<'a> Syncer<'a> {
     }
 
     fn rev(&self, name: &str) -> Result<Option<String>> {
-        let out = self
-            .git
-            .output(["rev-parse", "--verify", "--quiet", &format!("{name}^{{commit}}")])?;
+        let out = self.git.output([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{name}^{{commit}}"),
+        ])?;
         Ok(out
             .status
             .success()
@@ -151,13 +154,8 @@ impl<'a> Syncer<'a> {
             // Snippet bytes are content: never let git convert line ends.
             write_file(&attributes, "snippets/** -text\n")?;
         }
-        self.git.run([
-            "add",
-            "--all",
-            "--",
-            SNIPPETS_DIR,
-            ".gitattributes",
-        ])?;
+        self.git
+            .run(["add", "--all", "--", SNIPPETS_DIR, ".gitattributes"])?;
         let staged = !self.git.succeeds(["diff", "--cached", "--quiet"])?;
         if staged {
             let message = format!(
@@ -168,7 +166,8 @@ impl<'a> Syncer<'a> {
                 written.changed,
                 written.deleted
             );
-            self.git.run(["commit", "--quiet", "--no-verify", "-m", &message])?;
+            self.git
+                .run(["commit", "--quiet", "--no-verify", "-m", &message])?;
             report.committed = true;
         }
         stop_point("after-commit");
@@ -210,15 +209,27 @@ impl<'a> Syncer<'a> {
             self.git.run(["reset", "--quiet", "--hard", &theirs])?;
             return Ok(());
         };
-        if ours == theirs || self.git.succeeds(["merge-base", "--is-ancestor", &theirs, &ours])? {
+        if ours == theirs
+            || self
+                .git
+                .succeeds(["merge-base", "--is-ancestor", &theirs, &ours])?
+        {
             return Ok(());
         }
-        if self.git.succeeds(["merge-base", "--is-ancestor", &ours, &theirs])? {
+        if self
+            .git
+            .succeeds(["merge-base", "--is-ancestor", &ours, &theirs])?
+        {
             self.git.run(["merge", "--quiet", "--ff-only", &theirs])?;
             return Ok(());
         }
-        let base = self.git.text(["merge-base", &ours, &theirs])?;
-        let both = self.changed_on_both_sides(&base, &ours, &theirs)?;
+        // Two machines that both started the branch have no common commit;
+        // their snippet files cannot overlap (uids), so an empty base does.
+        let base = self.git.text(["merge-base", &ours, &theirs]).ok();
+        let both = match &base {
+            Some(b) => self.changed_on_both_sides(b, &ours, &theirs)?,
+            None => Vec::new(),
+        };
         // Conflicts are expected and resolved below; the exit status says
         // only that there were some.
         let out = self.git.output([
@@ -227,6 +238,7 @@ impl<'a> Syncer<'a> {
             "--no-ff",
             "--no-commit",
             "--no-verify",
+            "--allow-unrelated-histories",
             &theirs,
         ])?;
         let git_dir = PathBuf::from(self.git.text(["rev-parse", "--absolute-git-dir"])?);
@@ -234,6 +246,7 @@ impl<'a> Syncer<'a> {
             return Err(self.git.failed(&["merge", &theirs], &out).into());
         }
         let mut requests = Vec::with_capacity(both.len() * 3);
+        let base = base.unwrap_or_default();
         for path in &both {
             for rev in [&base, &ours, &theirs] {
                 requests.push(format!("{rev}:{path}"));
@@ -244,7 +257,8 @@ impl<'a> Syncer<'a> {
         let mut resolved = Vec::new();
         for (i, path) in both.iter().enumerate() {
             let uid = import::uid_of_path(path).unwrap_or_default();
-            let parse = |b: &Option<String>| b.as_deref().and_then(|t| Doc::parse(t, Some(uid)).ok());
+            let parse =
+                |b: &Option<String>| b.as_deref().and_then(|t| Doc::parse(t, Some(uid)).ok());
             let (b, o, t) = (
                 parse(&blobs[i * 3]),
                 parse(&blobs[i * 3 + 1]),
@@ -258,9 +272,10 @@ impl<'a> Syncer<'a> {
                 }
                 // One side unreadable: the readable side wins, and says so.
                 (Some(o), None) => {
-                    report
-                        .refused
-                        .push((path.clone(), "the remote's version is unreadable; kept ours".into()));
+                    report.refused.push((
+                        path.clone(),
+                        "the remote's version is unreadable; kept ours".into(),
+                    ));
                     o.render()
                 }
                 (None, Some(t)) => t.render(),
@@ -333,9 +348,7 @@ impl<'a> Syncer<'a> {
             return Ok(true);
         }
         let refspec = format!("HEAD:refs/heads/{}", self.branch);
-        let out = self
-            .git
-            .output(["push", "--quiet", REMOTE, &refspec])?;
+        let out = self.git.output(["push", "--quiet", REMOTE, &refspec])?;
         if out.status.success() {
             return Ok(true);
         }
@@ -356,6 +369,14 @@ impl<'a> Syncer<'a> {
         let mut report = SyncReport::default();
         super::setup::ensure_identity(&self.git)?;
         self.recover()?;
+        if self.head()?.is_none() {
+            // The first sync of a library that joins a remote with
+            // snippets: take them in before sending anything, so that what
+            // both already have (the samples, an earlier import) is
+            // matched up instead of doubled.
+            self.fetch()?;
+            self.merge_remote(&mut report)?;
+        }
         self.catch_up(&mut report)?;
         self.send(&mut report)?;
         for _ in 0..PUSH_TRIES {

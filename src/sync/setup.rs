@@ -61,9 +61,7 @@ pub fn init(paths: &Paths, store: &Store, target: &str) -> Result<InitReport> {
         let out = git.output(&args)?;
         if !out.status.success() {
             let _ = std::fs::remove_dir_all(&repo);
-            return Err(git
-                .remote_error(target, &out, &["clone", target])
-                .into());
+            return Err(git.remote_error(target, &out, &["clone", target]).into());
         }
         repo
     };
@@ -78,10 +76,17 @@ pub fn init(paths: &Paths, store: &Store, target: &str) -> Result<InitReport> {
     let branch = git.text(["symbolic-ref", "--short", "HEAD"])?;
     let identity_set = ensure_identity(&git)?;
     let remote_snippets = if has_commits {
-        git.text(["ls-tree", "-r", "--name-only", "HEAD", "--", super::SNIPPETS_DIR])?
-            .lines()
-            .filter(|l| l.ends_with(".md"))
-            .count()
+        git.text([
+            "ls-tree",
+            "-r",
+            "--name-only",
+            "HEAD",
+            "--",
+            super::SNIPPETS_DIR,
+        ])?
+        .lines()
+        .filter(|l| l.ends_with(".md"))
+        .count()
     } else {
         0
     };
@@ -104,7 +109,10 @@ pub fn init(paths: &Paths, store: &Store, target: &str) -> Result<InitReport> {
 /// server, say) gets a fallback in this clone's own config only, rather
 /// than a sync that fails with git's "Please tell me who you are".
 pub(crate) fn ensure_identity(git: &Git) -> Result<bool> {
-    let has = |k: &str| git.text(["config", "--get", k]).is_ok_and(|v| !v.is_empty());
+    let has = |k: &str| {
+        git.text(["config", "--get", k])
+            .is_ok_and(|v| !v.is_empty())
+    };
     if has("user.email") && has("user.name") {
         return Ok(false);
     }

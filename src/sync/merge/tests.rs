@@ -21,10 +21,12 @@ fn user() -> FieldMeta {
 }
 
 fn base() -> Doc {
-    let mut meta = FieldMetas::default();
-    meta.title = model();
-    meta.description = model();
-    meta.tags = model();
+    let meta = FieldMetas {
+        title: model(),
+        description: model(),
+        tags: model(),
+        ..FieldMetas::default()
+    };
     let content = "echo hi\n";
     Doc {
         front: Front {
@@ -101,7 +103,10 @@ fn a_locked_value_beats_a_later_generated_one() {
     assert_eq!(conflicts[0].because, "locked");
     let h = &m.front.history;
     assert_eq!(h.len(), 1);
-    assert_eq!((h[0].field.as_str(), h[0].value.as_str()), ("title", "Model title"));
+    assert_eq!(
+        (h[0].field.as_str(), h[0].value.as_str()),
+        ("title", "Model title")
+    );
     assert_eq!(h[0].by, "model");
 }
 
