@@ -527,3 +527,40 @@ fn what_both_libraries_already_have_is_matched_up_not_doubled() {
     assert_eq!(library(&b).len(), 2, "{:?}", library(&b));
     assert_eq!(library(&a), library(&b));
 }
+
+#[test]
+fn a_push_that_loses_a_race_is_merged_and_pushed_again() {
+    let w = World::new();
+    let (a, b) = pair(&w);
+    add(&b, "ps aux | grep -i ssh\n", "Find ssh");
+    add(&a, "ss -tlnp\n", "Listening ports");
+    // Between a's fetch and its push, b pushes: a's first push is refused
+    // as not a fast-forward, and a has to merge again.
+    let hook = a.join("sync/.git/hooks/pre-push");
+    let marker = w.root.join("raced");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n\
+             if [ ! -e '{marker}' ]; then touch '{marker}'; \
+             SNIPDEX_HOME='{b}' '{bin}' sync >/dev/null 2>&1 || exit 1; fi\nexit 0\n",
+            marker = marker.display(),
+            b = b.display(),
+            bin = cargo_bin("snipdex").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ok(&a, &["sync"]);
+    assert!(marker.exists(), "the hook did not run");
+    let log = std::fs::read_to_string(a.join("logs/snipdex.log")).unwrap();
+    assert!(log.contains("merging again"), "the push was not retried: {log}");
+    ok(&b, &["sync"]);
+    assert_eq!(library(&a).len(), 3, "{:?}", library(&a));
+    assert_eq!(library(&a), library(&b));
+    assert_eq!(
+        git(&a.join("sync"), &["rev-parse", "HEAD"]),
+        git(&w.remote, &["rev-parse", "main"])
+    );
+}

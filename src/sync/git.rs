@@ -241,3 +241,62 @@ fn ssh_batch_command() -> String {
         .unwrap_or_else(|| "ssh".to_string());
     format!("{base} -o BatchMode=yes")
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn failed_with(stderr: &str) -> Output {
+        Output {
+            status: std::process::ExitStatus::from_raw(128 << 8),
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+        }
+    }
+
+    fn sort(stderr: &str) -> GitError {
+        Git::new(Path::new("/repo")).remote_error("origin-url", &failed_with(stderr), &["push"])
+    }
+
+    #[test]
+    fn remote_failures_are_told_apart() {
+        assert!(matches!(
+            sort("remote: Invalid username or password.\nfatal: Authentication failed for 'https://h/r'\n"),
+            GitError::Auth { .. }
+        ));
+        assert!(matches!(
+            sort("git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.\n"),
+            GitError::Auth { .. }
+        ));
+        assert!(matches!(
+            sort("ssh: Could not resolve hostname h: Name or service not known\nfatal: Could not read from remote repository.\n"),
+            GitError::Unreachable { .. }
+        ));
+        assert!(matches!(
+            sort("fatal: unable to access 'https://h/r/': Failed to connect to h port 443: Connection refused\n"),
+            GitError::Unreachable { .. }
+        ));
+        let rejected = sort(
+            "remote: permission denied by policy\nTo h:r\n ! [remote rejected] HEAD -> main (pre-receive hook declined)\n",
+        );
+        assert!(matches!(rejected, GitError::Rejected { .. }), "{rejected}");
+        assert!(rejected.to_string().contains("pre-receive hook declined"));
+        assert!(matches!(
+            sort("fatal: something else\n"),
+            GitError::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn a_missing_git_says_so() {
+        let git = Git {
+            program: PathBuf::from("/nonexistent/git-binary"),
+            repo: PathBuf::from("/"),
+            batch: true,
+        };
+        let e = git.run(["--version"]).unwrap_err();
+        assert!(matches!(e, GitError::Missing(_)), "{e}");
+        assert!(e.to_string().contains("install git"));
+    }
+}

@@ -353,8 +353,15 @@ impl<'a> Syncer<'a> {
             return Ok(true);
         }
         let said = String::from_utf8_lossy(&out.stderr).to_lowercase();
-        let raced = said.contains("[rejected]")
-            && (said.contains("fetch first") || said.contains("non-fast-forward"));
+        // The remote moved since we fetched: seen before sending ("fetch
+        // first"), or by the remote itself when it moved while we sent
+        // ("cannot lock ref ... but expected ...").
+        let raced = (said.contains("[rejected]")
+            && (said.contains("fetch first") || said.contains("non-fast-forward")))
+            || (said.contains("[remote rejected]")
+                && (said.contains("cannot lock ref")
+                    || said.contains("failed to update ref")
+                    || said.contains("but expected")));
         if raced {
             return Ok(false);
         }
