@@ -555,7 +555,10 @@ fn a_push_that_loses_a_race_is_merged_and_pushed_again() {
     ok(&a, &["sync"]);
     assert!(marker.exists(), "the hook did not run");
     let log = std::fs::read_to_string(a.join("logs/snipdex.log")).unwrap();
-    assert!(log.contains("merging again"), "the push was not retried: {log}");
+    assert!(
+        log.contains("merging again"),
+        "the push was not retried: {log}"
+    );
     ok(&b, &["sync"]);
     assert_eq!(library(&a).len(), 3, "{:?}", library(&a));
     assert_eq!(library(&a), library(&b));
@@ -563,4 +566,59 @@ fn a_push_that_loses_a_race_is_merged_and_pushed_again() {
         git(&a.join("sync"), &["rev-parse", "HEAD"]),
         git(&w.remote, &["rev-parse", "main"])
     );
+}
+
+#[test]
+fn automatic_sync_while_watch_runs_sends_a_change_once_it_settles() {
+    let w = World::new();
+    let a = w.machine("a");
+    std::fs::write(
+        a.join("config.toml"),
+        "[enrich]\nenabled = false\n[sync]\nauto = true\nsettle_secs = 1\ninterval_mins = 60\n",
+    )
+    .unwrap();
+    let folder = w.root.join("watched");
+    std::fs::create_dir_all(&folder).unwrap();
+    ok(&a, &["watch", "add", folder.to_str().unwrap()]);
+    let log = w.root.join("watch.log");
+    let mut watch = snipdex(&a)
+        .arg("watch")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} did not happen; watch said:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    // The first automatic sync comes soon after start.
+    wait_for("a first sync", &|| {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("sync: synced"))
+    });
+    add(&a, "journalctl -u ssh --since today\n", "Today's ssh log");
+    let on_remote = || {
+        Command::new("git")
+            .args([
+                "-C",
+                w.remote.to_str().unwrap(),
+                "ls-tree",
+                "-r",
+                "--name-only",
+                "main",
+            ])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("snippets/"))
+    };
+    wait_for("the change reaching the remote", &on_remote);
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    let b = w.machine("b");
+    ok(&b, &["sync"]);
+    assert_eq!(library(&b).len(), 1);
 }
