@@ -622,3 +622,36 @@ fn automatic_sync_while_watch_runs_sends_a_change_once_it_settles() {
     ok(&b, &["sync"]);
     assert_eq!(library(&b).len(), 1);
 }
+
+#[test]
+fn an_edit_made_while_a_sync_was_cut_short_is_kept_and_sent_next() {
+    let w = World::new();
+    let (a, b) = pair(&w);
+    let id_a = by_title(&a, "Folder sizes").id.to_string();
+    let id_b = by_title(&b, "Folder sizes").id.to_string();
+    ok(&b, &["edit", &id_b, "--description", "from b"]);
+    ok(&b, &["sync"]);
+    ok(&a, &["edit", &id_a, "--title", "Folder sizes, sorted"]);
+    // a merges b's description but dies before taking it in...
+    let out = snipdex(&a)
+        .env("SNIPDEX_SYNC_STOP_AT", "after-merge")
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{out:?}");
+    // ...and the user tags the snippet before the next run.
+    ok(&a, &["tag", &id_a, "--add", "disk"]);
+    ok(&a, &["sync"]);
+    ok(&b, &["sync"]);
+    for h in [&a, &b] {
+        let s = by_title(h, "Folder sizes, sorted");
+        assert_eq!(s.description, "from b", "{}", h.display());
+        assert!(
+            s.tags.contains(&"disk".to_string()),
+            "{}: {:?}",
+            h.display(),
+            s.tags
+        );
+    }
+    assert_eq!(library(&a), library(&b));
+}

@@ -9,7 +9,7 @@
 
 use super::{secret_ids, Intake, IntakeError, Origin};
 use crate::domain::{content_hash, NewSnippet, Snippet, SnippetId, Source};
-use crate::store::{Store, StoreError, SyncedFields};
+use crate::store::{Store, StoreError};
 
 impl Intake {
     /// A snippet new to this library. Its source is always `Manual` here:
@@ -40,7 +40,7 @@ impl Intake {
         &self,
         store: &Store,
         id: SnippetId,
-        mut fields: SyncedFields,
+        mut fields: NewSnippet,
         wants_enrichment: bool,
     ) -> Result<bool, StoreError> {
         fields.secrets = secret_ids(&fields.content);

@@ -22,7 +22,7 @@ pub use queue::{IndexBatch, IndexChange, Job};
 pub use snippets::{GeneratedValue, ListFilter, SnippetPatch, TagCount};
 pub use staging::StagedImport;
 pub use summaries::SnippetSummary;
-pub use sync::{SyncRow, SyncedFields, TOMBSTONE_WRITTEN};
+pub use sync::{SyncRow, TOMBSTONE_WRITTEN};
 pub use watch::SkipCount;
 
 use rusqlite::{Connection, OpenFlags};

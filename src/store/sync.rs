@@ -4,7 +4,7 @@
 
 use super::snippets::json_list;
 use super::{Result, Store};
-use crate::domain::{content_hash, FieldMetas, SnippetId};
+use crate::domain::{content_hash, now_ms, NewSnippet, SnippetId};
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashSet;
 
@@ -20,22 +20,6 @@ pub struct SyncRow {
     /// Hash of the row when it last matched the repository; `None` when it
     /// never did (a uid given out for an export that is not committed yet).
     pub row_hash: Option<String>,
-}
-
-/// Everything a synced file sets on a row. Unlike [`super::SnippetPatch`],
-/// it locks nothing: the fields' owners come with it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncedFields {
-    pub title: String,
-    pub description: String,
-    pub tags: Vec<String>,
-    pub links: Vec<String>,
-    pub language: String,
-    pub content: String,
-    pub meta: FieldMetas,
-    pub secrets: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
 }
 
 impl Store {
@@ -161,7 +145,9 @@ impl Store {
     }
 
     /// Set every synced part of a row as a file from another machine says.
-    pub fn apply_synced(&self, id: SnippetId, f: &SyncedFields) -> Result<()> {
+    /// Unlike [`Store::update`] it locks nothing: the fields' owners come
+    /// with them (`meta`). The source stays as it is here.
+    pub fn apply_synced(&self, id: SnippetId, f: &NewSnippet) -> Result<()> {
         let tx = self.savepoint()?;
         let n = tx.execute(
             "UPDATE snippets SET title = ?2, description = ?3, links = ?4, language = ?5,
@@ -182,8 +168,8 @@ impl Store {
                 content_hash(&f.content),
                 serde_json::to_string(&f.meta).unwrap_or_else(|_| "{}".into()),
                 json_list(&f.secrets),
-                f.created_at,
-                f.updated_at,
+                f.created_at.unwrap_or_else(now_ms),
+                f.updated_at.unwrap_or_else(now_ms),
             ],
         )?;
         if n == 0 {

@@ -9,9 +9,9 @@ use super::doc::{Doc, Enrichment};
 use super::export::{doc_hash, row_hash};
 use super::git::Git;
 use super::{Result, SyncReport, SNIPPETS_DIR};
-use crate::domain::{content_hash, NewSnippet, Snippet, SnippetId};
+use crate::domain::{content_hash, Field, NewSnippet, Snippet, SnippetId};
 use crate::intake::{Intake, IntakeError};
-use crate::store::{Store, StoreError, SyncedFields, TOMBSTONE_WRITTEN};
+use crate::store::{Store, StoreError, TOMBSTONE_WRITTEN};
 use std::collections::HashMap;
 
 /// Files under `snippets/` added or modified from `from` to `to` (every
@@ -85,53 +85,60 @@ pub(crate) fn read_blobs(git: &Git, requests: &[String]) -> Result<Vec<Option<St
     Ok(blobs)
 }
 
-fn fields_of(doc: &Doc) -> SyncedFields {
+/// A file's parts as the write path takes them.
+fn fields_of(doc: &Doc) -> NewSnippet {
     let f = &doc.front;
-    SyncedFields {
+    NewSnippet {
         title: f.title.clone(),
         description: f.description.clone(),
         tags: f.tags.clone(),
         links: f.links.clone(),
         language: f.language.clone(),
         content: doc.content.clone(),
+        source: None,
         meta: f.meta.clone(),
         secrets: Vec::new(),
-        created_at: f.created_at,
-        updated_at: f.updated_at,
+        created_at: Some(f.created_at),
+        updated_at: Some(f.updated_at),
     }
 }
 
+/// Take `mine` (and, for the four enrichable fields, its owner) over the
+/// received value when it moved away from `base`.
+fn keep<T: Clone + PartialEq>(received: &mut T, mine: &T, base: &T, owner_moved: bool) -> bool {
+    let keep = mine != base || owner_moved;
+    if keep {
+        *received = mine.clone();
+    }
+    keep
+}
+
 /// `fields` with the parts the user changed here since `base` put back.
-fn keep_local(mut fields: SyncedFields, cur: &Snippet, base: Option<&Doc>) -> SyncedFields {
-    use crate::domain::Field as F;
+fn keep_local(mut fields: NewSnippet, cur: &Snippet, base: Option<&Doc>) -> NewSnippet {
     let Some(b) = base.filter(|b| !b.is_tombstone()) else {
         return fields;
     };
     let bf = &b.front;
-    let moved = |f: F| cur.meta.get(f) != bf.meta.get(f);
-    if cur.title != bf.title || moved(F::Title) {
-        fields.title = cur.title.clone();
-        fields.meta.title = cur.meta.title.clone();
+    for field in Field::ALL {
+        let moved = cur.meta.get(field) != bf.meta.get(field);
+        let kept = match field {
+            Field::Title => keep(&mut fields.title, &cur.title, &bf.title, moved),
+            Field::Description => keep(
+                &mut fields.description,
+                &cur.description,
+                &bf.description,
+                moved,
+            ),
+            Field::Tags => keep(&mut fields.tags, &cur.tags, &bf.tags, moved),
+            Field::Links => keep(&mut fields.links, &cur.links, &bf.links, moved),
+        };
+        if kept {
+            *fields.meta.get_mut(field) = cur.meta.get(field).clone();
+        }
     }
-    if cur.description != bf.description || moved(F::Description) {
-        fields.description = cur.description.clone();
-        fields.meta.description = cur.meta.description.clone();
-    }
-    if cur.tags != bf.tags || moved(F::Tags) {
-        fields.tags = cur.tags.clone();
-        fields.meta.tags = cur.meta.tags.clone();
-    }
-    if cur.links != bf.links || moved(F::Links) {
-        fields.links = cur.links.clone();
-        fields.meta.links = cur.meta.links.clone();
-    }
-    if cur.language != bf.language {
-        fields.language = cur.language.clone();
-    }
-    if cur.content != b.content {
-        fields.content = cur.content.clone();
-    }
-    fields.updated_at = fields.updated_at.max(cur.updated_at);
+    keep(&mut fields.language, &cur.language, &bf.language, false);
+    keep(&mut fields.content, &cur.content, &b.content, false);
+    fields.updated_at = fields.updated_at.max(Some(cur.updated_at));
     fields
 }
 
@@ -262,19 +269,7 @@ pub(crate) fn import(
                         st.sync_bind(uid, Some(id), Some(&doc_hash(doc)))?;
                         continue;
                     }
-                    let new = NewSnippet {
-                        title: doc.front.title.clone(),
-                        description: doc.front.description.clone(),
-                        tags: doc.front.tags.clone(),
-                        links: doc.front.links.clone(),
-                        language: doc.front.language.clone(),
-                        content: doc.content.clone(),
-                        source: None,
-                        meta: doc.front.meta.clone(),
-                        secrets: Vec::new(),
-                        created_at: Some(doc.front.created_at),
-                        updated_at: Some(doc.front.updated_at),
-                    };
+                    let new = fields_of(doc);
                     match intake.receive_new(st, new, wants) {
                         Ok(s) => {
                             report.received_new += 1;

@@ -140,29 +140,11 @@ pub struct SyncLock {
 
 impl SyncLock {
     pub fn acquire(paths: &crate::paths::Paths) -> Result<SyncLock> {
-        use std::io::{Read, Seek, Write};
         let path = paths.sync_lock_file();
-        let err = SyncError::io(&path);
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(err)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                return Err(SyncError::Busy(pid.trim().to_string()));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(SyncError::io(&path)(e)),
+        match crate::paths::lock_with_pid(&path).map_err(SyncError::io(&path))? {
+            Ok(file) => Ok(SyncLock { _file: file }),
+            Err(pid) => Err(SyncError::Busy(pid)),
         }
-        let fail = SyncError::io(&path);
-        file.set_len(0)
-            .and_then(|_| file.rewind())
-            .and_then(|_| write!(file, "{}", std::process::id()))
-            .map_err(fail)?;
-        Ok(SyncLock { _file: file })
     }
 }
 
