@@ -504,8 +504,16 @@ fn an_existing_clone_is_used_where_it_is() {
     let home = w.root.join("c");
     std::fs::create_dir_all(&home).unwrap();
     ok(&home, &["sync", "init", clone.to_str().unwrap()]);
+    // The user's own work in that clone, staged but not committed, stays
+    // theirs: a sync commits only its snippet files.
+    std::fs::write(clone.join("notes.txt"), "mine\n").unwrap();
+    git(&clone, &["add", "notes.txt"]);
     add(&home, "echo clone\n", "Clone");
     ok(&home, &["sync"]);
+    let committed = git(&clone, &["ls-tree", "-r", "--name-only", "HEAD"]);
+    assert!(!committed.contains("notes.txt"), "{committed}");
+    let staged = git(&clone, &["diff", "--cached", "--name-only"]);
+    assert_eq!(staged, "notes.txt");
     assert!(std::fs::read_dir(clone.join("snippets")).unwrap().count() == 1);
     let b = w.machine("b");
     ok(&b, &["sync"]);

@@ -156,7 +156,16 @@ impl<'a> Syncer<'a> {
         }
         self.git
             .run(["add", "--all", "--", SNIPPETS_DIR, ".gitattributes"])?;
-        let staged = !self.git.succeeds(["diff", "--cached", "--quiet"])?;
+        // Only snipdex's own paths: in a clone the user also works in, what
+        // they staged themselves is theirs to commit.
+        let staged = !self.git.succeeds([
+            "diff",
+            "--cached",
+            "--quiet",
+            "--",
+            SNIPPETS_DIR,
+            ".gitattributes",
+        ])?;
         if staged {
             let message = format!(
                 "snipdex: {} from {}\n\n{} new, {} changed, {} deleted\n",
@@ -166,8 +175,16 @@ impl<'a> Syncer<'a> {
                 written.changed,
                 written.deleted
             );
-            self.git
-                .run(["commit", "--quiet", "--no-verify", "-m", &message])?;
+            self.git.run([
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "-m",
+                &message,
+                "--",
+                SNIPPETS_DIR,
+                ".gitattributes",
+            ])?;
             report.committed = true;
         }
         stop_point("after-commit");
