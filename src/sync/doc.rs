@@ -1,7 +1,7 @@
 //! The git-friendly form of one snippet: `snippets/<uid>.md`, TOML front
 //! matter between `+++` lines, then the content in a fenced block.
 //!
-//! ```text
+//! ````text
 //! +++
 //! format = 1
 //! uid = "3f9c0d2a7b41e8aa"
@@ -9,15 +9,19 @@
 //! ...
 //! [meta.title]
 //! locked = true
-//! provenance = { by = "user" }
+//!
+//! [meta.title.provenance]
+//! by = "user"
+//! ...
 //! [changed]
 //! title = 1733230000000
+//! ...
 //! +++
 //!
 //! ```python
 //! xs[::-1]
 //! ```
-//! ```
+//! ````
 //!
 //! One file per snippet keeps two machines that edit different snippets
 //! from ever touching the same file; the per-field times in `[changed]`
