@@ -128,10 +128,15 @@ fn held_back_line(n: usize) -> String {
 
 fn print_report(r: &SyncReport) {
     for c in &r.conflicts {
+        let name = if c.title.trim().is_empty() {
+            format!("snippet {}", c.uid)
+        } else {
+            format!("{:?}", short(&c.title))
+        };
         eprintln!(
             "merged {} of {}: kept {:?} ({}), the other value is in the snippet's history",
             c.field,
-            c.uid,
+            one_line(&name),
             one_line(&short(&c.kept)),
             if c.because == "locked" {
                 "locked by the user"

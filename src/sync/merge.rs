@@ -21,6 +21,8 @@ use crate::domain::{Field, FieldMeta, Provenance};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub uid: String,
+    /// The snippet's title after the merge, to name it to the user.
+    pub title: String,
     pub field: String,
     pub kept: String,
     pub lost: String,
@@ -173,6 +175,7 @@ pub fn merge(base: Option<&Doc>, ours: &Doc, theirs: &Doc, now: i64) -> (Doc, Ve
                 });
                 conflicts.push(Conflict {
                     uid: live.front.uid.clone(),
+                    title: live.front.title.clone(),
                     field: "deleted".into(),
                     kept: "the later edit".into(),
                     lost: "the deletion".into(),
@@ -220,6 +223,7 @@ pub fn merge(base: Option<&Doc>, ours: &Doc, theirs: &Doc, now: i64) -> (Doc, Ve
                 });
                 conflicts.push(Conflict {
                     uid: ours.front.uid.clone(),
+                    title: String::new(),
                     field: name.to_string(),
                     kept: winner.value.clone(),
                     lost: loser.value.clone(),
@@ -230,6 +234,9 @@ pub fn merge(base: Option<&Doc>, ours: &Doc, theirs: &Doc, now: i64) -> (Doc, Ve
     }
     if ours.content == theirs.content {
         out.front.enrichment = ours.front.enrichment.max(theirs.front.enrichment);
+    }
+    for c in &mut conflicts {
+        c.title = out.front.title.clone();
     }
     let f = &mut out.front;
     f.history = history;
