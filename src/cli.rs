@@ -76,6 +76,52 @@ pub enum Command {
     /// defined with the trainer in `train::cli`.
     #[command(flatten)]
     Trainer(crate::train::cli::TrainerCommand),
+    /// Sync the library through a git remote: `sync init URL` once, then
+    /// `sync` on every machine (`--status` shows what would move).
+    Sync(SyncArgs),
+    /// Measure sync speed on generated snippets: a first sync and a sync
+    /// with nothing to do, on two libraries and a local bare repository.
+    BenchSync(BenchSyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub action: Option<SyncAction>,
+    /// Show what a sync would send and receive; changes nothing.
+    #[arg(long)]
+    pub status: bool,
+    /// With --status: do not ask the remote, only count this machine's side.
+    #[arg(long, requires = "status")]
+    pub offline: bool,
+    /// Print what was done (or would be) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncAction {
+    /// Set sync up with a remote URL (cloned into the data folder) or the
+    /// path of an existing clone (used where it is).
+    Init {
+        /// A git URL (ssh, https, a path to a bare repository) or a clone.
+        remote: String,
+    },
+    /// Let these snippets sync although they are flagged as holding
+    /// secrets (`--undo` holds them back again).
+    Share {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        #[arg(long)]
+        undo: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSyncArgs {
+    /// How many generated snippets to sync.
+    #[arg(long, default_value_t = 10_000)]
+    pub snippets: usize,
 }
 
 #[derive(Debug, Args)]

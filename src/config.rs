@@ -64,6 +64,8 @@ pub struct Config {
     /// the TUI or the picker starts.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub keys: KeysConfig,
+    #[serde(default)]
+    pub sync: SyncConfig,
 }
 
 /// `[keys]`: scope, then action, then the keys that replace the action's
@@ -120,6 +122,30 @@ pub struct EnrichConfig {
     pub bulk: usize,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Also sync snippets flagged as containing secrets.
+    pub include_secrets: bool,
+    /// Sync by itself while the TUI or `snipdex watch` runs.
+    pub auto: bool,
+    /// Minutes between automatic syncs.
+    pub interval_mins: u64,
+    /// Seconds without a change before an automatic sync sends one.
+    pub settle_secs: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            include_secrets: false,
+            auto: false,
+            interval_mins: 15,
+            settle_secs: 30,
+        }
+    }
+}
+
 /// Default for `ingest.max_file_bytes`: larger files are rarely snippets,
 /// and reading them would slow every rescan.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024;
@@ -173,6 +199,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             enrich: EnrichConfig::default(),
             keys: KeysConfig::new(),
+            sync: SyncConfig::default(),
         })
     }
 }
@@ -228,6 +255,27 @@ impl Config {
         at_least_1("ingest.max_file_bytes", self.ingest.max_file_bytes)?;
         at_least_1("watch.poll_secs", self.watch.poll_secs)?;
         at_least_1("enrich.threads", self.enrich.threads as u64)?;
+        at_least_1("sync.interval_mins", self.sync.interval_mins)?;
+        if self.sync.interval_mins > 7 * 24 * 60 {
+            return Err(Invalid {
+                key: "sync.interval_mins".into(),
+                message: format!(
+                    "sync.interval_mins = {} is more than a week",
+                    self.sync.interval_mins
+                ),
+                hint: "use a value from 1 to 10080 (the default is 15)".into(),
+            });
+        }
+        if self.sync.settle_secs > 3600 {
+            return Err(Invalid {
+                key: "sync.settle_secs".into(),
+                message: format!(
+                    "sync.settle_secs = {} would hold changes back for over an hour",
+                    self.sync.settle_secs
+                ),
+                hint: "use a value from 0 to 3600 (the default is 30)".into(),
+            });
+        }
         if self.enrich.threads > 64 {
             return Err(Invalid {
                 key: "enrich.threads".into(),
@@ -285,6 +333,7 @@ fn default_of(key: &str) -> String {
         "ingest.max_file_bytes" => d.ingest.max_file_bytes.to_string(),
         "watch.poll_secs" => d.watch.poll_secs.to_string(),
         "enrich.threads" => d.enrich.threads.to_string(),
+        "sync.interval_mins" => d.sync.interval_mins.to_string(),
         _ => "?".into(),
     }
 }
@@ -368,6 +417,30 @@ mod tests {
         assert_eq!(parsed.ui, UiConfig::default());
         assert_eq!(parsed.enrich, EnrichConfig::default());
         assert!(parsed.keys.is_empty(), "the default keys are the keymap's");
+
+        assert_eq!(parsed.sync, SyncConfig::default());
+    }
+
+    #[test]
+    fn sync_values_are_checked_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[sync]\nauto = true\ninterval_mins = 0\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml:3:"), "{err}");
+        assert!(
+            err.contains("sync.interval_mins") && err.contains("default is 15"),
+            "{err}"
+        );
+        std::fs::write(&p, "[sync]\nsettle_secs = 7200\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml:2:") && err.contains("over an hour"),
+            "{err}"
+        );
+        assert!(Config::parse("[sync]\ninclude_secret = true\n").is_err());
+        let c = Config::parse("[sync]\ninclude_secrets = true\n").unwrap();
+        assert!(c.sync.include_secrets && !c.sync.auto);
     }
 
     #[test]

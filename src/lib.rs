@@ -28,6 +28,7 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod store;
+pub mod sync;
 pub mod train;
 pub mod tui;
 pub mod ui;

@@ -8,7 +8,6 @@ use crate::intake::{Intake, IntakeError, Origin};
 use crate::paths::{Paths, PathsError};
 use crate::store::{Store, StoreError};
 use std::fs::File;
-use std::io::{Read, Seek, Write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
@@ -104,30 +103,18 @@ impl InstanceLock {
             source,
         };
         paths.ensure()?;
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path).map_err(err)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
+        let file = match crate::paths::lock_with_pid(&path).map_err(err)? {
+            Ok(file) => file,
+            Err(pid) => {
                 return Err(LibraryError::AlreadyRunning {
                     pid: if pid.is_empty() {
                         String::new()
                     } else {
                         format!(" (pid {pid})")
                     },
-                });
+                })
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
-        }
-        file.set_len(0).map_err(err)?;
-        file.rewind().map_err(err)?;
-        write!(file, "{}", std::process::id()).map_err(err)?;
+        };
         Ok(InstanceLock { _file: file })
     }
 }

@@ -96,6 +96,16 @@ impl Paths {
         self.data_dir.join("snipdex.lock")
     }
 
+    /// The git clone that `snipdex sync` works in (unless `sync init` was
+    /// given an existing clone).
+    pub fn sync_repo_dir(&self) -> PathBuf {
+        self.data_dir.join("sync")
+    }
+    /// Held by the one `snipdex sync` (or automatic sync) running.
+    pub fn sync_lock_file(&self) -> PathBuf {
+        self.data_dir.join("sync.lock")
+    }
+
     /// The log file, in the log folder.
     pub fn log_file(&self) -> PathBuf {
         self.log_dir.join("snipdex.log")
@@ -192,6 +202,32 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
         other => other,
     }
+}
+
+/// Take the exclusive lock on `path` (created 0600) and write this
+/// process's id into it. `Ok(Err(pid))` when another process holds it (its
+/// id, as it wrote it, or empty). The lock goes with the returned file: on
+/// drop, or when the process dies, so a crash leaves no stale lock.
+pub fn lock_with_pid(path: &Path) -> std::io::Result<Result<std::fs::File, String>> {
+    use std::io::{Read, Seek, Write};
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            return Ok(Err(pid.trim().to_string()));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    Ok(Ok(file))
 }
 
 /// Open (creating it 0600 if it is missing) a file of the library for

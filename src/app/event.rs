@@ -34,6 +34,8 @@ pub enum AppEvent {
     TagCounts(Vec<TagCount>),
     /// The watcher's state in words (e.g. "watching 3 folders").
     Watch(String),
+    /// The automatic sync's state in words (e.g. "synced 14:02 (↑2 ↓1)").
+    Sync(String),
     Index(IndexStatus),
     /// A short, informational line from any worker (e.g. enrichment).
     Status(String),

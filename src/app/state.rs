@@ -111,6 +111,8 @@ pub struct AppState {
     pub preview_hscroll: usize,
     pub size: (u16, u16),
     pub watch: Option<String>,
+    /// The automatic sync's state, when it runs.
+    pub sync: Option<String>,
     pub index: IndexStatus,
     pub enrich: EnrichStatus,
     pub message: Option<Message>,
@@ -154,6 +156,7 @@ impl AppState {
             preview_hscroll: 0,
             size: (80, 24),
             watch: None,
+            sync: None,
             index: IndexStatus::Unknown,
             enrich: EnrichStatus::default(),
             message: None,

@@ -65,6 +65,10 @@ fn dispatch(state: &mut AppState, event: AppEvent) -> Vec<Effect> {
             state.watch = Some(text);
             Vec::new()
         }
+        AppEvent::Sync(text) => {
+            state.sync = Some(text);
+            Vec::new()
+        }
         AppEvent::Index(status) => {
             state.index = status;
             Vec::new()

@@ -72,7 +72,17 @@ pub fn tui(paths: Paths) -> CmdResult {
             }
         }
     };
+    // Automatic sync (`sync.auto`) reports into the status bar.
+    let to_ui = ctx.sender();
+    let auto = crate::sync::auto::start(&paths, &config, move |s| {
+        let changed = s.library_changed;
+        to_ui.send(AppEvent::Sync(s.text)).is_ok()
+            && (!changed || to_ui.send(AppEvent::LibraryChanged).is_ok())
+    });
     let result = crate::tui::run(ctx);
+    if let Some(a) = auto {
+        a.stop();
+    }
     if let Some(w) = watcher {
         w.stop();
     }
@@ -154,6 +164,7 @@ fn summary(c: &FileChange) -> String {
 /// What a foreground watcher reports to the terminal.
 enum Signal {
     Watch(WatchEvent),
+    Sync(crate::sync::auto::AutoState),
     Enrich(crate::enrich::worker::EnrichEvent),
     Interrupt,
 }
@@ -172,6 +183,7 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     let (tx, rx) = mpsc::channel::<Signal>();
     let interrupt = tx.clone();
     let tx_enrich = tx.clone();
+    let tx_sync = tx.clone();
     ctrlc::set_handler(move || {
         let _ = interrupt.send(Signal::Interrupt);
     })
@@ -204,11 +216,21 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
     } else {
         None
     };
+    // Automatic sync (`sync.auto`), off unless configured.
+    let auto = crate::sync::auto::start(&lib.paths, &lib.config, move |s| {
+        tx_sync.send(Signal::Sync(s)).is_ok()
+    });
     loop {
         // Wake up now and then to index what other processes (a CLI `add`
         // while we own the index) left in the outbox.
         match rx.recv_timeout(Duration::from_secs(2)) {
             Ok(Signal::Interrupt) => break,
+            Ok(Signal::Sync(state)) => {
+                eprintln!("sync: {}", one_line(&state.text));
+                if state.library_changed {
+                    lib.sync_index();
+                }
+            }
             Ok(Signal::Enrich(event)) => {
                 use crate::enrich::worker::EnrichEvent;
                 // Per-snippet starts are noise on a terminal; the rest is news.
@@ -251,6 +273,9 @@ pub fn watch_foreground(paths: Paths) -> CmdResult {
         }
     }
     eprintln!("stopping…");
+    if let Some(a) = auto {
+        a.stop();
+    }
     if let Some(w) = worker {
         w.stop();
     }

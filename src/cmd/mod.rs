@@ -10,6 +10,7 @@ mod model;
 mod output;
 mod pending;
 mod snippets;
+mod sync;
 mod transfer;
 
 pub use crate::exit::{CliError, CmdResult, Exit};
@@ -79,6 +80,8 @@ pub fn run(cli: Cli) -> CmdResult {
             // The trainer's commands: the one place the product reaches
             // into `train`.
             Command::Trainer(c) => crate::train::run(paths, c),
+            Command::Sync(a) => sync::sync(paths, a),
+            Command::BenchSync(a) => sync::bench(a),
         },
     }
 }

@@ -1,6 +1,6 @@
 //! The one way in: whatever brings a snippet's content into the library
 //! (`snipdex add`/`edit`/`import`, the TUI's new and edit, the samples, the
-//! watcher) hands it to this module, which applies the rule once:
+//! watcher, sync) hands it to this module, which applies the rule once:
 //!
 //! 1. admit it ([`crate::ingest::admit`]: size, binary, empty, links, times);
 //! 2. find its secrets, fill in a missing language, and mark where the
@@ -37,6 +37,9 @@ pub enum Origin {
     /// A block cut from a watched file: the file was checked as a file
     /// (size) and its secrets found while it was cut.
     File,
+    /// Another machine's snippet, received through sync: its fields and
+    /// their owners as that machine had them.
+    Sync,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +91,9 @@ impl Intake {
     pub fn prepare(&self, new: &mut NewSnippet, origin: Origin) -> Result<Admitted, Refused> {
         // Files were checked as files before they were read; the blocks cut
         // from them are not held to the file limit again.
-        let limit = if origin == Origin::File {
+        // Nor is a synced snippet: the machine that sent it admitted it,
+        // and refusing it here would leave the two libraries apart.
+        let limit = if matches!(origin, Origin::File | Origin::Sync) {
             u64::MAX
         } else {
             self.max_bytes
@@ -170,7 +175,7 @@ fn mark_provenance(new: &mut NewSnippet, origin: Origin) {
     let (provenance, locked) = match origin {
         Origin::User => (Provenance::User, true),
         Origin::Sample => (Provenance::Import, false),
-        Origin::Import | Origin::File => return,
+        Origin::Import | Origin::File | Origin::Sync => return,
     };
     let meta = FieldMeta {
         provenance: Some(provenance),
@@ -192,6 +197,7 @@ fn mark_provenance(new: &mut NewSnippet, origin: Origin) {
 }
 
 mod import;
+mod receive;
 pub use import::ImportReport;
 
 #[cfg(test)]

@@ -66,9 +66,9 @@ mod llama;
 mod lora;
 mod ops;
 mod qgemm;
-mod threads;
 #[doc(hidden)]
 pub mod testutil;
+mod threads;
 mod tokenizer;
 
 pub use adapter::{

@@ -98,6 +98,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         tags          TEXT NOT NULL,
         PRIMARY KEY (import_id, seq)
      );",
+    // 4: sync through a git remote (src/sync): each synced snippet's uid in
+    //    the repository and a hash of the row as last agreed with it (a
+    //    deleted snippet keeps its uid with no row, until its tombstone is
+    //    written); the sync's own state; snippets the user lets sync
+    //    although they hold secrets.
+    "CREATE TABLE sync_files (
+        uid        TEXT PRIMARY KEY,
+        snippet_id INTEGER UNIQUE REFERENCES snippets(id) ON DELETE SET NULL,
+        row_hash   TEXT
+     );
+     CREATE TABLE sync_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+     );
+     CREATE TABLE sync_share_secrets (
+        snippet_id INTEGER PRIMARY KEY REFERENCES snippets(id) ON DELETE CASCADE
+     );",
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

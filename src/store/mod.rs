@@ -15,12 +15,14 @@ mod queue;
 mod snippets;
 mod staging;
 mod summaries;
+mod sync;
 mod watch;
 
 pub use queue::{IndexBatch, IndexChange, Job};
 pub use snippets::{GeneratedValue, ListFilter, SnippetPatch, TagCount};
 pub use staging::StagedImport;
 pub use summaries::SnippetSummary;
+pub use sync::{SyncRow, TOMBSTONE_WRITTEN};
 pub use watch::SkipCount;
 
 use rusqlite::{Connection, OpenFlags};

@@ -448,7 +448,11 @@ pub enum GeneratedValue {
     List(Vec<String>),
 }
 
-fn write_tags(conn: &rusqlite::Connection, id: SnippetId, tags: &[String]) -> Result<()> {
+pub(super) fn write_tags(
+    conn: &rusqlite::Connection,
+    id: SnippetId,
+    tags: &[String],
+) -> Result<()> {
     conn.execute(
         "DELETE FROM snippet_tags WHERE snippet_id = ?1",
         params![id],

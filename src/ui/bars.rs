@@ -112,6 +112,9 @@ pub fn draw_status(frame: &mut Frame<'_>, area: Rect, state: &AppState, theme: &
     if let Some(w) = &state.watch {
         parts.push(format!("watch: {w}"));
     }
+    if let Some(s) = &state.sync {
+        parts.push(format!("sync: {s}"));
+    }
     parts.push(index_label(&state.index));
     if let Some(enrich) = state.enrich.label() {
         parts.push(enrich);

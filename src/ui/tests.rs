@@ -382,6 +382,19 @@ fn status_bar_shows_loading_watch_and_filter() {
     assert!(status.contains("? help"), "{status}");
 }
 
+#[test]
+fn status_bar_shows_the_automatic_sync() {
+    let mut s = AppState::new(false);
+    let lib: Vec<_> = (1..=2).map(|i| summary(i, "x", &[])).collect();
+    update(&mut s, AppEvent::Loaded(Arc::new(lib)));
+    let out = screen(&s, 120, 24);
+    assert!(!out.lines().last().unwrap().contains("sync:"));
+    update(&mut s, AppEvent::Sync("synced 14:02 (↑2 ↓1)".into()));
+    let out = screen(&s, 120, 24);
+    let status = out.lines().last().unwrap();
+    assert!(status.contains("sync: synced 14:02 (↑2 ↓1)"), "{status}");
+}
+
 fn long_line_state() -> AppState {
     let mut s = browsing();
     let mut snip = full_snippet();
