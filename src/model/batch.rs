@@ -153,6 +153,7 @@ impl Model {
         let mode = self.mode();
         let eps = cfg.rms_eps as f32;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
+        let style = cfg.architecture.rope_style();
         let n = rows.len();
         let starts: Vec<usize> = rows.iter().map(|r| r.cache.len()).collect();
         // The adapter acting on each row, if its position is past activation.
@@ -196,8 +197,8 @@ impl Model {
             let mut ys = Vec::with_capacity(n);
             for i in 0..n {
                 let (cos, sin) = &ropes[i];
-                let qi = rope(&heads(&q.narrow(0, i, 1)?, 1, n_h, hd)?, cos, sin, mode)?;
-                let ki = rope(&heads(&k.narrow(0, i, 1)?, 1, n_kv, hd)?, cos, sin, mode)?;
+                let qi = rope(&heads(&q.narrow(0, i, 1)?, 1, n_h, hd)?, cos, sin, mode, style)?;
+                let ki = rope(&heads(&k.narrow(0, i, 1)?, 1, n_kv, hd)?, cos, sin, mode, style)?;
                 let vi = heads(&v.narrow(0, i, 1)?, 1, n_kv, hd)?;
                 let (ki, vi) = LayerKv::append(&mut kv[i][li], ki, vi, starts[i], exclusive[i])?;
                 ys.push(self.attend(&qi, &ki, &vi, None, 1)?);

@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
-use super::error::Result;
-use super::gguf::ModelConfig;
+use super::error::{ModelError, Result};
+use super::gguf::{ModelConfig, RopeStyle};
 
 /// Which kernels the forward pass uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,11 +29,13 @@ impl Default for ForwardMode {
     }
 }
 
-/// A weight matrix kept quantized, with an f32 copy made on demand.
+/// A weight matrix kept quantized, with an f32 copy made on demand, and
+/// the bias vector added to its output where the architecture has one.
 pub(crate) struct Linear {
     weight: Arc<QTensor>,
     qmm: QMatMul,
     dense: OnceLock<Tensor>,
+    bias: Option<Tensor>,
 }
 
 impl Linear {
@@ -48,7 +50,21 @@ impl Linear {
             weight,
             qmm,
             dense: OnceLock::new(),
+            bias: None,
         })
+    }
+
+    /// Adds `bias` (`[out]`, f32) to every output row.
+    pub(crate) fn with_bias(mut self, bias: Tensor) -> Result<Self> {
+        let out = self.weight.shape().dims().first().copied().unwrap_or(0);
+        if bias.dims() != [out] {
+            return Err(ModelError::InvalidArgument(format!(
+                "bias of shape {:?} does not fit a projection with {out} outputs",
+                bias.dims()
+            )));
+        }
+        self.bias = Some(bias.to_dtype(DType::F32)?);
+        Ok(self)
     }
 
     fn dense(&self, keep: bool) -> Result<Tensor> {
@@ -63,8 +79,18 @@ impl Linear {
         Ok(t)
     }
 
-    /// `x [rows, in] -> [rows, out]`.
+    /// `x [rows, in] -> [rows, out]`, plus the bias if there is one. The
+    /// result is a fresh contiguous tensor either way, which the LoRA
+    /// delta's in-place path relies on.
     pub(crate) fn forward(&self, x: &Tensor, mode: ForwardMode) -> Result<Tensor> {
+        let y = self.forward_weight(x, mode)?;
+        match &self.bias {
+            Some(b) => Ok(y.broadcast_add(b)?),
+            None => Ok(y),
+        }
+    }
+
+    fn forward_weight(&self, x: &Tensor, mode: ForwardMode) -> Result<Tensor> {
         let rows = x.dim(0)?;
         let dense = match mode {
             ForwardMode::Quantized => false,
@@ -133,11 +159,23 @@ pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f32, mode: ForwardMode) -> R
     })
 }
 
-/// GGUF llama weights are permuted for interleaved (GPT-J style) rotation.
-pub(crate) fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, mode: ForwardMode) -> Result<Tensor> {
-    Ok(match mode {
-        ForwardMode::Differentiable => candle_nn::rotary_emb::rope_i_slow(x, cos, sin)?,
-        _ => candle_nn::rotary_emb::rope_i(x, cos, sin)?,
+/// Rotates `x` (`[1, heads, t, hd]`) by the positions' angles. GGUF llama
+/// weights are permuted for interleaved (GPT-J style) rotation; qwen2's are
+/// in Hugging Face order and rotate halves (GPT-NeoX style).
+pub(crate) fn rope(
+    x: &Tensor,
+    cos: &Tensor,
+    sin: &Tensor,
+    mode: ForwardMode,
+    style: RopeStyle,
+) -> Result<Tensor> {
+    use candle_nn::rotary_emb as re;
+    let slow = mode == ForwardMode::Differentiable;
+    Ok(match (style, slow) {
+        (RopeStyle::Interleaved, true) => re::rope_i_slow(x, cos, sin)?,
+        (RopeStyle::Interleaved, false) => re::rope_i(x, cos, sin)?,
+        (RopeStyle::Halves, true) => re::rope_slow(x, cos, sin)?,
+        (RopeStyle::Halves, false) => re::rope(x, cos, sin)?,
     })
 }
 
