@@ -50,7 +50,10 @@ fn model_use_switches_the_model_and_refuses_what_is_not_there() {
     // Nothing chosen: the first file by name.
     assert_eq!(info(h)["active"], Value::from(llama.to_str().unwrap()));
 
-    snipdex(h).args(["model", "use", "b-qwen.gguf"]).assert().success();
+    snipdex(h)
+        .args(["model", "use", "b-qwen.gguf"])
+        .assert()
+        .success();
     assert_eq!(info(h)["active"], Value::from(qwen.to_str().unwrap()));
     assert_eq!(info(h)["adapters_for"], "b-qwen");
 
@@ -61,7 +64,10 @@ fn model_use_switches_the_model_and_refuses_what_is_not_there() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("snipdex model fetch --model qwen2.5-coder-0.5b"), "{err}");
+    assert!(
+        err.contains("snipdex model fetch --model qwen2.5-coder-0.5b"),
+        "{err}"
+    );
     // Unknown names and paths out of the models folder: bad input.
     for bad in ["gpt-5", "../b-qwen.gguf"] {
         let out = snipdex(h).args(["model", "use", bad]).output().unwrap();
@@ -71,7 +77,10 @@ fn model_use_switches_the_model_and_refuses_what_is_not_there() {
     }
     // A file the engine cannot load is refused now, and the choice stays.
     std::fs::write(h.join("models/broken.gguf"), b"not a model").unwrap();
-    snipdex(h).args(["model", "use", "broken.gguf"]).assert().code(4);
+    snipdex(h)
+        .args(["model", "use", "broken.gguf"])
+        .assert()
+        .code(4);
     assert_eq!(info(h)["active"], Value::from(qwen.to_str().unwrap()));
 
     // The chosen file gone: enrichment says so instead of taking another.
@@ -82,7 +91,10 @@ fn model_use_switches_the_model_and_refuses_what_is_not_there() {
     assert!(err.contains("chosen with `snipdex model use`"), "{err}");
     let report = info(h);
     assert_eq!(report["active"], Value::Null);
-    assert!(report["active_problem"].as_str().unwrap().contains("b-qwen.gguf"));
+    assert!(report["active_problem"]
+        .as_str()
+        .unwrap()
+        .contains("b-qwen.gguf"));
 }
 
 #[test]
@@ -128,7 +140,9 @@ fn adapters_install_per_model_and_foreign_ones_are_refused() {
         .assert()
         .success();
     let installed = h.join("models/adapters");
-    assert!(installed.join("q/title/adapter_model.safetensors").is_file());
+    assert!(installed
+        .join("q/title/adapter_model.safetensors")
+        .is_file());
     assert!(installed
         .join("smollm2-135m/tags/adapter_model.safetensors")
         .is_file());
@@ -170,7 +184,14 @@ fn fetch_knows_its_models_and_refuses_others() {
     assert!(err.contains("unknown model \"llama-70b\""), "{err}");
     // --model names a known model; it cannot be mixed with a custom file.
     snipdex(home.path())
-        .args(["model", "fetch", "--model", "qwen2.5-coder-0.5b", "--repo", "x/y"])
+        .args([
+            "model",
+            "fetch",
+            "--model",
+            "qwen2.5-coder-0.5b",
+            "--repo",
+            "x/y",
+        ])
         .assert()
         .code(2);
 }

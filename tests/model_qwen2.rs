@@ -33,11 +33,18 @@ fn a_qwen2_file_without_its_biases_is_refused() -> TestResult {
     let mut file = std::fs::File::open(&path)?;
     let content = gguf_file::Content::read(&mut file)?;
     let mut tensors = Vec::new();
-    for name in content.tensor_infos.keys().filter(|n| !n.ends_with(".bias")) {
+    for name in content
+        .tensor_infos
+        .keys()
+        .filter(|n| !n.ends_with(".bias"))
+    {
         tensors.push((name.clone(), content.tensor(&mut file, name, &Device::Cpu)?));
     }
-    let md: Vec<(&str, &gguf_file::Value)> =
-        content.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let md: Vec<(&str, &gguf_file::Value)> = content
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
     let ts: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let no_bias = dir.path().join("no-bias.gguf");
     gguf_file::write(&mut std::fs::File::create(&no_bias)?, &md, &ts)?;
@@ -78,7 +85,10 @@ fn qwen2_shared_prefix_and_batch_give_the_unshared_tokens() -> TestResult {
     }
     let base = model.generate(&cache, &suffixes[0], None, &opts)?;
     let tuned = model.generate(&cache, &suffixes[0], Some(&adapters[0]), &opts)?;
-    assert_ne!(base.tokens, tuned.tokens, "a strong adapter changes the answer");
+    assert_ne!(
+        base.tokens, tuned.tokens,
+        "a strong adapter changes the answer"
+    );
 
     let tasks: Vec<BatchTask<'_>> = suffixes
         .iter()
@@ -93,7 +103,10 @@ fn qwen2_shared_prefix_and_batch_give_the_unshared_tokens() -> TestResult {
         .generate_batch(&cache, &tasks, &mut || true)?
         .expect("not cancelled");
     for (task, got) in tasks.iter().zip(&batched) {
-        assert_eq!(got, &model.generate(&cache, task.suffix, task.adapter, task.opts)?);
+        assert_eq!(
+            got,
+            &model.generate(&cache, task.suffix, task.adapter, task.opts)?
+        );
     }
     assert_eq!(cache.tokens(), prefix.as_slice());
     Ok(())
@@ -152,7 +165,10 @@ fn adapters_do_not_cross_architectures() -> TestResult {
     for_llama.save(&saved)?;
     let err = Adapter::load(&saved, qwen.config()).unwrap_err();
     assert!(
-        matches!(err, ModelError::AdapterShape { .. } | ModelError::AdapterTensor { .. }),
+        matches!(
+            err,
+            ModelError::AdapterShape { .. } | ModelError::AdapterTensor { .. }
+        ),
         "{err}"
     );
     let lora = LoraActivation {

@@ -161,10 +161,7 @@ fn check(paths: &Paths, model: Option<&Path>, json: bool) -> CmdResult {
             report.logit_scale,
             crate::model::CHECK_TOLERANCE
         );
-        println!(
-            "{} tokenizer round trip",
-            mark(report.tokenizer_round_trip)
-        );
+        println!("{} tokenizer round trip", mark(report.tokenizer_round_trip));
         println!(
             "{} answer to \"What is the capital of France?\": {:?}",
             mark(report.answer_ok),

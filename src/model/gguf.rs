@@ -229,8 +229,8 @@ impl ModelConfig {
     pub fn from_gguf(content: &Content) -> Result<Self> {
         let md = &content.metadata;
         let found = meta_str(md, "general.architecture").unwrap_or_default();
-        let architecture = Architecture::from_name(found)
-            .ok_or_else(|| ModelError::UnsupportedArchitecture {
+        let architecture =
+            Architecture::from_name(found).ok_or_else(|| ModelError::UnsupportedArchitecture {
                 found: found.into(),
             })?;
         let a = architecture.name();

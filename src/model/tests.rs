@@ -269,7 +269,8 @@ fn peft_config_files_are_read_and_unknown_fields_kept() -> Result<()> {
     assert!(msg.contains("HuggingFaceTB/SmolLM2-135M-Instruct"), "{msg}");
     assert!(msg.contains("llama model (2 layers, 64 wide)"), "{msg}");
     let mine = PEFT_CONFIG.replace("HuggingFaceTB/SmolLM2-135M-Instruct", "my/tiny-llama");
-    std::fs::write(path.join("adapter_config.json"), &mine).map_err(|e| ModelError::io(&path, e))?;
+    std::fs::write(path.join("adapter_config.json"), &mine)
+        .map_err(|e| ModelError::io(&path, e))?;
     assert_eq!(Adapter::load(&path, model.config())?.weights().len(), 2 * 2);
 
     // Semantics the engine does not implement are refused, not ignored.
@@ -333,8 +334,15 @@ fn qwen2_pre_tokenizer_follows_qwen2_rules_not_gpt2() {
     assert_ne!(words(smol.tokenizer(), text), words(qwen.tokenizer(), text));
 
     let tok = qwen.tokenizer();
-    for text in ["héllo wörld — 你好 🦀\n\tfn main() {}", "the return in def", ""] {
-        assert_eq!(tok.decode(&tok.encode_plain(text).unwrap(), false).unwrap(), text);
+    for text in [
+        "héllo wörld — 你好 🦀\n\tfn main() {}",
+        "the return in def",
+        "",
+    ] {
+        assert_eq!(
+            tok.decode(&tok.encode_plain(text).unwrap(), false).unwrap(),
+            text
+        );
     }
     // Qwen2 composes text first: a decomposed é is the precomposed one.
     assert_eq!(

@@ -202,7 +202,10 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
     }
     let mut vectors = Vec::new();
     for layer in 0..spec.block_count {
-        for p in Projection::ALL.into_iter().filter(|p| p.has_bias(architecture)) {
+        for p in Projection::ALL
+            .into_iter()
+            .filter(|p| p.has_bias(architecture))
+        {
             let (out, _) = p.shape(&cfg);
             vectors.push((format!("blk.{layer}.{}.bias", p.gguf_name()), out, 0.5, 0.0));
         }

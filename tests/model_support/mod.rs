@@ -67,7 +67,12 @@ pub fn matches_reference_in_every_mode(dir: &Path, spec: &TinySpec) -> TestResul
 
 /// Logits of every position with and without `adapter` acting from
 /// `from`: equal before it, clearly different from it on.
-pub fn assert_adapter_acts_from(model: &Model, adapter: &Adapter, tokens: &[u32], from: usize) -> TestResult {
+pub fn assert_adapter_acts_from(
+    model: &Model,
+    adapter: &Adapter,
+    tokens: &[u32],
+    from: usize,
+) -> TestResult {
     let base = model.forward(tokens, &mut model.new_cache(), None, Logits::All)?;
     let lora = snipdex::model::LoraActivation {
         adapter,

@@ -95,7 +95,6 @@ impl Adapter {
     }
 
     fn load_tensors(dir: &Path, config: AdapterConfig, base: &ModelConfig) -> Result<Self> {
-
         let w_path = dir.join(WEIGHTS_FILE);
         let bytes = std::fs::read(&w_path).map_err(|e| ModelError::io(&w_path, e))?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::AdapterConfig {
