@@ -70,6 +70,9 @@ fn settings(steps: usize) -> TrainSettings {
     s.batch = 2;
     s.warmup = 2;
     s.checkpoint_every = 0;
+    // What the tiny test model is; the default names SmolLM2, and an
+    // adapter that says so is refused on any other model.
+    s.base_model = "tiny-test-llama".into();
     s
 }
 
