@@ -2,7 +2,7 @@
 //! step without and with a LoRA adapter, and a task suffix.
 //!
 //! ```sh
-//! cargo run --release --example decode_step -- MODEL.gguf adapters/description
+//! cargo run --release --example decode_step -- MODEL.gguf adapters/smollm2-135m/description
 //! ```
 
 use std::time::Instant;

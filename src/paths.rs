@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// File in the models folder naming the model `snipdex model use` chose.
+pub const ACTIVE_MODEL_FILE: &str = "active-model";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PathsError {
     #[error("cannot find a home directory to keep the library in; set SNIPDEX_HOME")]

@@ -158,7 +158,9 @@ fn real_model_batched_tasks_give_the_sequential_tokens() {
     use snipdex::model::{Adapter, BatchTask, GenerateOptions, Model};
     let scratch = tempfile::tempdir().unwrap();
     let model = Model::load(&real_model(scratch.path())).unwrap();
-    let dir = shipped_adapters_dir().expect("shipped adapters");
+    let dir = shipped_adapters_dir()
+        .expect("shipped adapters")
+        .join(snipdex::model::DEFAULT_MODEL.name);
     let tasks = ["title", "description", "tags", "links"];
     let adapters: Vec<Adapter> = tasks
         .iter()

@@ -13,35 +13,9 @@ use model_support::*;
 #[test]
 fn forward_matches_candle_quantized_llama() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let (path, mut model) = tiny_model(dir.path(), 7)?;
-    compare_with_reference(&model, &path, 1e-5)?;
-    // The f32 paths skip the Q8 quantization of activations that the
-    // quantized kernels do, so on Q8_0 weights they agree to that noise only.
-    for mode in [
-        ForwardMode::Auto { min_rows: 2 },
-        ForwardMode::Differentiable,
-    ] {
-        model.set_mode(mode);
-        compare_with_reference(&model, &path, 5e-2)?;
-    }
-
-    // With f32 weights no quantization is involved: every mode is exact.
-    let dense = dir.path().join("f32.gguf");
-    let mut spec = TinySpec::new(8);
-    spec.weight_dtype = candle_core::quantized::GgmlDType::F32;
-    spec.untied_output = true;
-    write_tiny_llama_gguf_with(&dense, &spec)?;
-    let mut model = Model::load(&dense)?;
-    assert!(model.config().untied_output);
-    for mode in [
-        ForwardMode::Quantized,
-        ForwardMode::Auto { min_rows: 2 },
-        ForwardMode::Differentiable,
-    ] {
-        model.set_mode(mode);
-        compare_with_reference(&model, &dense, 1e-5)?;
-    }
-    Ok(())
+    let spec = TinySpec::new(7);
+    assert!(!spec.untied_output);
+    matches_reference_in_every_mode(dir.path(), &spec)
 }
 
 #[test]
@@ -100,22 +74,7 @@ fn adapter_acts_only_from_its_activation_position() -> TestResult {
     let (_, model) = tiny_model(dir.path(), 6)?;
     let adapter = random_adapter(&model, 4, 1)?;
     let tokens = [1u32, 60, 61, 62, 63, 64, 65, 66, 67, 2];
-    let from = 6;
-    let base = model.forward(&tokens, &mut model.new_cache(), None, Logits::All)?;
-    let lora = LoraActivation {
-        adapter: &adapter,
-        from_position: from,
-    };
-    let tuned = model.forward(&tokens, &mut model.new_cache(), Some(lora), Logits::All)?;
-    for row in 0..tokens.len() {
-        let diff = max_abs_diff(&base.get(row)?, &tuned.get(row)?);
-        if row < from {
-            assert_eq!(diff, 0.0, "row {row} before activation changed by {diff}");
-        } else {
-            assert!(diff > 1e-3, "row {row} after activation unchanged");
-        }
-    }
-    Ok(())
+    assert_adapter_acts_from(&model, &adapter, &tokens, 6)
 }
 
 #[test]

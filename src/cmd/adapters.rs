@@ -11,6 +11,7 @@
 
 use super::{CliError, CmdResult, Exit};
 use crate::enrich::Task;
+use crate::model::DEFAULT_MODEL;
 use crate::paths::Paths;
 use std::path::{Path, PathBuf};
 
@@ -20,28 +21,63 @@ const FILES: [&str; 3] = [
     "README.md",
 ];
 
-/// Where adapters installed with the model live.
+/// Where adapters installed with the model live (`<model>/<task>/` inside).
 pub fn installed_dir(paths: &Paths) -> PathBuf {
     paths.models_dir().join("adapters")
 }
 
-/// Copy every task adapter found in `from` into the user's adapters
-/// folder; the tasks installed.
-pub fn install(from: &Path, to: &Path) -> Result<Vec<Task>, CliError> {
+/// The `<model>/` folders of `from` that hold a task adapter, with the
+/// flat `<task>/` folders of the layout before models had names counted
+/// as the default model's. `(model name, folder of its task folders)`.
+fn model_folders(from: &Path) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    if Task::ALL.iter().any(|t| is_adapter(&from.join(t.name()))) {
+        found.push((DEFAULT_MODEL.name.to_string(), from.to_path_buf()));
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(from)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_task = Task::ALL.iter().any(|t| t.name() == name);
+        if !is_task && Task::ALL.iter().any(|t| is_adapter(&dir.join(t.name()))) {
+            found.push((name, dir));
+        }
+    }
+    found
+}
+
+fn is_adapter(dir: &Path) -> bool {
+    dir.join(FILES[0]).is_file() && dir.join(FILES[1]).is_file()
+}
+
+/// Copy every task adapter found in `from` (`<model>/<task>/`, or flat
+/// `<task>/` for the default model) into `to/<model>/<task>/`; the
+/// adapters installed, as `model/task`.
+pub fn install(from: &Path, to: &Path) -> Result<Vec<String>, CliError> {
     let mut done = Vec::new();
-    for task in Task::ALL {
-        let src = from.join(task.name());
-        if !src.join(FILES[0]).is_file() || !src.join(FILES[1]).is_file() {
-            continue;
-        }
-        let dst = to.join(task.name());
-        std::fs::create_dir_all(&dst)?;
-        for name in FILES {
-            if src.join(name).is_file() {
-                std::fs::copy(src.join(name), dst.join(name))?;
+    for (model, dir) in model_folders(from) {
+        for task in Task::ALL {
+            let src = dir.join(task.name());
+            if !is_adapter(&src) {
+                continue;
             }
+            let dst = to.join(&model).join(task.name());
+            std::fs::create_dir_all(&dst)?;
+            for name in FILES {
+                if src.join(name).is_file() {
+                    std::fs::copy(src.join(name), dst.join(name))?;
+                }
+            }
+            done.push(format!("{model}/{task}"));
         }
-        done.push(task);
     }
     Ok(done)
 }
@@ -51,15 +87,16 @@ pub fn run(paths: &Paths, from: &Path) -> CmdResult {
     let done = install(from, &to)?;
     if done.is_empty() {
         return Err(CliError::bad_input(format!(
-            "{} holds no adapters (expected title/, description/, tags/ or links/ with adapter_config.json and adapter_model.safetensors)",
+            "{} holds no adapters (expected <model>/<task>/ folders, such as \
+             smollm2-135m/title/, or title/, description/, tags/ or links/, with \
+             adapter_config.json and adapter_model.safetensors)",
             from.display()
         )));
     }
-    let names: Vec<&str> = done.iter().map(|t| t.name()).collect();
     eprintln!(
         "installed {} ({}) into {}",
         crate::domain::count(done.len(), "adapter"),
-        names.join(", "),
+        done.join(", "),
         to.display()
     );
     Ok(Exit::Ok)

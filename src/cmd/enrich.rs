@@ -26,7 +26,7 @@ pub fn enrich(paths: Paths, a: EnrichArgs) -> CmdResult {
         return jsonl(&paths, &a.engine);
     }
     let model = resolve_model(&paths, a.engine.model.as_deref())?;
-    let adapters = adapter_source(&paths, &a.engine);
+    let adapters = adapter_source(&paths, &a.engine, &model);
     let mut lib = Library::open(paths)?;
     let only = if a.ids.is_empty() {
         if a.all {
@@ -245,16 +245,17 @@ fn set_paused(paths: &Paths, pause: bool) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-fn adapter_source(paths: &Paths, a: &AdapterArgs) -> AdapterSource {
+fn adapter_source(paths: &Paths, a: &AdapterArgs, model: &Path) -> AdapterSource {
     match (&a.adapters, a.no_adapters) {
         (_, true) => AdapterSource::None,
         (Some(dir), false) => {
             let source = AdapterSource::Dir(dir.clone());
             // An existing folder with no `<task>/` adapter in it is almost
             // always a wrong path; say so instead of silently going zero-shot.
+            let name = crate::model::model_name(model);
             let missing: Vec<&str> = crate::enrich::Task::ALL
                 .iter()
-                .filter(|t| matches!(source.locate(**t), Ok(None)))
+                .filter(|t| matches!(source.locate(**t, &name), Ok(None)))
                 .map(|t| t.name())
                 .collect();
             if dir.is_dir() && !missing.is_empty() {
@@ -273,7 +274,7 @@ fn adapter_source(paths: &Paths, a: &AdapterArgs) -> AdapterSource {
 fn load_enricher(paths: &Paths, a: &AdapterArgs) -> Result<Enricher, CliError> {
     let model = resolve_model(paths, a.model.as_deref())?;
     let opts = EnricherOptions::for_paths(paths);
-    Enricher::load_with(&model, &adapter_source(paths, a), &opts).map_err(CliError::from)
+    Enricher::load_with(&model, &adapter_source(paths, a, &model), &opts).map_err(CliError::from)
 }
 
 fn jsonl(paths: &Paths, a: &AdapterArgs) -> CmdResult {
@@ -291,7 +292,7 @@ fn jsonl(paths: &Paths, a: &AdapterArgs) -> CmdResult {
 
 pub fn bench(paths: Paths, a: BenchEnrichArgs) -> CmdResult {
     let model = resolve_model(&paths, a.engine.model.as_deref())?;
-    let adapters = adapter_source(&paths, &a.engine);
+    let adapters = adapter_source(&paths, &a.engine, &model);
     let bar = ProgressBar::new_spinner();
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let opts = EnricherOptions::for_paths(&paths);

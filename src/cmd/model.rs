@@ -1,4 +1,4 @@
-//! `snipdex model fetch|info`.
+//! `snipdex model fetch|use|info|adapters`.
 
 use std::path::{Path, PathBuf};
 
@@ -7,50 +7,81 @@ use serde::Serialize;
 
 use super::{CliError, CmdResult, Exit};
 use crate::cli::{ModelAction, ModelArgs, ModelFetchArgs};
-use crate::enrich::{installed_model, AdapterSource, EnrichError, Task};
+use crate::enrich::{
+    choose_model, installed_model, resolve_choice, AdapterSource, EnrichError, Task,
+};
 use crate::model::{
-    fetch_model, install_from_file, model_info, FetchEvent, FetchOptions, DEFAULT_FILE,
-    DEFAULT_SHA256,
+    fetch_model, install_known_from_file, known_model, known_names, model_info, FetchEvent,
+    FetchOptions, KnownModel, DEFAULT_MODEL, MODELS,
 };
 use crate::paths::Paths;
 
 pub fn run(paths: Paths, a: ModelArgs) -> CmdResult {
     match a.action {
         ModelAction::Fetch(f) => fetch(&paths, f),
+        ModelAction::Use { name } => choose(&paths, &name),
+        ModelAction::Check { model, json } => check(&paths, model.as_deref(), json),
         ModelAction::Info { json } => info(&paths, json),
         ModelAction::Adapters { from } => super::adapters::run(&paths, &from),
     }
 }
 
+fn known(name: &str) -> Result<&'static KnownModel, CliError> {
+    known_model(name).ok_or_else(|| {
+        CliError::bad_input(format!(
+            "unknown model {name:?}: known models are {}",
+            known_names()
+        ))
+    })
+}
+
 fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
     let models_dir = paths.models_dir();
+    let model = a.model.as_deref().map(known).transpose()?;
     let bar = FetchBar::new();
     let installed = match &a.from_file {
         Some(source) => {
-            // A file named like the default model must be the default model.
-            let expected = a.sha256.clone().or_else(|| {
-                (source.file_name().is_some_and(|n| n == DEFAULT_FILE))
-                    .then(|| DEFAULT_SHA256.to_owned())
+            // A file named like a known source file must be that file.
+            let name = source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let pinned = MODELS.iter().find_map(|m| {
+                let hub = (m.hub.file == name).then_some(m.hub.sha256).flatten();
+                let mirror = m.mirror.filter(|w| w.file == name).map(|w| w.sha256);
+                hub.or(mirror).map(|sha| (m, sha))
             });
+            let expected = a
+                .sha256
+                .clone()
+                .or_else(|| pinned.map(|(_, sha)| sha.to_owned()));
             if expected.is_none() {
                 eprintln!(
                     "warning: {} is not checked against a known checksum; pass --sha256 HEX to verify it",
                     source.display()
                 );
             }
-            install_from_file(source, &models_dir, expected.as_deref(), &mut |e| {
+            let model = model.or(pinned.map(|(m, _)| m));
+            install_known_from_file(source, &models_dir, expected.as_deref(), model, &mut |e| {
                 bar.update(e)
             })
         }
         None => {
-            let mut opts = FetchOptions::new(&models_dir);
             let custom = a.repo.is_some() || a.file.is_some() || a.revision.is_some();
-            if custom {
-                // The pinned checksum and the pip fallback are for the default only.
-                opts.sha256 = None;
-                opts.pip_requirement = None;
-                opts.revision = None;
-            }
+            let mut opts = match (model, &a.repo, &a.file) {
+                (Some(m), _, _) => FetchOptions::for_model(&models_dir, m),
+                (None, Some(repo), Some(file)) => FetchOptions::custom(&models_dir, repo, file),
+                (None, _, _) if custom => {
+                    // The pinned checksum and the fallback are for known models only.
+                    let mut opts = FetchOptions::new(&models_dir);
+                    opts.sha256 = None;
+                    opts.mirror = None;
+                    opts.revision = None;
+                    opts.model = None;
+                    opts
+                }
+                (None, _, _) => FetchOptions::new(&models_dir),
+            };
             if let Some(repo) = a.repo {
                 opts.repo = repo;
             }
@@ -78,14 +109,25 @@ fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
             | E::MissingMetadata { .. }
             | E::MissingTensor { .. }
             | E::TensorShape { .. }
+            | E::Tokenizer(_)
+            | E::NotTheModel { .. }
             | E::ChecksumMismatch { .. } => Exit::BadInput,
-            // Neither the Hub nor pip could be reached.
+            // Neither the Hub nor the mirror could be reached.
             E::Fetch { .. } => Exit::Unavailable,
             _ => Exit::Failure,
         };
         CliError::new(exit, e)
     })?;
     eprintln!("installed {}", installed.display());
+    if let Ok(active) = installed_model(&models_dir) {
+        if active != installed {
+            let name = crate::model::model_name(&installed);
+            eprintln!(
+                "enrichment still uses {}; `snipdex model use {name}` switches to this one",
+                active.display()
+            );
+        }
+    }
     if let Some((dir, n)) = super::adapters::keep_shipped(paths) {
         eprintln!(
             "installed {} with it into {}",
@@ -94,6 +136,74 @@ fn fetch(paths: &Paths, a: ModelFetchArgs) -> CmdResult {
         );
     }
     println!("{}", installed.display());
+    Ok(Exit::Ok)
+}
+
+/// `snipdex model check`: exit 0 only when every check passed.
+fn check(paths: &Paths, model: Option<&Path>, json: bool) -> CmdResult {
+    let path = resolve_model(paths, model)?;
+    let report = crate::model::check_model(&path).map_err(|e| {
+        let exit = match e {
+            crate::model::ModelError::Candle(_) => Exit::Failure,
+            _ => Exit::BadInput,
+        };
+        CliError::new(exit, e)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
+        println!("{} ({})", path.display(), report.architecture);
+        println!(
+            "{} logits against candle-transformers: max difference {:.2e} of {:.1} (tolerance {:.0e} relative)",
+            mark(report.logits_ok()),
+            report.max_logit_diff,
+            report.logit_scale,
+            crate::model::CHECK_TOLERANCE
+        );
+        println!("{} tokenizer round trip", mark(report.tokenizer_round_trip));
+        println!(
+            "{} answer to \"What is the capital of France?\": {:?}",
+            mark(report.answer_ok),
+            report.answer
+        );
+        println!("took {:.1} s", report.seconds);
+    }
+    Ok(if report.passed() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+/// `snipdex model use NAME`: records the choice once the file is there.
+fn choose(paths: &Paths, choice: &str) -> CmdResult {
+    let models_dir = paths.models_dir();
+    let Some(path) = resolve_choice(&models_dir, choice) else {
+        return Err(CliError::bad_input(format!(
+            "{choice:?} is neither a known model ({}) nor a .gguf file name in {}",
+            known_names(),
+            models_dir.display()
+        )));
+    };
+    if !path.is_file() {
+        let hint = match known_model(choice) {
+            Some(m) => format!("run `snipdex model fetch --model {}` first", m.name),
+            None => "see `snipdex model info` for what is installed".into(),
+        };
+        return Err(CliError::new(
+            Exit::Unavailable,
+            anyhow::anyhow!("{} is not installed: {hint}", path.display()),
+        ));
+    }
+    // Refuse a file the engine cannot load now, not at the next enrichment.
+    crate::model::Model::load(&path).map_err(|e| CliError::new(Exit::BadInput, e))?;
+    choose_model(&models_dir, &path)?;
+    eprintln!(
+        "enrichment now uses {} ({})",
+        path.display(),
+        crate::model::model_name(&path)
+    );
     Ok(Exit::Ok)
 }
 
@@ -150,8 +260,14 @@ struct InfoReport {
     /// The file enrichment would use.
     active: Option<PathBuf>,
     models: Vec<ModelEntry>,
+    /// Why no model is active although one was chosen, if so.
+    active_problem: Option<String>,
+    /// The model name the adapters below are filed under.
+    adapters_for: String,
     /// Task to adapter folder; `null` runs the task zero-shot.
     adapters: std::collections::BTreeMap<&'static str, Option<PathBuf>>,
+    /// The models `snipdex model fetch --model NAME` knows.
+    known_models: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -182,16 +298,20 @@ fn info(paths: &Paths, json: bool) -> CmdResult {
             problem: m.problem,
         })
         .collect();
-    let active = match installed_model(&models_dir) {
-        Ok(p) => Some(p),
-        Err(EnrichError::NoModel { .. }) => None,
+    let (active, active_problem) = match installed_model(&models_dir) {
+        Ok(p) => (Some(p), None),
+        Err(EnrichError::NoModel { .. }) => (None, None),
+        Err(e @ EnrichError::ChosenModelMissing { .. }) => (None, Some(e.to_string())),
         Err(e) => return Err(CliError::new(Exit::Failure, e)),
     };
+    let adapters_for = active
+        .as_deref()
+        .map_or_else(|| DEFAULT_MODEL.name.to_string(), crate::model::model_name);
     let source = AdapterSource::standard(paths);
     let mut adapters = std::collections::BTreeMap::new();
     for task in Task::ALL {
         let dir = source
-            .locate(task)
+            .locate(task, &adapters_for)
             .map_err(|e| CliError::new(Exit::Failure, e))?;
         adapters.insert(task.name(), dir);
     }
@@ -199,7 +319,10 @@ fn info(paths: &Paths, json: bool) -> CmdResult {
         models_dir,
         active,
         models,
+        active_problem,
+        adapters_for,
         adapters,
+        known_models: MODELS.iter().map(|m| m.name).collect(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -238,7 +361,14 @@ fn print_info(r: &InfoReport) {
             println!("    unusable: {problem}");
         }
     }
-    println!("adapters:");
+    if let Some(problem) = &r.active_problem {
+        println!("{problem}");
+    }
+    println!(
+        "known models: {} (`snipdex model fetch --model NAME`, `snipdex model use NAME`)",
+        r.known_models.join(", ")
+    );
+    println!("adapters for {}:", r.adapters_for);
     for (task, dir) in &r.adapters {
         match dir {
             Some(d) => println!("  {task:<12} {}", d.display()),

@@ -1,14 +1,19 @@
-//! Finding each task's LoRA adapter.
+//! Finding each task's LoRA adapter for the model in use.
 //!
-//! Adapters ship in the repository's `adapters/<task>/` folders; a user's own
-//! `adapters/<task>/` in the data folder replaces the shipped one task by
-//! task, and `--adapters DIR` replaces both. A task without an adapter runs
-//! zero-shot on the base model, which is the state until trained adapters
-//! land; an adapter that exists but does not fit the model is an error.
+//! An adapter fits one base model, so adapters are filed per model:
+//! `adapters/<model>/<task>/`, `<model>` being the catalog name
+//! (`smollm2-135m`, `qwen2.5-coder-0.5b`; see [`crate::model::model_name`]).
+//! They ship in the repository's `adapters/`; a user's own
+//! `adapters/<model>/<task>/` in the data folder replaces the shipped one
+//! task by task, and `--adapters DIR` replaces both. Folders of the flat
+//! layout from before models had names (`adapters/<task>/`) still count,
+//! as adapters of the default model, the only one there was. A task without
+//! an adapter runs zero-shot on the base model; an adapter that exists but
+//! does not fit the model is an error.
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{Adapter, ModelConfig, ModelError};
+use crate::model::{Adapter, ModelConfig, ModelError, DEFAULT_MODEL};
 use crate::paths::Paths;
 
 use super::error::EnrichError;
@@ -20,12 +25,13 @@ const WEIGHTS_FILE: &str = "adapter_model.safetensors";
 /// Where the adapters of the four tasks come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdapterSource {
-    /// Folders holding `<task>/` adapter folders, lowest priority first: a
-    /// task's adapter comes from the last folder that has one. Folders that
-    /// do not exist are skipped.
+    /// Folders holding `<model>/<task>/` adapter folders, lowest priority
+    /// first: a task's adapter comes from the last folder that has one.
+    /// Folders that do not exist are skipped.
     Layers(Vec<PathBuf>),
-    /// Exactly this folder of `<task>/` adapter folders (`--adapters DIR`);
-    /// unlike [`AdapterSource::Layers`], a missing folder is an error.
+    /// Exactly this folder (`--adapters DIR`), holding `<task>/` folders or
+    /// `<model>/<task>/` ones; unlike [`AdapterSource::Layers`], a missing
+    /// folder is an error.
     Dir(PathBuf),
     /// No adapters: every task runs zero-shot.
     None,
@@ -41,17 +47,23 @@ impl AdapterSource {
         Self::Layers(layers)
     }
 
-    /// The folder of `task`'s adapter, if this source has one.
-    pub fn locate(&self, task: Task) -> Result<Option<PathBuf>, EnrichError> {
+    /// The folder of `task`'s adapter for the base model named `model`, if
+    /// this source has one.
+    pub fn locate(&self, task: Task, model: &str) -> Result<Option<PathBuf>, EnrichError> {
         match self {
             Self::None => Ok(None),
             Self::Dir(dir) => {
                 if !dir.is_dir() {
                     return Err(EnrichError::AdapterDirMissing(dir.clone()));
                 }
-                Ok(task_dir(dir, task))
+                Ok(task_dir(dir, task).or_else(|| task_dir(&dir.join(model), task)))
             }
-            Self::Layers(layers) => Ok(layers.iter().rev().find_map(|dir| task_dir(dir, task))),
+            Self::Layers(layers) => Ok(layers.iter().rev().find_map(|root| {
+                let legacy = (model == DEFAULT_MODEL.name)
+                    .then(|| task_dir(root, task))
+                    .flatten();
+                task_dir(&root.join(model), task).or(legacy)
+            })),
         }
     }
 }
@@ -99,7 +111,8 @@ pub(crate) struct TaskAdapter {
 }
 
 /// Loads the adapter in `dir` for `task`, naming the offending file when it
-/// does not fit `base`.
+/// does not fit `base` (an adapter made for another base model is refused
+/// with both names: see [`Adapter::load`]).
 pub(crate) fn load_task_adapter(
     task: Task,
     dir: &Path,
@@ -158,16 +171,65 @@ mod tests {
             user.path().to_path_buf(),
             user.path().join("missing"),
         ]);
+        let model = DEFAULT_MODEL.name;
         assert_eq!(
-            source.locate(Task::Title).unwrap(),
+            source.locate(Task::Title, model).unwrap(),
             Some(user.path().join("title"))
         );
         assert_eq!(
-            source.locate(Task::Tags).unwrap(),
+            source.locate(Task::Tags, model).unwrap(),
             Some(shipped.path().join("tags"))
         );
-        assert_eq!(source.locate(Task::Links).unwrap(), None);
-        assert_eq!(AdapterSource::None.locate(Task::Title).unwrap(), None);
+        assert_eq!(source.locate(Task::Links, model).unwrap(), None);
+        assert_eq!(
+            AdapterSource::None.locate(Task::Title, model).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn adapters_are_found_per_model_and_flat_folders_belong_to_the_default() {
+        let shipped = tempfile::tempdir().unwrap();
+        let user = tempfile::tempdir().unwrap();
+        let qwen = crate::model::QWEN25_CODER_05B.name;
+        let smol = DEFAULT_MODEL.name;
+        make_task_dir(&shipped.path().join(smol), Task::Title, CONFIG_FILE);
+        make_task_dir(&shipped.path().join(qwen), Task::Title, CONFIG_FILE);
+        make_task_dir(&shipped.path().join(qwen), Task::Tags, CONFIG_FILE);
+        // An old install's flat folder: the default model's.
+        make_task_dir(user.path(), Task::Tags, WEIGHTS_FILE);
+        let source = AdapterSource::Layers(vec![
+            shipped.path().to_path_buf(),
+            user.path().to_path_buf(),
+        ]);
+        assert_eq!(
+            source.locate(Task::Title, qwen).unwrap(),
+            Some(shipped.path().join(qwen).join("title"))
+        );
+        assert_eq!(
+            source.locate(Task::Title, smol).unwrap(),
+            Some(shipped.path().join(smol).join("title"))
+        );
+        // The user's flat tags adapter overrides for the default model
+        // only; it is never handed to another model.
+        assert_eq!(
+            source.locate(Task::Tags, smol).unwrap(),
+            Some(user.path().join("tags"))
+        );
+        assert_eq!(
+            source.locate(Task::Tags, qwen).unwrap(),
+            Some(shipped.path().join(qwen).join("tags"))
+        );
+        assert_eq!(source.locate(Task::Links, qwen).unwrap(), None);
+        assert_eq!(source.locate(Task::Title, "other-model").unwrap(), None);
+
+        // --adapters DIR takes either layout.
+        let dir = AdapterSource::Dir(shipped.path().to_path_buf());
+        assert_eq!(
+            dir.locate(Task::Tags, qwen).unwrap(),
+            Some(shipped.path().join(qwen).join("tags"))
+        );
+        assert_eq!(dir.locate(Task::Tags, smol).unwrap(), None);
     }
 
     #[test]
@@ -175,13 +237,14 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         make_task_dir(root.path(), Task::Description, CONFIG_FILE);
         let dir = AdapterSource::Dir(root.path().to_path_buf());
+        let model = DEFAULT_MODEL.name;
         assert_eq!(
-            dir.locate(Task::Description).unwrap(),
+            dir.locate(Task::Description, model).unwrap(),
             Some(root.path().join("description"))
         );
-        assert_eq!(dir.locate(Task::Title).unwrap(), None);
+        assert_eq!(dir.locate(Task::Title, model).unwrap(), None);
         let missing = AdapterSource::Dir(root.path().join("nope"));
-        let err = missing.locate(Task::Title).unwrap_err();
+        let err = missing.locate(Task::Title, model).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
     }
 }

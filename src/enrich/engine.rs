@@ -156,8 +156,9 @@ impl Enricher {
                 }
             })?;
         let mut loaded = Vec::new();
+        let model_name = crate::model::model_name(model_path);
         for task in Task::ALL {
-            match adapters.locate(task)? {
+            match adapters.locate(task, &model_name)? {
                 Some(dir) => {
                     let adapter = load_task_adapter(task, &dir, model.config())?;
                     tracing::info!(%task, dir = %dir.display(), "loaded adapter");

@@ -15,6 +15,12 @@ use super::vocab::VocabError;
 pub enum EnrichError {
     #[error("no model installed: run `snipdex model fetch` (looked in {})", .models_dir.display())]
     NoModel { models_dir: PathBuf },
+    #[error(
+        "the model chosen with `snipdex model use` is not installed ({}): run \
+         `snipdex model fetch --model {name}`, or `snipdex model use` another",
+        .path.display()
+    )]
+    ChosenModelMissing { path: PathBuf, name: String },
     #[error("cannot load the model {}: {source}", .path.display())]
     Model {
         path: PathBuf,

@@ -48,7 +48,7 @@ pub use engine::{
     max_tokens, BulkItem, EnrichError, EnrichOutput, Enricher, EnricherOptions, TaskRun,
 };
 pub use links::{load_table, resolve_links, LinkTable, TableError};
-pub use locate::installed_model;
+pub use locate::{choose_model, installed_model, resolve_choice};
 pub use prompt::{load_prompts, prompt_prefix, prompt_suffix, PromptError, Prompts};
 pub use task::{ParseTaskError, Task};
 pub use truncate::{truncate_code, CodeBudget};

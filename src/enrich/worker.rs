@@ -63,7 +63,7 @@ impl OffCause {
     /// The cause for a load failure.
     pub fn of(error: &EnrichError) -> Self {
         match error {
-            EnrichError::NoModel { .. } => Self::NoModel,
+            EnrichError::NoModel { .. } | EnrichError::ChosenModelMissing { .. } => Self::NoModel,
             EnrichError::Model { .. }
             | EnrichError::Adapter { .. }
             | EnrichError::AdapterDirMissing(_)

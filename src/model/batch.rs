@@ -188,6 +188,7 @@ impl Model {
         let mode = self.mode();
         let eps = cfg.rms_eps as f32;
         let (n_h, n_kv, hd) = (cfg.head_count, cfg.head_count_kv, cfg.head_dim);
+        let style = cfg.architecture.rope_style();
         let starts: Vec<usize> = rows.iter().map(|r| r.cache.len()).collect();
         let lens: Vec<usize> = rows.iter().map(|r| r.tokens.len()).collect();
         let offsets: Vec<usize> = lens
@@ -246,8 +247,20 @@ impl Model {
             for i in 0..rows.len() {
                 let (o, t) = (offsets[i], lens[i]);
                 let (cos, sin) = &ropes[i];
-                let qi = rope(&heads(&q.narrow(0, o, t)?, t, n_h, hd)?, cos, sin, mode)?;
-                let ki = rope(&heads(&k.narrow(0, o, t)?, t, n_kv, hd)?, cos, sin, mode)?;
+                let qi = rope(
+                    &heads(&q.narrow(0, o, t)?, t, n_h, hd)?,
+                    cos,
+                    sin,
+                    mode,
+                    style,
+                )?;
+                let ki = rope(
+                    &heads(&k.narrow(0, o, t)?, t, n_kv, hd)?,
+                    cos,
+                    sin,
+                    mode,
+                    style,
+                )?;
                 let vi = heads(&v.narrow(0, o, t)?, t, n_kv, hd)?;
                 let (ki, vi) = LayerKv::append(&mut kv[i][li], ki, vi, starts[i], exclusive[i])?;
                 ys.push(self.attend(&qi, &ki, &vi, masks[i].as_ref(), t)?);

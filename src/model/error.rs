@@ -26,7 +26,7 @@ pub enum ModelError {
         actual: u64,
     },
 
-    #[error("unsupported model architecture {found:?} (only \"llama\" is supported)")]
+    #[error("unsupported model architecture {found:?} (supported: \"llama\", \"qwen2\")")]
     UnsupportedArchitecture { found: String },
 
     #[error("model metadata {key:?} is missing or has the wrong type")]
@@ -60,7 +60,10 @@ pub enum ModelError {
     #[error("adapter {path}: {reason}")]
     AdapterConfig { path: PathBuf, reason: String },
 
-    #[error("adapter tensor {tensor:?} has shape {found:?}, the base model needs {expected:?}")]
+    #[error(
+        "adapter tensor {tensor:?} has shape {found:?}, the base model needs {expected:?} \
+         (an adapter made for another base model?)"
+    )]
     AdapterShape {
         tensor: String,
         expected: Vec<usize>,
@@ -75,6 +78,23 @@ pub enum ModelError {
         path: PathBuf,
         expected: String,
         actual: String,
+    },
+
+    #[error("{path} is not {expected}: it is {found}")]
+    NotTheModel {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    #[error(
+        "adapter {path} was made for the base model {adapter_base}, not for {model}: \
+         use adapters made for {model} (adapters/<model>/<task>/), or --no-adapters"
+    )]
+    AdapterBase {
+        path: PathBuf,
+        adapter_base: String,
+        model: String,
     },
 
     #[error("could not fetch the model: hub: {hub}; fallback: {fallback}")]

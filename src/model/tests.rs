@@ -262,23 +262,106 @@ fn peft_config_files_are_read_and_unknown_fields_kept() -> Result<()> {
         saved["target_modules"],
         serde_json::json!(["q_proj", "v_proj"])
     );
+    // The config names SmolLM2, which the tiny model is not: refused by name.
+    let err = Adapter::load(&path, model.config()).unwrap_err();
+    assert!(matches!(err, ModelError::AdapterBase { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("HuggingFaceTB/SmolLM2-135M-Instruct"), "{msg}");
+    assert!(msg.contains("llama model (2 layers, 64 wide)"), "{msg}");
+    let mine = PEFT_CONFIG.replace("HuggingFaceTB/SmolLM2-135M-Instruct", "my/tiny-llama");
+    std::fs::write(path.join("adapter_config.json"), &mine)
+        .map_err(|e| ModelError::io(&path, e))?;
     assert_eq!(Adapter::load(&path, model.config())?.weights().len(), 2 * 2);
 
     // Semantics the engine does not implement are refused, not ignored.
     for (from, to) in [
+        ("\"my/tiny-llama\"", "\"Qwen/Qwen2.5-Coder-0.5B-Instruct\""),
         ("\"bias\": \"none\"", "\"bias\": \"all\""),
         ("\"use_dora\": false", "\"use_dora\": true"),
         ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\""),
     ] {
-        let changed = PEFT_CONFIG.replace(from, to);
-        assert_ne!(changed, PEFT_CONFIG);
+        let changed = mine.replace(from, to);
+        assert_ne!(changed, mine);
         std::fs::write(path.join("adapter_config.json"), changed)
             .map_err(|e| ModelError::io(&path, e))?;
         let err = Adapter::load(&path, model.config()).unwrap_err();
         assert!(
-            matches!(err, ModelError::AdapterConfig { .. }),
+            matches!(
+                err,
+                ModelError::AdapterConfig { .. } | ModelError::AdapterBase { .. }
+            ),
             "{to}: {err}"
         );
     }
     Ok(())
+}
+
+fn tiny_qwen2(seed: u64) -> (tempfile::TempDir, Model) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny-qwen2.gguf");
+    testutil::write_tiny_llama_gguf_with(&path, &testutil::TinySpec::qwen2(seed)).unwrap();
+    let model = Model::load(&path).unwrap();
+    (dir, model)
+}
+
+/// The words a tokenizer's pre-tokenizer cuts `text` into, with GPT-2's
+/// byte characters for space and newline turned back.
+fn words(tok: &TextTokenizer, text: &str) -> Vec<String> {
+    use tokenizers::{OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+    let mut pre = PreTokenizedString::from(text);
+    tok.inner()
+        .get_pre_tokenizer()
+        .expect("a pre-tokenizer")
+        .pre_tokenize(&mut pre)
+        .unwrap();
+    pre.get_splits(OffsetReferential::Original, OffsetType::Char)
+        .into_iter()
+        .map(|(w, _, _)| w.replace('Ġ', " ").replace('Ċ', "\n"))
+        .collect()
+}
+
+#[test]
+fn qwen2_pre_tokenizer_follows_qwen2_rules_not_gpt2() {
+    let (_d, qwen) = tiny_qwen2(1);
+    let (_e, smol) = tiny(1);
+    let text = "x = 12345;\n\n  foo's";
+    assert_eq!(
+        words(qwen.tokenizer(), text),
+        ["x", " =", " ", "1", "2", "3", "4", "5", ";\n\n", " ", " foo", "'s"]
+    );
+    // SmolLM2's rules: digits alone too, but GPT-2's regex keeps the
+    // space before a number and cuts newlines off the punctuation.
+    assert_ne!(words(smol.tokenizer(), text), words(qwen.tokenizer(), text));
+
+    let tok = qwen.tokenizer();
+    for text in [
+        "héllo wörld — 你好 🦀\n\tfn main() {}",
+        "the return in def",
+        "",
+    ] {
+        assert_eq!(
+            tok.decode(&tok.encode_plain(text).unwrap(), false).unwrap(),
+            text
+        );
+    }
+    // Qwen2 composes text first: a decomposed é is the precomposed one.
+    assert_eq!(
+        tok.encode_plain("cafe\u{301}").unwrap(),
+        tok.encode_plain("caf\u{e9}").unwrap()
+    );
+    assert_eq!(tok.encode("<|im_start|>").unwrap().len(), 1);
+}
+
+#[test]
+fn an_unknown_pre_tokenizer_is_an_error_not_a_guess() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd.gguf");
+    let mut spec = testutil::TinySpec::new(1);
+    spec.pre_tokenizer = "deepseek-coder".into();
+    testutil::write_tiny_llama_gguf_with(&path, &spec).unwrap();
+    let err = Model::load(&path).unwrap_err();
+    assert!(matches!(err, ModelError::Tokenizer(_)), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("\"deepseek-coder\""), "{msg}");
+    assert!(msg.contains("qwen2") && msg.contains("smollm"), "{msg}");
 }

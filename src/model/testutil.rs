@@ -1,5 +1,5 @@
-//! Tiny random llama GGUF files so engine tests run in milliseconds without
-//! downloading a model. Not part of the stable API.
+//! Tiny random llama and qwen2 GGUF files so engine tests run in
+//! milliseconds without downloading a model. Not part of the stable API.
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use candle_core::{Device, Tensor};
 use super::adapter::SplitMix64;
 use super::convert::write_atomically;
 use super::error::Result;
-use super::gguf::Projection;
+use super::gguf::{Architecture, Projection};
 
 /// Shape and encoding of a generated test model.
 #[derive(Debug, Clone)]
@@ -19,6 +19,8 @@ pub struct TinySpec {
     pub weight_dtype: GgmlDType,
     pub untied_output: bool,
     pub architecture: String,
+    /// `tokenizer.ggml.pre`.
+    pub pre_tokenizer: String,
     pub block_count: usize,
     pub embedding_length: usize,
     pub feed_forward_length: usize,
@@ -34,12 +36,26 @@ impl TinySpec {
             weight_dtype: GgmlDType::Q8_0,
             untied_output: false,
             architecture: "llama".into(),
+            pre_tokenizer: "smollm".into(),
             block_count: 2,
             embedding_length: 64,
             feed_forward_length: 128,
             head_count: 4,
             head_count_kv: 2,
             context_length: 256,
+        }
+    }
+
+    /// A tiny qwen2: q/k/v biases, rotation over halves, its own
+    /// pre-tokenizer, three query heads per KV head.
+    pub fn qwen2(seed: u64) -> Self {
+        Self {
+            architecture: "qwen2".into(),
+            pre_tokenizer: "qwen2".into(),
+            head_count: 6,
+            head_count_kv: 2,
+            embedding_length: 96,
+            ..Self::new(seed)
         }
     }
 }
@@ -111,24 +127,30 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
     let hd = e / spec.head_count;
     let strings = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
     let u32v = |v: usize| Value::U32(v as u32);
-    let metadata: Vec<(&str, Value)> = vec![
-        (
-            "general.architecture",
-            Value::String(spec.architecture.clone()),
-        ),
-        ("general.name", Value::String("tiny-test-llama".into())),
-        ("llama.block_count", u32v(spec.block_count)),
-        ("llama.context_length", u32v(spec.context_length)),
-        ("llama.embedding_length", u32v(e)),
-        ("llama.feed_forward_length", u32v(spec.feed_forward_length)),
-        ("llama.attention.head_count", u32v(spec.head_count)),
-        ("llama.attention.head_count_kv", u32v(spec.head_count_kv)),
-        ("llama.rope.freq_base", Value::F32(10_000.0)),
-        ("llama.rope.dimension_count", u32v(hd)),
-        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
-        ("llama.vocab_size", u32v(vocab)),
+    let arch = spec.architecture.as_str();
+    let hyper: Vec<(String, Value)> = vec![
+        ("block_count", u32v(spec.block_count)),
+        ("context_length", u32v(spec.context_length)),
+        ("embedding_length", u32v(e)),
+        ("feed_forward_length", u32v(spec.feed_forward_length)),
+        ("attention.head_count", u32v(spec.head_count)),
+        ("attention.head_count_kv", u32v(spec.head_count_kv)),
+        ("rope.freq_base", Value::F32(10_000.0)),
+        ("rope.dimension_count", u32v(hd)),
+        ("attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
+        ("vocab_size", u32v(vocab)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("{arch}.{k}"), v))
+    .collect();
+    let mut metadata: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String(arch.into())),
+        ("general.name", Value::String(format!("tiny-test-{arch}"))),
         ("tokenizer.ggml.model", Value::String("gpt2".into())),
-        ("tokenizer.ggml.pre", Value::String("smollm".into())),
+        (
+            "tokenizer.ggml.pre",
+            Value::String(spec.pre_tokenizer.clone()),
+        ),
         ("tokenizer.ggml.tokens", strings(&tokens)),
         (
             "tokenizer.ggml.token_type",
@@ -138,6 +160,7 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
         ("tokenizer.ggml.bos_token_id", Value::U32(1)),
         ("tokenizer.ggml.eos_token_id", Value::U32(2)),
     ];
+    metadata.extend(hyper.iter().map(|(k, v)| (k.as_str(), v.clone())));
 
     let mut rng = SplitMix64::new(spec.seed);
     let mut tensors: Vec<(String, QTensor)> = Vec::new();
@@ -149,7 +172,9 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
         Ok(())
     };
     matrix("token_embd.weight".into(), [vocab, e], &mut rng)?;
+    let architecture = Architecture::from_name(arch).unwrap_or(Architecture::Llama);
     let cfg = super::gguf::ModelConfig {
+        architecture,
         block_count: spec.block_count,
         embedding_length: e,
         feed_forward_length: spec.feed_forward_length,
@@ -175,14 +200,25 @@ pub fn write_tiny_llama_gguf_with(path: &Path, spec: &TinySpec) -> Result<()> {
     if spec.untied_output {
         matrix("output.weight".into(), [vocab, e], &mut rng)?;
     }
+    let mut vectors = Vec::new();
+    for layer in 0..spec.block_count {
+        for p in Projection::ALL
+            .into_iter()
+            .filter(|p| p.has_bias(architecture))
+        {
+            let (out, _) = p.shape(&cfg);
+            vectors.push((format!("blk.{layer}.{}.bias", p.gguf_name()), out, 0.5, 0.0));
+        }
+    }
     let mut norms = Vec::new();
     for layer in 0..spec.block_count {
         norms.push(format!("blk.{layer}.attn_norm.weight"));
         norms.push(format!("blk.{layer}.ffn_norm.weight"));
     }
     norms.push("output_norm.weight".into());
-    for name in norms {
-        let t = random_tensor(&mut rng, &[e], 0.2, 1.0)?;
+    vectors.extend(norms.into_iter().map(|name| (name, e, 0.2, 1.0)));
+    for (name, len, scale, offset) in vectors {
+        let t = random_tensor(&mut rng, &[len], scale, offset)?;
         tensors.push((name, QTensor::quantize(&t, GgmlDType::F32)?));
     }
 

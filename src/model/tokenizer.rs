@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use candle_core::quantized::gguf_file::Value;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::bpe::{Vocab, BPE};
+use tokenizers::normalizers::unicode::NFC;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
-use tokenizers::{AddedToken, Tokenizer};
+use tokenizers::{AddedToken, SplitDelimiterBehavior, Tokenizer};
 
 use super::error::{ModelError, Result};
 use super::gguf::{meta_str, meta_usize};
@@ -86,6 +88,65 @@ fn tok_err(e: impl std::fmt::Display) -> ModelError {
     ModelError::Tokenizer(e.to_string())
 }
 
+/// Qwen2's split rule, as its `tokenizer.json` states it: contractions,
+/// letter runs with at most one leading non-letter, single digits,
+/// punctuation runs with an optional leading space and trailing newlines,
+/// newline runs, then other whitespace.
+const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// How text is cut into words before BPE, by the `tokenizer.ggml.pre`
+/// names llama.cpp writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PreTokenizerRules {
+    /// GPT-2's regex (`gpt2`, `default`, or no name at all).
+    Gpt2,
+    /// Every digit on its own, then GPT-2's regex (SmolLM, StarCoder).
+    Gpt2SplitDigits,
+    /// Qwen2's regex: digits one by one, letter runs keep one leading
+    /// non-letter, no GPT-2 regex after it.
+    Qwen2,
+}
+
+impl PreTokenizerRules {
+    /// An unknown name is an error: tokenizing with the wrong rules gives
+    /// ids the model was never trained on, and quietly worse answers.
+    fn from_gguf(name: Option<&str>) -> Result<Self> {
+        match name.unwrap_or("gpt2") {
+            "gpt2" | "default" => Ok(Self::Gpt2),
+            "smollm" | "starcoder" | "refact" | "codeshell" => Ok(Self::Gpt2SplitDigits),
+            "qwen2" => Ok(Self::Qwen2),
+            other => Err(ModelError::Tokenizer(format!(
+                "pre-tokenizer {other:?} (tokenizer.ggml.pre) is not supported; \
+                 supported: gpt2, default, smollm, starcoder, refact, codeshell, qwen2"
+            ))),
+        }
+    }
+
+    fn pre_tokenizer(self) -> Result<PreTokenizerWrapper> {
+        // GPT-2's byte-level step; with its own regex unless one ran before.
+        let byte_level = |own_regex| ByteLevel::new(false, true, own_regex);
+        Ok(match self {
+            Self::Gpt2 => PreTokenizerWrapper::ByteLevel(byte_level(true)),
+            Self::Gpt2SplitDigits => PreTokenizerWrapper::Sequence(Sequence::new(vec![
+                PreTokenizerWrapper::Digits(Digits::new(true)),
+                PreTokenizerWrapper::ByteLevel(byte_level(true)),
+            ])),
+            Self::Qwen2 => {
+                let split = Split::new(
+                    SplitPattern::Regex(QWEN2_SPLIT.into()),
+                    SplitDelimiterBehavior::Isolated,
+                    false,
+                )
+                .map_err(tok_err)?;
+                PreTokenizerWrapper::Sequence(Sequence::new(vec![
+                    PreTokenizerWrapper::Split(split),
+                    PreTokenizerWrapper::ByteLevel(byte_level(false)),
+                ]))
+            }
+        })
+    }
+}
+
 impl TextTokenizer {
     /// Builds the tokenizer from GGUF metadata.
     pub fn from_gguf_metadata(md: &HashMap<String, Value>) -> Result<Self> {
@@ -115,23 +176,12 @@ impl TextTokenizer {
             .map_err(tok_err)?;
 
         let mut chat = Tokenizer::new(bpe);
-        let byte_level = ByteLevel::new(false, true, true);
-        // SmolLM/StarCoder vocabularies split every digit on its own before
-        // the GPT-2 regex runs (llama.cpp pre-tokenizer "smollm"/"starcoder").
-        let pre = match meta_str(md, "tokenizer.ggml.pre").unwrap_or("gpt2") {
-            "smollm" | "starcoder" | "refact" | "codeshell" => {
-                PreTokenizerWrapper::Sequence(Sequence::new(vec![
-                    PreTokenizerWrapper::Digits(Digits::new(true)),
-                    PreTokenizerWrapper::ByteLevel(byte_level),
-                ]))
-            }
-            "gpt2" | "default" => PreTokenizerWrapper::ByteLevel(byte_level),
-            other => {
-                tracing::warn!("unknown GGUF pre-tokenizer {other:?}; using plain GPT-2 rules");
-                PreTokenizerWrapper::ByteLevel(byte_level)
-            }
-        };
-        chat.with_pre_tokenizer(Some(pre));
+        let rules = PreTokenizerRules::from_gguf(meta_str(md, "tokenizer.ggml.pre"))?;
+        if rules == PreTokenizerRules::Qwen2 {
+            // Qwen2's own tokenizer composes text (NFC) before splitting it.
+            chat.with_normalizer(Some(NFC)).map_err(tok_err)?;
+        }
+        chat.with_pre_tokenizer(Some(rules.pre_tokenizer()?));
         chat.with_decoder(Some(ByteLevelDecoder::default()));
 
         let types = token_types(md, tokens.len());

@@ -84,6 +84,17 @@ pub fn train(
                 "exists from an unfinished run: pass --resume to continue it, or delete it",
             ));
         }
+        // The adapter records its base; one that names a known model this
+        // is not would be refused by every loader, after the whole run.
+        let named = crate::model::MODELS
+            .iter()
+            .find(|m| m.base_model == settings.base_model);
+        if named.is_some_and(|m| !m.fits(model.config())) {
+            return Err(TrainError::Settings(format!(
+                "base_model {} is not the model being trained; name that model",
+                settings.base_model
+            )));
+        }
         let mut config = AdapterConfig::new(
             settings.rank,
             settings.alpha,

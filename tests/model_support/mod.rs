@@ -3,17 +3,25 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::quantized::gguf_file;
-use candle_core::{Device, Tensor};
-use candle_transformers::models::quantized_llama::ModelWeights;
-use snipdex::model::testutil::write_tiny_llama_gguf;
+use candle_core::Tensor;
+use snipdex::model::testutil::{write_tiny_llama_gguf_with, TinySpec};
 use snipdex::model::{Adapter, ForwardMode, LoadOptions, Logits, Model, ModelError};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 pub fn tiny_model(dir: &Path, seed: u64) -> Result<(PathBuf, Model), ModelError> {
-    let path = dir.join(format!("tiny-{seed}.gguf"));
-    write_tiny_llama_gguf(&path, seed)?;
+    tiny_model_with(dir, &TinySpec::new(seed))
+}
+
+/// A tiny random qwen2 (see [`TinySpec::qwen2`]).
+pub fn tiny_qwen2_model(dir: &Path, seed: u64) -> Result<(PathBuf, Model), ModelError> {
+    tiny_model_with(dir, &TinySpec::qwen2(seed))
+}
+
+/// A tiny random model of `spec`, loaded with quantized kernels everywhere.
+pub fn tiny_model_with(dir: &Path, spec: &TinySpec) -> Result<(PathBuf, Model), ModelError> {
+    let path = dir.join(format!("tiny-{}-{}.gguf", spec.architecture, spec.seed));
+    write_tiny_llama_gguf_with(&path, spec)?;
     let model = Model::load_with(
         &path,
         &LoadOptions {
@@ -21,6 +29,65 @@ pub fn tiny_model(dir: &Path, seed: u64) -> Result<(PathBuf, Model), ModelError>
         },
     )?;
     Ok((path, model))
+}
+
+/// The engine against candle-transformers' implementation of `spec`'s
+/// architecture, in every forward mode: on `spec`'s quantized weights (the
+/// f32 paths skip the Q8 quantization of activations that the quantized
+/// kernels do, so they agree to that noise only), then on f32 weights with
+/// an untied output head, where no quantization is involved and every mode
+/// is exact.
+pub fn matches_reference_in_every_mode(dir: &Path, spec: &TinySpec) -> TestResult {
+    let (path, mut model) = tiny_model_with(dir, spec)?;
+    compare_with_reference(&model, &path, 1e-5)?;
+    for mode in [
+        ForwardMode::Auto { min_rows: 2 },
+        ForwardMode::Differentiable,
+    ] {
+        model.set_mode(mode);
+        compare_with_reference(&model, &path, 5e-2)?;
+    }
+    let dense = dir.join(format!("f32-{}.gguf", spec.architecture));
+    let mut spec = spec.clone();
+    spec.weight_dtype = candle_core::quantized::GgmlDType::F32;
+    spec.untied_output = true;
+    write_tiny_llama_gguf_with(&dense, &spec)?;
+    let mut model = Model::load(&dense)?;
+    assert!(model.config().untied_output);
+    for mode in [
+        ForwardMode::Quantized,
+        ForwardMode::Auto { min_rows: 2 },
+        ForwardMode::Differentiable,
+    ] {
+        model.set_mode(mode);
+        compare_with_reference(&model, &dense, 1e-5)?;
+    }
+    Ok(())
+}
+
+/// Logits of every position with and without `adapter` acting from
+/// `from`: equal before it, clearly different from it on.
+pub fn assert_adapter_acts_from(
+    model: &Model,
+    adapter: &Adapter,
+    tokens: &[u32],
+    from: usize,
+) -> TestResult {
+    let base = model.forward(tokens, &mut model.new_cache(), None, Logits::All)?;
+    let lora = snipdex::model::LoraActivation {
+        adapter,
+        from_position: from,
+    };
+    let tuned = model.forward(tokens, &mut model.new_cache(), Some(lora), Logits::All)?;
+    for row in 0..tokens.len() {
+        let diff = max_abs_diff(&base.get(row)?, &tuned.get(row)?);
+        if row < from {
+            assert_eq!(diff, 0.0, "row {row} before activation changed by {diff}");
+        } else {
+            assert!(diff > 1e-3, "row {row} after activation unchanged");
+        }
+    }
+    Ok(())
 }
 
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
@@ -38,28 +105,9 @@ pub fn random_adapter(model: &Model, r: usize, seed: u64) -> Result<Adapter, Mod
     snipdex::model::testutil::random_adapter(model.config(), r, 0.5, seed)
 }
 
-pub fn reference_logits(path: &Path, chunks: &[&[u32]]) -> Vec<Tensor> {
-    let mut file = std::fs::File::open(path).unwrap();
-    let content = gguf_file::Content::read(&mut file).unwrap();
-    let mut reference = ModelWeights::from_gguf(content, &mut file, &Device::Cpu).unwrap();
-    let mut pos = 0;
-    chunks
-        .iter()
-        .map(|chunk| {
-            let x = Tensor::new(*chunk, &Device::Cpu)
-                .unwrap()
-                .unsqueeze(0)
-                .unwrap();
-            let logits = reference.forward(&x, pos).unwrap();
-            pos += chunk.len();
-            logits
-        })
-        .collect()
-}
-
 pub fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResult {
     let chunks: [&[u32]; 4] = [&[1, 40, 70, 90, 100, 12, 7], &[33], &[150, 201], &[2]];
-    let expected = reference_logits(path, &chunks);
+    let expected = snipdex::model::reference_logits(path, &chunks)?;
     let mut cache = model.new_cache();
     for (chunk, want) in chunks.iter().zip(&expected) {
         let got = model.forward(chunk, &mut cache, None, Logits::Last)?;
@@ -68,8 +116,9 @@ pub fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResul
         let diff = max_abs_diff(&got, want);
         assert!(
             diff <= tol * scale,
-            "{:?}: logits differ from quantized_llama by {diff} (scale {scale})",
-            model.mode()
+            "{:?}: logits differ from quantized_{} by {diff} (scale {scale})",
+            model.mode(),
+            model.config().architecture.name()
         );
     }
     Ok(())

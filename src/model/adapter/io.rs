@@ -10,6 +10,7 @@ use safetensors::tensor::{Dtype, View};
 use safetensors::SafeTensors;
 
 use super::{peft_key, permute_rope_rows, Adapter, AdapterConfig, LoraWeights};
+use crate::model::catalog::{identify, MODELS};
 use crate::model::convert::write_atomically;
 use crate::model::error::{ModelError, Result};
 use crate::model::gguf::{ModelConfig, Projection};
@@ -66,6 +67,11 @@ impl Adapter {
     /// Loads a PEFT adapter folder and validates it against `base`: every
     /// tensor must be a LoRA factor of an existing layer and projection, with
     /// the shape the base model and the config's rank imply.
+    ///
+    /// An adapter whose `base_model_name_or_path` names a known model (see
+    /// [`crate::model::MODELS`]) other than `base` is refused with
+    /// [`ModelError::AdapterBase`], naming both, before any tensor is read;
+    /// one that names no known model is held to `base`'s shapes.
     pub fn load(dir: &Path, base: &ModelConfig) -> Result<Self> {
         let cfg_path = dir.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&cfg_path).map_err(|e| ModelError::io(&cfg_path, e))?;
@@ -75,7 +81,20 @@ impl Adapter {
                 reason: e.to_string(),
             })?;
         config.validate(&cfg_path)?;
+        let wrong_base = |adapter_base: &str| ModelError::AdapterBase {
+            path: dir.to_path_buf(),
+            adapter_base: adapter_base.to_string(),
+            model: describe_base(base),
+        };
+        if let Some(named) = &config.base_model_name_or_path {
+            if names_other_known_model(named, base) {
+                return Err(wrong_base(named));
+            }
+        }
+        Self::load_tensors(dir, config, base)
+    }
 
+    fn load_tensors(dir: &Path, config: AdapterConfig, base: &ModelConfig) -> Result<Self> {
         let w_path = dir.join(WEIGHTS_FILE);
         let bytes = std::fs::read(&w_path).map_err(|e| ModelError::io(&w_path, e))?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| ModelError::AdapterConfig {
@@ -171,6 +190,40 @@ impl Adapter {
             w.write_all(json.as_bytes())
                 .map_err(|e| ModelError::io(&c_path, e))
         })
+    }
+}
+
+/// The last part of a model id or path, lower-cased:
+/// `HuggingFaceTB/SmolLM2-135M-Instruct` -> `smollm2-135m-instruct`.
+fn model_stem(name: &str) -> String {
+    name.trim_end_matches(['/', '\\'])
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase()
+}
+
+/// Whether `named` (an adapter's base model) is a known model that `base`
+/// is not. Names the catalog does not know (a local checkpoint, a test's
+/// "tiny") decide nothing; the shapes do.
+fn names_other_known_model(named: &str, base: &ModelConfig) -> bool {
+    let stem = model_stem(named);
+    let Some(named_model) = MODELS.iter().find(|m| model_stem(m.base_model) == stem) else {
+        return false;
+    };
+    !named_model.fits(base)
+}
+
+/// How an error names the loaded base model.
+fn describe_base(base: &ModelConfig) -> String {
+    match identify(base) {
+        Some(m) => format!("{} ({})", m.base_model, m.name),
+        None => format!(
+            "this {} model ({} layers, {} wide)",
+            base.architecture.name(),
+            base.block_count,
+            base.embedding_length
+        ),
     }
 }
 

@@ -5,11 +5,13 @@
 //! keys `base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight`
 //! (`[r, in]`) and `...lora_B.weight` (`[out, r]`).
 //!
-//! GGUF converters permute the rows of the query and key projections so that
-//! RoPE can rotate adjacent pairs (llama.cpp's `permute`); Hugging Face
-//! weights rotate the two halves of each head instead. `lora_B` of `q_proj`
-//! and `k_proj` is therefore permuted the same way on load, and back on save:
-//! in memory an [`Adapter`] is in the engine's (GGUF) layout, on disk in PEFT's.
+//! GGUF converters permute the rows of llama's query and key projections so
+//! that RoPE can rotate adjacent pairs (llama.cpp's `permute`); Hugging Face
+//! weights rotate the two halves of each head instead. For llama, `lora_B`
+//! of `q_proj` and `k_proj` is therefore permuted the same way on load, and
+//! back on save: in memory an [`Adapter`] is in the engine's (GGUF) layout,
+//! on disk in PEFT's. qwen2 GGUFs keep the Hugging Face order (the engine
+//! rotates halves for them), so their adapters are used as stored.
 
 mod config;
 mod io;
@@ -22,11 +24,12 @@ pub(crate) use rng::SplitMix64;
 use candle_core::{Device, Tensor};
 
 use super::error::{ModelError, Result};
-use super::gguf::{ModelConfig, Projection};
+use super::gguf::{Architecture, ModelConfig, Projection, RopeStyle};
 
 /// The base-model dimensions an adapter was validated against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct BaseDims {
+    architecture: Architecture,
     blocks: usize,
     embd: usize,
     ffn: usize,
@@ -38,6 +41,7 @@ struct BaseDims {
 impl BaseDims {
     fn of(cfg: &ModelConfig) -> Self {
         Self {
+            architecture: cfg.architecture,
             blocks: cfg.block_count,
             embd: cfg.embedding_length,
             ffn: cfg.feed_forward_length,
@@ -47,7 +51,12 @@ impl BaseDims {
         }
     }
 
+    /// As [`Projection::rope_heads`]: rows to permute between PEFT and
+    /// engine order, for models whose GGUF rotates interleaved pairs.
     fn rope_heads(&self, p: Projection) -> Option<usize> {
+        if self.architecture.rope_style() == RopeStyle::Halves {
+            return None;
+        }
         match p {
             Projection::Q => Some(self.heads),
             Projection::K => Some(self.kv_heads),

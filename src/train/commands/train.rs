@@ -41,6 +41,14 @@ fn model_exit(e: &ModelError) -> Exit {
 }
 
 fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), CliError> {
+    let path = model_path(paths, args)?;
+    let model = Model::load(&path).map_err(|e| CliError::new(model_exit(&e), e))?;
+    let prompts = load_prompts(args.prompts.as_deref()).map_err(|e| train_error(e.into()))?;
+    Ok((model, prompts))
+}
+
+/// `--model`, else the installed model; a file that exists.
+fn model_path(paths: &Paths, args: &TrainModelArgs) -> Result<PathBuf, CliError> {
     let path = match &args.model {
         Some(p) => p.clone(),
         // No model installed is "unavailable" (5), as for `enrich`.
@@ -52,9 +60,7 @@ fn load_model(paths: &Paths, args: &TrainModelArgs) -> Result<(Model, Prompts), 
             path.display()
         )));
     }
-    let model = Model::load(&path).map_err(|e| CliError::new(model_exit(&e), e))?;
-    let prompts = load_prompts(args.prompts.as_deref()).map_err(|e| train_error(e.into()))?;
-    Ok((model, prompts))
+    Ok(path)
 }
 
 fn bar(len: u64, template: &str) -> ProgressBar {
@@ -126,6 +132,15 @@ pub fn train(paths: Paths, a: TrainArgs) -> CmdResult {
     settings.seed = a.seed;
     settings.standard = a.standard;
     settings.checkpoint_every = a.checkpoint_every;
+    // The base the adapter is for, as PEFT names it: the known model's Hub
+    // id, else the model file's name.
+    settings.base_model = match crate::model::identify(model.config()) {
+        Some(known) => known.base_model.to_string(),
+        None => model
+            .path()
+            .file_name()
+            .map_or_else(|| "unknown".into(), |n| n.to_string_lossy().into_owned()),
+    };
 
     let pb = bar(
         0,
@@ -208,13 +223,16 @@ fn adapter_dir(paths: &Paths, a: &EvalArgs) -> Result<Option<PathBuf>, CliError>
     if a.no_adapters {
         return Ok(None);
     }
+    let model = crate::model::model_name(&model_path(paths, &a.model)?);
     let bad = |e| CliError::new(Exit::BadInput, e);
     let found = match &a.adapters {
         Some(dir) if dir.join(ADAPTER_CONFIG_FILE).is_file() => Some(dir.clone()),
         Some(dir) => AdapterSource::Dir(dir.clone())
-            .locate(a.task)
+            .locate(a.task, &model)
             .map_err(bad)?,
-        None => AdapterSource::standard(paths).locate(a.task).map_err(bad)?,
+        None => AdapterSource::standard(paths)
+            .locate(a.task, &model)
+            .map_err(bad)?,
     };
     match found {
         Some(dir) => Ok(Some(dir)),

@@ -70,7 +70,37 @@ fn settings(steps: usize) -> TrainSettings {
     s.batch = 2;
     s.warmup = 2;
     s.checkpoint_every = 0;
+    // What the tiny test model is; the default names SmolLM2, and an
+    // adapter that says so is refused on any other model.
+    s.base_model = "tiny-test-llama".into();
     s
+}
+
+#[test]
+fn an_adapter_is_not_trained_for_a_base_model_it_will_not_fit() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut model = tiny_model(dir.path()).unwrap();
+    let prompts = short_prompts(dir.path()).unwrap();
+    let mut s = settings(1);
+    s.base_model = crate::model::DEFAULT_MODEL.base_model.into();
+    let out = dir.path().join("out");
+    let err = train(
+        &mut model,
+        &prompts,
+        &dataset(2),
+        &s,
+        &out,
+        false,
+        &mut quiet,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TrainError::Settings(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("HuggingFaceTB/SmolLM2-135M-Instruct"),
+        "{err}"
+    );
+    assert!(!out.join("adapter_model.safetensors").exists());
 }
 
 fn quiet(_: &StepReport) -> ControlFlow<()> {
