@@ -153,6 +153,27 @@ fn tick() {
     std::thread::sleep(std::time::Duration::from_millis(20));
 }
 
+/// `git init --bare` names `master` as the remote's HEAD while libraries
+/// sync `main`: a library joining later still sees what the remote holds.
+#[test]
+fn a_joining_library_counts_the_remote_snippets_whatever_its_head_names() {
+    let w = World::new();
+    let a = w.machine("a");
+    add(&a, "ls -la\n", "List files");
+    ok(&a, &["sync"]);
+    let b = w.root.join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    let said = ok(&b, &["sync", "init", w.remote.to_str().unwrap()]);
+    assert!(said.contains("the remote holds 1 snippet;"), "{said}");
+    let said = ok(&b, &["sync"]);
+    assert!(said.contains("received 1 snippet (1 new"), "{said}");
+    let said = ok(&b, &["sync"]);
+    assert!(
+        said.contains("sent 0 snippets") && said.contains("received 0 snippets"),
+        "{said}"
+    );
+}
+
 #[test]
 fn adds_edits_renames_and_deletes_reach_the_other_library() {
     let w = World::new();

@@ -155,11 +155,12 @@ fn check(paths: &Paths, model: Option<&Path>, json: bool) -> CmdResult {
         let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
         println!("{} ({})", path.display(), report.architecture);
         println!(
-            "{} logits against candle-transformers: max difference {:.2e} of {:.1} (tolerance {:.0e} relative)",
+            "{} logits against candle-transformers: max difference {:.2e} of {:.1} (tolerance {:.0e} relative), {} next token",
             mark(report.logits_ok()),
             report.max_logit_diff,
             report.logit_scale,
-            crate::model::CHECK_TOLERANCE
+            crate::model::CHECK_TOLERANCE,
+            if report.same_next_token { "the same" } else { "a different" }
         );
         println!("{} tokenizer round trip", mark(report.tokenizer_round_trip));
         println!(

@@ -30,10 +30,14 @@ const EXPECTED_ANSWER: &str = "Paris";
 /// code punctuation.
 const ROUND_TRIP: &str = "Ünïcödé — 你好 🦀 x = 12345;\n\tfn main() { println!(\"hi\"); }";
 
-/// The largest logit difference accepted, relative to the largest logit:
-/// both sides run the same quantized kernels, so only the order of float
-/// operations differs.
-pub const TOLERANCE: f32 = 1e-3;
+/// The largest logit difference accepted, relative to the largest logit.
+/// Both sides quantize activations to 8 bits, but not always alike: on CPUs
+/// with AVX-512 VNNI snipdex's own Q8_0 kernel quantizes them per 32
+/// values where candle's tiled kernel does some per 256 (SmolLM2's logits
+/// then differ by about 3 % of the largest); elsewhere both run candle's
+/// kernels and only the order of float operations differs. The next token
+/// must be the same either way.
+pub const TOLERANCE: f32 = 5e-2;
 
 /// What [`check_model`] found.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -44,6 +48,8 @@ pub struct CheckReport {
     pub max_logit_diff: f32,
     /// Largest absolute logit of the reference, the scale of the above.
     pub logit_scale: f32,
+    /// Whether both pick the same next token after each chunk.
+    pub same_next_token: bool,
     pub tokenizer_round_trip: bool,
     pub question_tokens: usize,
     pub answer: String,
@@ -53,7 +59,7 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn logits_ok(&self) -> bool {
-        self.max_logit_diff <= TOLERANCE * self.logit_scale.max(1.0)
+        self.max_logit_diff <= TOLERANCE * self.logit_scale.max(1.0) && self.same_next_token
     }
 
     pub fn passed(&self) -> bool {
@@ -77,12 +83,14 @@ pub fn check_model(path: &Path) -> Result<CheckReport> {
     let chunks: [&[u32]; 2] = [&prompt[..prompt.len() - 1], &prompt[prompt.len() - 1..]];
     let expected = reference_logits(path, &chunks)?;
     let mut cache = model.new_cache();
-    let (mut diff, mut scale) = (0f32, 0f32);
+    let (mut diff, mut scale, mut same_next_token) = (0f32, 0f32, true);
+    let top = |t: &Tensor| -> Result<u32> { Ok(t.flatten_all()?.argmax(0)?.to_scalar::<u32>()?) };
     for (chunk, want) in chunks.iter().zip(&expected) {
         let got = model.forward(chunk, &mut cache, None, Logits::Last)?;
         let want = want.reshape(got.shape())?;
         diff = diff.max((&got - &want)?.abs()?.max_all()?.to_scalar::<f32>()?);
         scale = scale.max(want.abs()?.max_all()?.to_scalar::<f32>()?);
+        same_next_token &= top(&got)? == top(&want)?;
     }
 
     let split = prompt.len() - 3; // `<|im_start|>assistant\n` is the suffix
@@ -96,6 +104,7 @@ pub fn check_model(path: &Path) -> Result<CheckReport> {
         architecture: model.config().architecture.name(),
         max_logit_diff: diff,
         logit_scale: scale,
+        same_next_token,
         tokenizer_round_trip: round_trip,
         question_tokens: prompt.len(),
         answer_ok: answer.contains(EXPECTED_ANSWER),

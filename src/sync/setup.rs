@@ -67,7 +67,24 @@ pub fn init(paths: &Paths, store: &Store, target: &str) -> Result<InitReport> {
     };
     let git = Git::new(&repo);
     let remote = git.text(["remote", "get-url", REMOTE])?;
-    let has_commits = git.succeeds(["rev-parse", "--verify", "--quiet", "HEAD"])?;
+    let mut has_commits = git.succeeds(["rev-parse", "--verify", "--quiet", "HEAD"])?;
+    let synced = format!("refs/remotes/{REMOTE}/main");
+    if !has_commits && git.succeeds(["rev-parse", "--verify", "--quiet", synced.as_str()])? {
+        // A bare repository made with `git init --bare` names `master` as its
+        // HEAD while the libraries sync `main`: the clone then checked out
+        // nothing. Take the synced branch, as a clone of a remote whose HEAD
+        // names it does.
+        let tracked = format!("{REMOTE}/main");
+        git.run([
+            "checkout",
+            "--quiet",
+            "-B",
+            "main",
+            "--track",
+            tracked.as_str(),
+        ])?;
+        has_commits = true;
+    }
     if !has_commits {
         // An empty remote: start its first branch under a name that does
         // not depend on the user's init.defaultBranch.

@@ -132,7 +132,7 @@ pub fn compare_with_reference(model: &Model, path: &Path, tol: f32) -> TestResul
 /// and pick the same next token.
 pub fn compare_noise_with_reference(model: &Model, exact: &Model, path: &Path) -> TestResult {
     let chunks: [&[u32]; 4] = [&[1, 40, 70, 90, 100, 12, 7], &[33], &[150, 201], &[2]];
-    let expected = reference_logits(path, &chunks);
+    let expected = snipdex::model::reference_logits(path, &chunks)?;
     let (mut cache, mut exact_cache) = (model.new_cache(), exact.new_cache());
     for (chunk, theirs) in chunks.iter().zip(&expected) {
         let ours = model.forward(chunk, &mut cache, None, Logits::Last)?;
