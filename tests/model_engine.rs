@@ -459,6 +459,8 @@ fn batched_decoding_gives_the_sequential_tokens() -> TestResult {
         })
         .collect();
     let cache = model.prefill(&prefix)?;
+    let none = model.generate_batch(&cache, &[], &mut || true)?;
+    assert_eq!(none, Some(Vec::new()), "no tasks, no answers");
     let batched = model
         .generate_batch(&cache, &tasks, &mut || true)?
         .expect("not cancelled");

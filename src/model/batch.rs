@@ -73,6 +73,9 @@ impl Model {
         tasks: &[(&KvCache, BatchTask<'_>)],
         go_on: &mut dyn FnMut() -> bool,
     ) -> Result<Option<Vec<Generation>>> {
+        if tasks.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
         let context = self.config().context_length;
         let step_rows = match self.mode() {
             ForwardMode::Auto { min_rows } => MAX_STEP_ROWS.min(min_rows.saturating_sub(1)),
