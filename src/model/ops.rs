@@ -159,6 +159,13 @@ impl Linear {
 
 /// `x · Wᵀ` through snipdex's own kernel.
 fn packed_forward(p: &PackedQ8, x: &Tensor, rows: usize) -> Result<Tensor> {
+    let (out, inputs) = p.shape();
+    if x.dims() != [rows, inputs] {
+        return Err(ModelError::InvalidArgument(format!(
+            "input of shape {:?} does not fit a [{out}, {inputs}] weight",
+            x.dims()
+        )));
+    }
     let x = x.contiguous()?;
     let y = {
         let (storage, layout) = x.storage_and_layout();
@@ -174,7 +181,7 @@ fn packed_forward(p: &PackedQ8, x: &Tensor, rows: usize) -> Result<Tensor> {
             }
         }
     };
-    Ok(Tensor::from_vec(y, (rows, p.shape().0), &Device::Cpu)?)
+    Ok(Tensor::from_vec(y, (rows, out), &Device::Cpu)?)
 }
 
 /// `x · Wᵀ` for a frozen base weight: its backward pass yields the input's

@@ -342,6 +342,15 @@ mod tests {
     }
 
     #[test]
+    fn an_input_of_the_wrong_width_is_refused() {
+        let linear = super::super::ops::Linear::new(q8(32, 64, 6)).unwrap();
+        let x = Tensor::zeros((2, 32), candle_core::DType::F32, &Device::Cpu).unwrap();
+        assert!(linear
+            .forward(&x, super::super::ForwardMode::Quantized)
+            .is_err());
+    }
+
+    #[test]
     fn packing_keeps_every_weight() {
         let w = q8(48, 96, 1);
         let packed = PackedQ8::pack(&w).unwrap().unwrap();
