@@ -77,11 +77,6 @@ impl Model {
             return Ok(Some(Vec::new()));
         }
         let context = self.config().context_length;
-        let step_rows = match self.mode() {
-            ForwardMode::Auto { min_rows } => MAX_STEP_ROWS.min(min_rows.saturating_sub(1)),
-            _ => MAX_STEP_ROWS,
-        }
-        .max(1);
         let mut caches = Vec::with_capacity(tasks.len());
         let mut decoders = Vec::with_capacity(tasks.len());
         let mut next = Vec::with_capacity(tasks.len());
@@ -158,7 +153,7 @@ impl Model {
                     logits.push(self.forward(&row.tokens, row.cache, row.lora, Logits::Last)?);
                 }
             } else {
-                for chunk in rows.chunks_mut(step_rows) {
+                for chunk in rows.chunks_mut(MAX_STEP_ROWS) {
                     let step = self.forward_rows(chunk)?;
                     for j in 0..chunk.len() {
                         logits.push(step.narrow(0, j, 1)?);
@@ -250,21 +245,11 @@ impl Model {
             for i in 0..rows.len() {
                 let (o, t) = (offsets[i], lens[i]);
                 let (cos, sin) = &ropes[i];
-                let qi = rope(
-                    &heads(&q.narrow(0, o, t)?, t, n_h, hd)?,
-                    cos,
-                    sin,
-                    mode,
-                    style,
-                )?;
-                let ki = rope(
-                    &heads(&k.narrow(0, o, t)?, t, n_kv, hd)?,
-                    cos,
-                    sin,
-                    mode,
-                    style,
-                )?;
-                let vi = heads(&v.narrow(0, o, t)?, t, n_kv, hd)?;
+                // This sequence's rows of a projection, as heads.
+                let rows_of = |x: &Tensor, n| heads(&x.narrow(0, o, t)?, t, n, hd);
+                let qi = rope(&rows_of(&q, n_h)?, cos, sin, mode, style)?;
+                let ki = rope(&rows_of(&k, n_kv)?, cos, sin, mode, style)?;
+                let vi = rows_of(&v, n_kv)?;
                 let (ki, vi) = LayerKv::append(&mut kv[i][li], ki, vi, starts[i], exclusive[i])?;
                 ys.push(self.attend(&qi, &ki, &vi, masks[i].as_ref(), t)?);
             }

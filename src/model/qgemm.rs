@@ -45,6 +45,13 @@ pub(crate) struct PackedQ8 {
     quants: Vec<u8>,
 }
 
+/// Where input `i` of a block (0..32) of output `lane` of a tile lies in
+/// the tile's quants: four inputs of one output side by side, the 16
+/// outputs' groups of four one after the other.
+fn quant_at(lane: usize, i: usize) -> usize {
+    (i / 4) * TILE * 4 + lane * 4 + i % 4
+}
+
 /// Whether this CPU runs the kernel (AVX-512 with VNNI).
 pub(crate) fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -88,7 +95,7 @@ impl PackedQ8 {
                 let tile = nt * kb + b;
                 scales[tile * TILE + lane] = f16::from_le_bytes([block[0], block[1]]).to_f32();
                 for (i, &q) in block[2..].iter().enumerate() {
-                    let at = tile * QK * TILE + (i / 4) * TILE * 4 + lane * 4 + i % 4;
+                    let at = tile * QK * TILE + quant_at(lane, i);
                     quants[at] = (q as i8 as i16 + 128) as u8;
                 }
             }
@@ -116,7 +123,7 @@ impl PackedQ8 {
                 let tile = nt * kb + b;
                 let d = self.scales[tile * TILE + lane];
                 for i in 0..QK {
-                    let q = self.quants[tile * QK * TILE + (i / 4) * TILE * 4 + lane * 4 + i % 4];
+                    let q = self.quants[tile * QK * TILE + quant_at(lane, i)];
                     out[row * self.k + b * QK + i] = d * (q as i16 - 128) as f32;
                 }
             }
@@ -242,7 +249,7 @@ unsafe fn portable_tile(
             for (lane, acc) in acc.iter_mut().enumerate() {
                 let mut sum = 0i32;
                 for i in 0..QK {
-                    sum += q[(i / 4) * TILE * 4 + lane * 4 + i % 4] as i32 * a[i] as i32;
+                    sum += q[quant_at(lane, i)] as i32 * a[i] as i32;
                 }
                 let sum = (sum - acts.offsets[r * kb + b]) as f32;
                 *acc = sum.mul_add(w.scales[tile * TILE + lane] * da, *acc);
