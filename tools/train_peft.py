@@ -16,7 +16,7 @@ adapter_model.safetensors) that snipdex loads like its own.
 Usage:
   train_peft.py --gguf-dir DIR --gguf-file F --tokens T.jsonl --out DIR
                 [--standard] [--epochs 2] [--rank 8] [--alpha 16] [--lr 2e-4]
-                [--dev-tokens D.jsonl] [--bf16]
+                [--dev-tokens D.jsonl] [--bf16] [--base-model ID]
 
 With --dev-tokens, the answer loss on those examples is measured after every
 epoch, and the adapter kept is the one from the epoch with the lowest dev
@@ -103,6 +103,9 @@ def main():
     ap.add_argument("--dev-tokens", help="held-out examples for per-epoch dev loss")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
     ap.add_argument("--max-seconds", type=float, help="stop early after this long")
+    ap.add_argument("--base-model", default="HuggingFaceTB/SmolLM2-135M-Instruct",
+                    help="model id written as base_model_name_or_path (snipdex refuses an "
+                         "adapter whose base is another known model)")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -137,8 +140,10 @@ def main():
         with torch.no_grad(), autocast:
             for i in range(0, len(dev), args.micro):
                 mb = dev[i:i + args.micro]
-                total += batch_loss(model, mb, device, args.standard).item() * len(mb)
-                count += len(mb)
+                value = batch_loss(model, mb, device, args.standard).item()
+                if math.isfinite(value):
+                    total += value * len(mb)
+                    count += len(mb)
         model.train()
         return total / max(1, count)
 
@@ -148,6 +153,7 @@ def main():
     order = []
     t0 = time.time()
     losses = []
+    skipped = 0
     model.train()
     for step in range(steps):
         opt.zero_grad(set_to_none=True)
@@ -166,8 +172,14 @@ def main():
                 loss = batch_loss(model, mb, device, args.standard) / len(micro)
             loss.backward()
             total += loss.item()
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
-        opt.step()
+        norm = torch.nn.utils.clip_grad_norm_(
+            [p for p in model.parameters() if p.requires_grad], 1.0)
+        if math.isfinite(total) and torch.isfinite(norm):
+            opt.step()
+        else:
+            # One non-finite batch would turn every weight into NaN: skip it.
+            skipped += 1
+            print(f"step {step + 1}: non-finite loss or gradient, batch skipped", flush=True)
         sched.step()
         losses.append(total)
         if step % 10 == 0 or step == steps - 1:
@@ -192,12 +204,12 @@ def main():
     with open(cfg_path) as f:
         saved = json.load(f)
     saved["alora_invocation_tokens"] = None if args.standard else examples[0]["invocation"]
-    saved["base_model_name_or_path"] = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    saved["base_model_name_or_path"] = args.base_model
     with open(cfg_path, "w") as f:
         json.dump(saved, f, indent=2)
     with open(f"{args.out}/train_log.json", "w") as f:
         json.dump({"examples": len(examples), "steps": steps, "steps_run": len(losses),
-                   "batch": args.batch,
+                   "batch": args.batch, "skipped_batches": skipped,
                    "epochs": args.epochs, "rank": args.rank, "alpha": args.alpha, "lr": args.lr,
                    "warmup": args.warmup, "seed": args.seed, "standard": args.standard,
                    "bf16": args.bf16, "dev_losses": epochs_seen, "kept": best,
