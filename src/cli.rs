@@ -82,6 +82,10 @@ pub enum Command {
     /// Measure sync speed on generated snippets: a first sync and a sync
     /// with nothing to do, on two libraries and a local bare repository.
     BenchSync(BenchSyncArgs),
+    /// Measure the TUI's key-to-frame time on a fresh library: idle, and
+    /// while the enrichment worker runs the model at low and at normal
+    /// CPU priority.
+    BenchTui(BenchTuiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +407,77 @@ pub struct EnrichArgs {
     pub bulk: Option<usize>,
     #[command(flatten)]
     pub engine: AdapterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchTuiArgs {
+    /// Keys to time in each condition.
+    #[arg(long, default_value_t = 200)]
+    pub keys: usize,
+    /// Keys sent per second, evenly spaced.
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Terminal size as COLSxROWS (default: this terminal's, else 120x40).
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<(u16, u16)>,
+    /// JSONL file of code rows (`code`, `language`) to fill the library with.
+    #[arg(long, default_value = "adapters/data/snippets.jsonl")]
+    pub snippets: PathBuf,
+    /// How many of its rows.
+    #[arg(long, default_value_t = 300)]
+    pub count: usize,
+    /// Times to run the three conditions, alternating.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// Run only this condition, in this process.
+    #[arg(long, value_enum)]
+    pub condition: Option<TuiCondition>,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: AdapterArgs,
+}
+
+/// What runs beside the TUI in `snipdex bench-tui`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TuiCondition {
+    /// Nothing.
+    Idle,
+    /// The enrichment worker at its usual low priority (`SCHED_IDLE`).
+    Low,
+    /// The enrichment worker at normal priority.
+    Normal,
+}
+
+impl TuiCondition {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Low => "low",
+            Self::Normal => "normal",
+        }
+    }
+
+    /// A condition's name in words, for tables.
+    pub fn describe(name: &str) -> &'static str {
+        match name {
+            "idle" => "idle (no enrichment)",
+            "low" => "enriching, low priority (default)",
+            "normal" => "enriching, normal priority",
+            _ => "?",
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<(u16, u16), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?} is not COLSxROWS (e.g. 120x40)"))?;
+    let n = |v: &str| v.trim().parse::<u16>().ok().filter(|&n| n >= 10);
+    match (n(w), n(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(format!("{s:?} is not COLSxROWS with at least 10 of each")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -120,6 +120,30 @@ fn train_writes_an_adapter_that_eval_scores() -> TestResult {
     ])?)?;
     assert_eq!(floored["adapter"], false);
     assert_eq!(floored["predictions"].as_array().map(Vec::len), Some(3));
+
+    // The kernel against exact f32 products: both scored on the same rows,
+    // each changed answer explained at its first differing token.
+    let explained = report(eval(&[
+        "--no-adapters",
+        "--precision",
+        "kernel",
+        "--explain-against",
+        "f32",
+    ])?)?;
+    assert_eq!(
+        explained["report"]["predictions"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(explained["against"]["scores"]["examples"], 3);
+    let divergences = explained["against"]["divergences"]
+        .as_array()
+        .ok_or("no divergences list")?;
+    for d in divergences {
+        let (first, second) = (&d["answers"][0], &d["answers"][1]);
+        assert_ne!(first, second, "{d}");
+        assert_ne!(d["picks"][0], d["picks"][1], "{d}");
+        assert!(d["logits_first"][0].is_number() && d["logits_second"][1].is_number());
+    }
     Ok(())
 }
 
@@ -173,6 +197,16 @@ fn error_paths_have_their_exit_codes() -> TestResult {
         .assert()
         .code(4)
         .stderr(predicate::str::contains("broken.jsonl:2"));
+    // Diagnostic precisions are never recorded.
+    snipdex(dir.path())?
+        .args(["eval", "--task", "tags", "--no-adapters"])
+        .args(["--precision", "f32", "--record", "results"])
+        .arg("--data")
+        .arg(&data)
+        .args(model_args(dir.path()))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("are diagnostics"));
     // A negative or NaN end penalty, or one without --min-tokens: usage.
     for bad in [
         &["--min-tokens", "4", "--end-penalty", "-1"][..],

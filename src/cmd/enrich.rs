@@ -245,7 +245,7 @@ fn set_paused(paths: &Paths, pause: bool) -> CmdResult {
     Ok(Exit::Ok)
 }
 
-fn adapter_source(paths: &Paths, a: &AdapterArgs, model: &Path) -> AdapterSource {
+pub(super) fn adapter_source(paths: &Paths, a: &AdapterArgs, model: &Path) -> AdapterSource {
     match (&a.adapters, a.no_adapters) {
         (_, true) => AdapterSource::None,
         (Some(dir), false) => {

@@ -4,6 +4,7 @@
 mod adapters;
 mod admin;
 mod bench;
+pub mod bench_tui;
 mod enrich;
 mod live;
 mod model;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli) -> CmdResult {
             Command::Trainer(c) => crate::train::run(paths, c),
             Command::Sync(a) => sync::sync(paths, a),
             Command::BenchSync(a) => sync::bench(a),
+            Command::BenchTui(a) => bench_tui::run(&paths, a).map_err(CliError::from),
         },
     }
 }

@@ -19,6 +19,12 @@ pub enum ForwardMode {
     /// tokens. candle's f32 matmul is several times faster than its
     /// quantized one once there are enough rows to amortise the dequantization.
     Auto { min_rows: usize },
+    /// Like `Auto`, but chunks of at least `min_rows` rows take f32 weights
+    /// and exact f32 activations also where snipdex's Q8_0 kernel would run
+    /// (it quantizes activations per 32 values). `min_rows: 1` computes every
+    /// product in f32: a reference for what the activation rounding changes
+    /// (`snipdex eval --precision`). Slower; not a mode for enrichment.
+    ExactFrom { min_rows: usize },
     /// f32 weights and autograd-friendly ops everywhere so that gradients
     /// reach the LoRA tensors (training). Dequantized weights are cached.
     Differentiable,
@@ -138,11 +144,13 @@ impl Linear {
         let rows = x.dim(0)?;
         let dense = match (&self.kernel, mode) {
             (_, ForwardMode::Differentiable) => true,
+            (_, ForwardMode::ExactFrom { min_rows }) if chunk_rows >= min_rows => true,
             (Kernel::Packed(p), _) => return packed_forward(p, x, rows),
             (_, ForwardMode::Quantized) => false,
-            (Kernel::Candle { weight, .. }, ForwardMode::Auto { min_rows }) => {
-                chunk_rows >= min_rows && weight.dtype() != GgmlDType::F32
-            }
+            (
+                Kernel::Candle { weight, .. },
+                ForwardMode::Auto { min_rows } | ForwardMode::ExactFrom { min_rows },
+            ) => chunk_rows >= min_rows && weight.dtype() != GgmlDType::F32,
         };
         match &self.kernel {
             Kernel::Candle { qmm, .. } if !dense => Ok(qmm.forward(x)?),

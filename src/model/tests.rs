@@ -365,3 +365,37 @@ fn an_unknown_pre_tokenizer_is_an_error_not_a_guess() {
     assert!(msg.contains("\"deepseek-coder\""), "{msg}");
     assert!(msg.contains("qwen2") && msg.contains("smollm"), "{msg}");
 }
+
+/// `ExactFrom` computes a long enough chunk's products in f32 (as the
+/// dense path does), and leaves shorter chunks to the usual kernels, which
+/// round activations to 8 bits (on every CPU: snipdex's kernel or candle's).
+#[test]
+fn exact_mode_takes_f32_products_from_its_row_count() -> Result<()> {
+    let (_dir, mut model) = tiny(5);
+    let tokens = [1u32, 40, 41, 42, 43];
+    let mut run = |mode| -> Result<Vec<f32>> {
+        model.set_mode(mode);
+        let mut cache = model.new_cache();
+        let logits = model.forward(&tokens, &mut cache, None, Logits::All)?;
+        Ok(logits.flatten_all()?.to_vec1::<f32>()?)
+    };
+    let dense = run(ForwardMode::Differentiable)?;
+    let exact = run(ForwardMode::ExactFrom { min_rows: 1 })?;
+    let kernel = run(ForwardMode::default())?;
+    let short = run(ForwardMode::ExactFrom { min_rows: 6 })?;
+    let gap = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max)
+    };
+    assert!(gap(&exact, &dense) < 1e-4, "exact {}", gap(&exact, &dense));
+    assert!(
+        gap(&kernel, &dense) > 1e-4,
+        "kernel {}",
+        gap(&kernel, &dense)
+    );
+    // Five rows are fewer than six: the kernels, bit for bit.
+    assert_eq!(short, kernel);
+    Ok(())
+}

@@ -170,8 +170,42 @@ pub struct EvalArgs {
     /// adapter release (docs/evaluation.md).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+    /// Arithmetic of the weight products, for diagnosing score changes
+    /// between kernels (dev rows only; enrichment always uses `kernel`).
+    #[arg(long, value_enum, default_value_t = Precision::Kernel)]
+    pub precision: Precision,
+    /// Regenerate every row under this precision too and report, for each
+    /// answer that changes, the first differing token and both candidates'
+    /// logits under each precision (dev rows only).
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    pub explain_against: Option<Precision>,
     #[command(flatten)]
     pub model: TrainModelArgs,
+}
+
+/// The arithmetic of `snipdex eval --precision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Precision {
+    /// What enrichment runs: the Q8_0 kernel (activations rounded to 8 bits
+    /// per 32 values) where the CPU has it, candle's kernels elsewhere.
+    Kernel,
+    /// Chunks of 32 tokens or more (the snippet's prefill) in f32 with
+    /// exact activations, as before the Q8_0 kernel; short chunks and
+    /// decoding as `kernel`.
+    F32Prefill,
+    /// Every weight product in f32: the reference.
+    F32,
+}
+
+impl Precision {
+    pub fn mode(self) -> crate::model::ForwardMode {
+        use crate::model::ForwardMode;
+        match self {
+            Self::Kernel => ForwardMode::default(),
+            Self::F32Prefill => ForwardMode::ExactFrom { min_rows: 32 },
+            Self::F32 => ForwardMode::ExactFrom { min_rows: 1 },
+        }
+    }
 }
 
 #[derive(Debug, Args)]

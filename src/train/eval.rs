@@ -27,7 +27,7 @@ use crate::enrich::clean::{
 use crate::enrich::engine::max_tokens;
 use crate::enrich::links::embedded_table;
 use crate::enrich::{resolve_links, Prompts, Task, Vocabulary};
-use crate::model::{Adapter, GenerateOptions, LengthFloor, Model};
+use crate::model::{Adapter, GenerateOptions, Generation, LengthFloor, Model};
 
 /// Settings of an evaluation run.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -154,18 +154,7 @@ pub fn evaluate(
             "the adapter was trained with another task invocation than the current prompts"
         );
     }
-    let gen_opts = GenerateOptions {
-        max_tokens: opts.max_tokens.unwrap_or(max_tokens(task)),
-        floor: opts
-            .length_floor
-            .filter(|&(tokens, _)| tokens > 0)
-            .map(|(min_tokens, penalty)| LengthFloor {
-                min_tokens,
-                end_ids: model.tokenizer().sentence_end_ids(),
-                penalty,
-            }),
-        ..GenerateOptions::default()
-    };
+    let gen_opts = generate_options(model, task, opts);
     let rows: Vec<&Row> = data
         .rows
         .iter()
@@ -197,18 +186,13 @@ fn predict(
     adapter: Option<&Adapter>,
     opts: &GenerateOptions,
 ) -> Result<Prediction, TrainError> {
-    let prefix = encoder.prefix(row)?;
-    let whole_prompt = adapter.is_some_and(|a| a.config().alora_invocation_tokens.is_none());
-    let generation = if whole_prompt {
-        let mut prompt = prefix;
-        prompt.extend_from_slice(encoder.invocation());
-        model.generate_unshared(&prompt, 0, adapter, opts)?
-    } else {
-        let cache = model.prefill(&prefix)?;
-        model.generate(&cache, encoder.invocation(), adapter, opts)?
-    };
-    let raw = generation.text;
-    // Cleaned as in enrichment, so the value is what a user would see.
+    let raw = generate_row(model, encoder, row, adapter, opts)?.text;
+    Ok(prediction(task, row, raw))
+}
+
+/// `raw`, the model's answer for `row`, cleaned as in enrichment (so the
+/// value is what a user would see), with its links.
+pub(crate) fn prediction(task: Task, row: &Row, raw: String) -> Prediction {
     let cleaned = match task {
         Task::Tags => {
             let vocabulary = Vocabulary::shipped();
@@ -240,12 +224,55 @@ fn predict(
     } else {
         Vec::new()
     };
-    Ok(Prediction {
+    Prediction {
         raw,
         value,
         rejected,
         links,
+    }
+}
+
+/// A row's answer as enrichment generates it: the prefix prefilled by the
+/// base model, the adapter from the task invocation on (or over the whole
+/// prompt for an adapter trained as classic LoRA).
+pub(crate) fn generate_row(
+    model: &Model,
+    encoder: &Encoder<'_>,
+    row: &Row,
+    adapter: Option<&Adapter>,
+    opts: &GenerateOptions,
+) -> Result<Generation, TrainError> {
+    let prefix = encoder.prefix(row)?;
+    Ok(if whole_prompt(adapter) {
+        let mut prompt = prefix;
+        prompt.extend_from_slice(encoder.invocation());
+        model.generate_unshared(&prompt, 0, adapter, opts)?
+    } else {
+        let cache = model.prefill(&prefix)?;
+        model.generate(&cache, encoder.invocation(), adapter, opts)?
     })
+}
+
+/// Whether `adapter` acts on the whole prompt (classic LoRA) rather than
+/// from the task invocation on.
+pub(crate) fn whole_prompt(adapter: Option<&Adapter>) -> bool {
+    adapter.is_some_and(|a| a.config().alora_invocation_tokens.is_none())
+}
+
+/// The generation options of an evaluation of `task`.
+pub(crate) fn generate_options(model: &Model, task: Task, opts: &EvalOptions) -> GenerateOptions {
+    GenerateOptions {
+        max_tokens: opts.max_tokens.unwrap_or(max_tokens(task)),
+        floor: opts
+            .length_floor
+            .filter(|&(tokens, _)| tokens > 0)
+            .map(|(min_tokens, penalty)| LengthFloor {
+                min_tokens,
+                end_ids: model.tokenizer().sentence_end_ids(),
+                penalty,
+            }),
+        ..GenerateOptions::default()
+    }
 }
 
 /// Tags as compared: through the vocabulary, without the row's language

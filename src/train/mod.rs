@@ -47,6 +47,7 @@ pub mod cli;
 mod commands;
 pub mod data;
 pub mod dataset;
+mod diverge;
 mod encode;
 mod error;
 pub mod eval;
@@ -60,6 +61,7 @@ pub mod split;
 pub mod trainer;
 
 pub use data::{load_rows, Dataset, Row, SkipCounts};
+pub use diverge::{explain, Divergence, Explanation};
 pub use encode::{encode_example, EncodedExample};
 pub use error::TrainError;
 pub use eval::{evaluate, EvalOptions, EvalReport, Prediction, Scores};

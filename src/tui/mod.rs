@@ -15,6 +15,7 @@ mod terminal;
 mod workers;
 
 pub use enrich::{declined_marker, EnrichControl};
+pub use runtime::FrameProbe;
 pub use search::{rank, Prepared, SearchRequest, SEARCH_LIMIT};
 
 use crate::app::keymap::Keymap;
@@ -138,7 +139,23 @@ enum EnrichSetup {
 
 /// Run the TUI until the user quits.
 pub fn run(ctx: AppContext) -> Result<(), AppError> {
-    runtime::run(ctx)
+    let screen = runtime::Screen::Terminal(terminal::TtyWriter::Stdout(std::io::stdout()));
+    runtime::run(ctx, screen, None)
+}
+
+/// Runs the TUI as [`run`] does (the same threads, state machine, effects
+/// and drawing) on an off-screen terminal of `width × height` cells whose
+/// frames are encoded and thrown away, with no keyboard: keys come through
+/// [`AppContext::sender`] as [`AppEvent::Key`]. `probe` hears of every
+/// frame. Returns when a key quits. For `snipdex bench-tui`.
+pub fn run_headless(
+    ctx: AppContext,
+    width: u16,
+    height: u16,
+    probe: FrameProbe,
+) -> Result<(), AppError> {
+    let screen = runtime::Screen::Headless { width, height };
+    runtime::run(ctx, screen, Some(probe))
 }
 
 /// Let the user pick a snippet with the same list and search, drawn on the

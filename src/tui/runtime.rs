@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Events handled between two frames at most, so a flood (a watcher
 /// importing a big folder) cannot starve drawing.
@@ -25,6 +26,20 @@ const MAX_EVENTS_PER_FRAME: usize = 256;
 /// Summaries read before the first frame: more than any screen shows, and
 /// cheap however large the library is. The rest follows right after.
 const FIRST_PAGE: usize = 500;
+
+/// Hears of every finished frame: how many key events the runtime had
+/// taken from its channel before drawing it, and when the frame was done
+/// (`snipdex bench-tui` measures key-to-frame time with it).
+pub type FrameProbe = Box<dyn FnMut(u64, Instant)>;
+
+/// Where the runtime draws and reads keys.
+pub(super) enum Screen {
+    /// A real terminal, with keys from its input.
+    Terminal(TtyWriter),
+    /// An off-screen terminal of this many columns and rows; keys come
+    /// through the event channel.
+    Headless { width: u16, height: u16 },
+}
 
 pub(super) struct Runtime<'a> {
     pub(super) session: TerminalSession,
@@ -45,10 +60,13 @@ pub(super) struct Runtime<'a> {
     /// For threads started on request (the model download).
     pub(super) tx: Sender<AppEvent>,
     quit: bool,
+    probe: Option<FrameProbe>,
+    /// Key events taken from the channel so far.
+    keys: u64,
 }
 
 struct Parts<'a> {
-    writer: TtyWriter,
+    screen: Screen,
     state: AppState,
     store: &'a Store,
     index: Arc<SearchIndex>,
@@ -59,6 +77,7 @@ struct Parts<'a> {
     samples: Option<&'a SamplesProvider>,
     enrich: Option<EnrichControl>,
     intake: Intake,
+    probe: Option<FrameProbe>,
 }
 
 impl<'a> Runtime<'a> {
@@ -68,8 +87,16 @@ impl<'a> Runtime<'a> {
         let first_page = Arc::new(p.store.recent_summaries(Some(FIRST_PAGE))?);
         let search = search::spawn_worker(p.index, p.tx.clone()).map_err(AppError::Thread)?;
         workers::spawn_ticks(p.tx.clone()).map_err(AppError::Thread)?;
-        let session = TerminalSession::start(p.writer).map_err(AppError::Terminal)?;
-        let input = workers::spawn_input(p.tx.clone()).map_err(AppError::Thread)?;
+        let (session, input) = match p.screen {
+            Screen::Terminal(writer) => (
+                TerminalSession::start(writer).map_err(AppError::Terminal)?,
+                workers::spawn_input(p.tx.clone()).map_err(AppError::Thread)?,
+            ),
+            Screen::Headless { width, height } => (
+                TerminalSession::headless(width, height).map_err(AppError::Terminal)?,
+                InputGate::detached(),
+            ),
+        };
         let tx = p.tx;
         let mut rt = Runtime {
             session,
@@ -88,8 +115,10 @@ impl<'a> Runtime<'a> {
             intake: p.intake,
             tx,
             quit: false,
+            probe: p.probe,
+            keys: 0,
         };
-        let size = rt.session.terminal.size().map_err(AppError::Terminal)?;
+        let size = rt.session.size().map_err(AppError::Terminal)?;
         rt.handle(AppEvent::Resize(size.width, size.height));
         let complete = first_page.len() < FIRST_PAGE;
         rt.handle(if complete {
@@ -112,16 +141,19 @@ impl<'a> Runtime<'a> {
         self.highlighter.load();
         while !self.quit {
             self.draw()?;
+            if let Some(probe) = &mut self.probe {
+                probe(self.keys, Instant::now());
+            }
             let Ok(first) = self.events.recv() else {
                 break;
             };
-            self.handle(first);
+            self.take(first);
             let mut handled = 1;
             while !self.quit && handled < MAX_EVENTS_PER_FRAME {
                 let Ok(ev) = self.events.try_recv() else {
                     break;
                 };
-                self.handle(ev);
+                self.take(ev);
                 handled += 1;
             }
         }
@@ -135,6 +167,14 @@ impl<'a> Runtime<'a> {
             .draw(|f| ui::draw(f, state, hl))
             .map_err(AppError::Terminal)?;
         Ok(())
+    }
+
+    /// An event from the channel.
+    fn take(&mut self, event: AppEvent) {
+        if matches!(event, AppEvent::Key(_)) {
+            self.keys += 1;
+        }
+        self.handle(event);
     }
 
     /// Feed one event through `update`, and the events its effects produce
@@ -273,7 +313,11 @@ fn enrich_start(enabled: bool, setup: EnrichSetup) -> (EnrichStatus, Option<Enri
     }
 }
 
-pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
+pub(super) fn run(
+    ctx: AppContext,
+    screen: Screen,
+    probe: Option<FrameProbe>,
+) -> Result<(), AppError> {
     let AppContext {
         paths,
         config,
@@ -303,7 +347,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
     };
     let intake = Intake::new(&config);
     let mut rt = Runtime::start(Parts {
-        writer: TtyWriter::Stdout(std::io::stdout()),
+        screen,
         state,
         store: &store,
         index,
@@ -314,6 +358,7 @@ pub(super) fn run(ctx: AppContext) -> Result<(), AppError> {
         samples: samples.as_ref(),
         enrich,
         intake,
+        probe,
     })?;
     let result = rt.run();
     // Give the terminal back before waiting for the worker to finish the
@@ -338,7 +383,7 @@ pub(super) fn pick(
     state.query = LineInput::with_text(query);
     let (tx, rx) = mpsc::channel();
     let mut rt = Runtime::start(Parts {
-        writer,
+        screen: Screen::Terminal(writer),
         state,
         store,
         index,
@@ -350,6 +395,7 @@ pub(super) fn pick(
         enrich: None,
         // The picker only reads.
         intake: Intake::new(&crate::config::Config::default()),
+        probe: None,
     })?;
     rt.run()?;
     Ok(rt.chosen.take())

@@ -9,16 +9,19 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
 use ratatui::backend::CrosstermBackend;
-use ratatui::Terminal;
+use ratatui::layout::{Rect, Size};
+use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::io::{self, Write};
 use std::panic::PanicHookInfo;
 use std::sync::Arc;
 
 /// Where frames go: stdout normally; the controlling terminal in pick mode,
-/// where stdout carries the chosen snippet to the caller.
+/// where stdout carries the chosen snippet to the caller; nowhere for an
+/// off-screen run (`snipdex bench-tui`), which still encodes every frame.
 pub enum TtyWriter {
     Stdout(io::Stdout),
     Tty(std::fs::File),
+    Sink(io::Sink),
 }
 
 impl TtyWriter {
@@ -51,6 +54,7 @@ impl Write for TtyWriter {
         match self {
             TtyWriter::Stdout(s) => s.write(buf),
             TtyWriter::Tty(f) => f.write(buf),
+            TtyWriter::Sink(s) => s.write(buf),
         }
     }
 
@@ -58,6 +62,7 @@ impl Write for TtyWriter {
         match self {
             TtyWriter::Stdout(s) => s.flush(),
             TtyWriter::Tty(f) => f.flush(),
+            TtyWriter::Sink(s) => s.flush(),
         }
     }
 }
@@ -77,11 +82,15 @@ fn restore_terminal(to_tty: bool) {
     let _ = execute!(w, LeaveAlternateScreen, Show);
 }
 
-/// A terminal in raw mode on the alternate screen, restored on drop.
+/// A terminal in raw mode on the alternate screen, restored on drop; or an
+/// off-screen one of a fixed size ([`TerminalSession::headless`]).
 pub struct TerminalSession {
     pub terminal: Terminal<Backend>,
-    previous_hook: Arc<Hook>,
+    /// The panic hook to put back; `None` when off-screen (none was set).
+    previous_hook: Option<Arc<Hook>>,
     active: bool,
+    /// The fixed size of an off-screen terminal.
+    fixed: Option<Size>,
 }
 
 impl TerminalSession {
@@ -103,16 +112,45 @@ impl TerminalSession {
         }));
         let mut session = TerminalSession {
             terminal: Terminal::new(CrosstermBackend::new(writer))?,
-            previous_hook,
+            previous_hook: Some(previous_hook),
             active: false,
+            fixed: None,
         };
         session.resume()?;
         Ok(session)
     }
 
+    /// An off-screen terminal of `width × height` cells: frames are diffed
+    /// and encoded into escape sequences exactly as for a real terminal,
+    /// then thrown away. Touches neither the terminal's modes nor the
+    /// panic hook.
+    pub fn headless(width: u16, height: u16) -> io::Result<TerminalSession> {
+        let area = Rect::new(0, 0, width, height);
+        let options = TerminalOptions {
+            viewport: Viewport::Fixed(area),
+        };
+        Ok(TerminalSession {
+            terminal: Terminal::with_options(
+                CrosstermBackend::new(TtyWriter::Sink(io::sink())),
+                options,
+            )?,
+            previous_hook: None,
+            active: false,
+            fixed: Some(area.as_size()),
+        })
+    }
+
+    /// The terminal's size in cells.
+    pub fn size(&self) -> io::Result<Size> {
+        match self.fixed {
+            Some(size) => Ok(size),
+            None => self.terminal.size(),
+        }
+    }
+
     /// Give the terminal back (to run `$EDITOR`).
     pub fn suspend(&mut self) -> io::Result<()> {
-        if !self.active {
+        if !self.active || self.fixed.is_some() {
             return Ok(());
         }
         self.active = false;
@@ -122,7 +160,7 @@ impl TerminalSession {
 
     /// Take the terminal again; the next draw repaints every cell.
     pub fn resume(&mut self) -> io::Result<()> {
-        if self.active {
+        if self.active || self.fixed.is_some() {
             return Ok(());
         }
         enable_raw_mode()?;
@@ -149,7 +187,8 @@ impl Drop for TerminalSession {
         if self.active {
             let _ = self.suspend();
         }
-        let previous = Arc::clone(&self.previous_hook);
-        std::panic::set_hook(Box::new(move |info| previous(info)));
+        if let Some(previous) = self.previous_hook.take() {
+            std::panic::set_hook(Box::new(move |info| previous(info)));
+        }
     }
 }

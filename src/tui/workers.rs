@@ -92,6 +92,17 @@ impl InputGate {
     }
 }
 
+impl InputGate {
+    /// A gate with no input thread behind it, for a runtime that reads no
+    /// keyboard (`snipdex bench-tui` sends its keys through the channel).
+    pub fn detached() -> Arc<InputGate> {
+        Arc::new(InputGate {
+            state: Mutex::new(GateState::Stop),
+            changed: Condvar::new(),
+        })
+    }
+}
+
 /// Read terminal events into the channel.
 pub fn spawn_input(events: Sender<AppEvent>) -> std::io::Result<Arc<InputGate>> {
     let gate = Arc::new(InputGate {

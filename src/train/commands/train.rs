@@ -8,10 +8,10 @@ use crate::enrich::{installed_model, load_prompts, AdapterSource, Prompts};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::model::{Adapter, Model, ModelError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE};
 use crate::paths::Paths;
-use crate::train::cli::{EvalArgs, TrainArgs, TrainModelArgs};
+use crate::train::cli::{EvalArgs, Precision, TrainArgs, TrainModelArgs};
 use crate::train::rules::{data_split, fingerprint_files, score_key, DataSplit, Results};
 use crate::train::{
-    evaluate, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
+    evaluate, explain, load_rows, train as run_training, write_readme, EvalOptions, EvalReport,
     ReadmeContext, TrainError, TrainLength, TrainSettings,
 };
 
@@ -254,8 +254,10 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
             anyhow::anyhow!("--end-penalty must be 0 or more (or inf), not {p}"),
         ));
     }
+    let diagnostic = a.precision != Precision::Kernel || a.explain_against.is_some();
     let dir = adapter_dir(&paths, &a)?;
-    let (model, prompts) = load_model(&paths, &a.model)?;
+    let (mut model, prompts) = load_model(&paths, &a.model)?;
+    model.set_mode(a.precision.mode());
     let data = load_rows(&a.data, a.task).map_err(train_error)?;
     let adapter = match &dir {
         Some(d) => Some(load_adapter(d, &model)?),
@@ -283,6 +285,24 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
                     "{} holds test rows: they are scored once per adapter release and every \
                      score is kept, so pass --record RESULTS_DIR (docs/evaluation.md)",
                     a.data.display()
+                ),
+            ))
+        }
+        (_, DataSplit::Test) if diagnostic => {
+            return Err(CliError::new(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--precision and --explain-against are diagnostics for the dev split, \
+                     not for test rows"
+                ),
+            ))
+        }
+        (Some(_), _) if diagnostic => {
+            return Err(CliError::new(
+                Exit::Usage,
+                anyhow::anyhow!(
+                    "--precision and --explain-against are diagnostics: their scores are \
+                     not recorded"
                 ),
             ))
         }
@@ -322,10 +342,59 @@ pub fn eval(paths: Paths, a: EvalArgs) -> CmdResult {
             path.display()
         );
     }
+    let divergences = match a.explain_against {
+        Some(other) => {
+            eprintln!("explaining against {other:?}: every row again…");
+            let out = explain(
+                &mut model,
+                &prompts,
+                &data,
+                adapter.as_ref(),
+                &opts,
+                &report,
+                other.mode(),
+            )
+            .map_err(train_error)?;
+            Some(out)
+        }
+        None => None,
+    };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        match &divergences {
+            Some(d) => println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "report": report, "against": d })
+                )?
+            ),
+            None => println!("{}", serde_json::to_string_pretty(&report)?),
+        }
     } else {
         print_comparison(&report, None);
+        if let Some(e) = &divergences {
+            println!(
+                "against {:?}: BLEU {:?}, ROUGE-L {:?}, rejected {}; {} answers differ",
+                a.explain_against.unwrap_or(a.precision),
+                e.scores.bleu,
+                e.scores.rouge_l,
+                e.scores.rejected,
+                e.divergences.len()
+            );
+        }
+        for d in divergences.iter().flat_map(|e| &e.divergences) {
+            println!(
+                "row {:>3} token {:>2}: {:?} vs {:?}, gap {:+.3} ({:?}) and {:+.3} ({:?}) after {:?}",
+                d.row,
+                d.position,
+                d.picks[0],
+                d.picks[1],
+                d.gap_first(),
+                a.precision,
+                d.gap_second(),
+                a.explain_against.unwrap_or(a.precision),
+                d.common,
+            );
+        }
     }
     Ok(Exit::Ok)
 }
