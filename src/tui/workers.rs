@@ -90,9 +90,7 @@ impl InputGate {
             }
         }
     }
-}
 
-impl InputGate {
     /// A gate with no input thread behind it, for a runtime that reads no
     /// keyboard (`snipdex bench-tui` sends its keys through the channel).
     pub fn detached() -> Arc<InputGate> {
